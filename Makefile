@@ -1,0 +1,44 @@
+# The two commands of the README, and their parts.
+#   make run    installs what is missing, builds the release binary, serves on :8080
+#   make test   the same setup, then unit, integration and browser tests
+#   make bench  benchmarks; figures go to docs/BENCHMARKS.md
+
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+HERALD := $(BUILD_DIR)/herald
+
+.PHONY: all bootstrap build run test unit integration asan bench clean format
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build $(BUILD_DIR)
+
+run: build
+	$(HERALD) serve
+
+test: build
+	@scripts/test $(BUILD_DIR)
+
+unit: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+
+integration: build
+	HERALD_BIN=$(CURDIR)/$(HERALD) node --test --test-concurrency=2 tests/integration/
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	@$(MAKE) test PRESET=asan
+
+bench: build
+	@bench/run $(HERALD)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
+
+clean:
+	rm -rf build

@@ -1,0 +1,108 @@
+// herald: the server (`serve`) and its client commands (`pub`, `sub`).
+
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/server.hpp"
+#include "cli/commands.hpp"
+#include "config/option_table.hpp"
+#include "config/options.hpp"
+
+namespace {
+
+using herald::config::RawValues;
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? value : std::move(fallback);
+}
+
+/// Every option of the table as a flag of `serve`, its help naming the variable and file key.
+void add_serve_flags(CLI::App& serve, RawValues& flags, std::string& config_path) {
+    serve.add_option("--config", config_path, "TOML file with options (env HERALD_CONFIG)")
+            ->option_text("FILE");
+    const herald::config::Options defaults;
+    for (const auto& spec : herald::config::option_table()) {
+        std::string names = herald::config::flag_of(spec.key);
+        for (const auto& alias : spec.aliases) names += "," + alias;
+        std::string help = spec.help + " [default: " + spec.show(defaults) + "] (env " +
+                           herald::config::env_of(spec.key) + ", file " + spec.key + ")";
+        serve.add_option_function<std::string>(
+                     names, [&flags, key = spec.key](const std::string& value) { flags[key] = value; },
+                     help)
+                ->option_text(spec.value_name);
+    }
+}
+
+void add_client_options(CLI::App& command, herald::cli::ClientOptions& client) {
+    client.url = env_or("HERALD_URL", "http://127.0.0.1:8080");
+    client.token = env_or("HERALD_TOKEN", "");
+    command.add_option("--url", client.url, "Server base URL (env HERALD_URL)")
+            ->capture_default_str();
+    command.add_option("--token", client.token, "Bearer token (env HERALD_TOKEN)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Herald: real-time messages over polling, long polling, SSE, streams and "
+                 "WebSocket"};
+    app.require_subcommand(1);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+    RawValues flags;
+    std::string config_path = env_or("HERALD_CONFIG", "");
+    CLI::App* serve = app.add_subcommand("serve", "Run the server");
+    add_serve_flags(*serve, flags, config_path);
+
+    herald::cli::ClientOptions client;
+    herald::cli::PubArguments pub_arguments;
+    CLI::App* pub = app.add_subcommand("pub", "Publish one message; prints the reply");
+    pub->add_option("channel", pub_arguments.channel, "Channel name")->required();
+    pub->add_option("data", pub_arguments.data, "Message data, JSON (e.g. '{\"text\":\"hi\"}')")
+            ->required();
+    pub->add_option("--event", pub_arguments.event, "Event name (default: message)");
+    pub->add_option("--id", pub_arguments.id, "Idempotency key: a retry with it is stored once");
+    add_client_options(*pub, client);
+
+    herald::cli::SubArguments sub_arguments;
+    CLI::App* sub = app.add_subcommand("sub", "Print a channel's messages, one JSON per line");
+    sub->add_option("channel", sub_arguments.channel, "Channel name")->required();
+    sub->add_option("--transport", sub_arguments.transport, "poll | longpoll")
+            ->capture_default_str();
+    sub->add_option("--after", sub_arguments.after,
+                    "Start after this seq (default: only new messages)");
+    sub->add_option("--count", sub_arguments.count, "Exit after this many messages");
+    sub->add_option("--interval", sub_arguments.interval_seconds, "poll: seconds between polls")
+            ->capture_default_str();
+    sub->add_option("--wait", sub_arguments.wait_seconds, "longpoll: seconds each request waits")
+            ->capture_default_str();
+    add_client_options(*sub, client);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        const int code = app.exit(error);
+        return code == 0 ? 0 : 2;
+    }
+
+    try {
+        if (*serve) {
+            auto options = herald::config::resolve_options(
+                    config_path, herald::config::environment_values(), flags);
+            return herald::app::serve(options);
+        }
+        if (*pub) return herald::cli::run_pub(client, pub_arguments);
+        if (*sub) return herald::cli::run_sub(client, sub_arguments);
+    } catch (const herald::config::ConfigError& error) {
+        std::cerr << "herald: " << error.what() << "\n";
+        return 2;
+    } catch (const std::exception& error) {
+        std::cerr << "herald: " << error.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

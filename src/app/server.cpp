@@ -1,0 +1,110 @@
+#include "app/server.hpp"
+
+#include <memory>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/channel_service.hpp"
+#include "core/hub.hpp"
+#include "core/server_metrics.hpp"
+#include "runtime/shard_group.hpp"
+#include "storage/memory/memory_log.hpp"
+#include "storage/sqlite/sqlite_log.hpp"
+#include "transport/http/http_server.hpp"
+#include "util/duration.hpp"
+
+namespace herald::app {
+
+namespace net = boost::asio;
+
+namespace {
+
+std::unique_ptr<storage::MessageLog> open_log(const config::Options& options) {
+    storage::RetentionPolicy retention;
+    retention.max_messages = options.history_max_messages;
+    retention.max_age = options.history_max_age;
+    if (options.backend == "memory") return std::make_unique<storage::MemoryLog>(retention);
+    storage::SqliteOptions sqlite;
+    sqlite.directory = options.path;
+    sqlite.fsync_always = options.fsync == "always";
+    sqlite.retention = retention;
+    return std::make_unique<storage::SqliteLog>(sqlite);
+}
+
+net::ip::tcp::endpoint resolve_listen(const std::string& listen) {
+    auto [host, port] = config::split_listen(listen);
+    net::io_context context;
+    net::ip::tcp::resolver resolver(context);
+    boost::system::error_code ec;
+    auto results = resolver.resolve(host, std::to_string(port),
+                                    net::ip::resolver_base::passive, ec);
+    if (ec || results.empty()) {
+        throw config::ConfigError("cannot resolve listen address " + listen + ": " + ec.message());
+    }
+    return results.begin()->endpoint();
+}
+
+transport::HttpLimits http_limits(const config::Options& options) {
+    transport::HttpLimits limits;
+    limits.max_body_bytes = options.max_message_bytes;
+    limits.request_timeout = options.request_timeout;
+    limits.long_poll_max_wait = options.long_poll_max_wait;
+    limits.max_connections = options.max_connections;
+    limits.allowed_origins = options.allowed_origins;
+    return limits;
+}
+
+}  // namespace
+
+int serve(const config::Options& options) {
+    spdlog::set_level(spdlog::level::from_str(options.log_level));
+    const std::size_t threads =
+            options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const net::ip::tcp::endpoint endpoint = resolve_listen(options.listen);
+
+    core::ServerMetrics metrics;
+    std::unique_ptr<storage::MessageLog> log = open_log(options);
+    auto shards = std::make_unique<runtime::ShardGroup>(threads);
+    core::Hub hub(*shards);
+    core::ChannelService channels(*log, hub, *shards, metrics);
+    log->set_commit_listener(
+            [&hub](std::vector<storage::StoredMessage>&& batch) { hub.on_committed(std::move(batch)); });
+
+    transport::HttpContext http_context{channels, http_limits(options), metrics};
+    transport::HttpServer http(*shards, http_context);
+    if (auto ec = http.listen(endpoint)) {
+        throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
+    }
+    shards->start();
+    http.start();
+    const auto bound = http.local_endpoint();
+    spdlog::info("herald: listening on http://{}:{} ({} shards, storage {}{}, history {} "
+                 "messages / {})",
+                 bound.address().to_string(), bound.port(), threads, options.backend,
+                 options.backend == "sqlite" ? " in " + options.path : "",
+                 options.history_max_messages, format_duration(options.history_max_age));
+    spdlog::warn("herald: no auth key configured: the server is open to anyone who can reach it");
+
+    net::io_context main_context;
+    net::signal_set signals(main_context, SIGINT, SIGTERM);
+    signals.async_wait([](boost::system::error_code, int signal) {
+        spdlog::info("herald: signal {}, shutting down", signal);
+    });
+    main_context.run();
+
+    // Order matters: stop taking work, finish what was accepted, then stop the threads; the
+    // shards' remaining handlers (sessions, waiters) die before the hub they point into.
+    http.stop();
+    log->close();
+    shards->stop();
+    shards->join();
+    shards.reset();
+    spdlog::info("herald: stopped");
+    return 0;
+}
+
+}  // namespace herald::app

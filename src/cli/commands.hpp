@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cli/http_client.hpp"
+
+namespace herald::cli {
+
+struct PubArguments {
+    std::string channel;
+    std::string data;  // JSON text
+    std::string event;
+    std::string id;
+};
+
+/// herald pub: publishes one message, prints the reply. Returns the exit code.
+int run_pub(const ClientOptions& client, const PubArguments& arguments);
+
+struct SubArguments {
+    std::string channel;
+    std::string transport = "longpoll";  // poll | longpoll
+    std::optional<std::uint64_t> after;
+    std::uint64_t count = 0;                // stop after this many messages; 0: never
+    double interval_seconds = 1.0;          // poll: time between requests
+    unsigned wait_seconds = 30;             // longpoll: wait=S of each request
+};
+
+/// herald sub: prints every message (and gap) of the channel as one JSON line each.
+int run_sub(const ClientOptions& client, const SubArguments& arguments);
+
+}  // namespace herald::cli

@@ -1,0 +1,71 @@
+#include "cli/http_client.hpp"
+
+#include <stdexcept>
+
+#include <boost/asio/connect.hpp>
+#include <boost/url/parse.hpp>
+
+namespace herald::cli {
+
+HttpClient::HttpClient(const std::string& base_url, std::string token) : token_(std::move(token)) {
+    auto url = boost::urls::parse_absolute_uri(base_url);
+    if (!url || url->scheme() != "http" || url->host().empty()) {
+        throw std::invalid_argument("--url must look like http://HOST:PORT, not '" + base_url + "'");
+    }
+    host_ = std::string(url->host());
+    port_ = url->has_port() ? std::string(url->port()) : "80";
+}
+
+bool HttpClient::connect(std::string& error) {
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::resolver resolver(context_);
+    auto endpoints = resolver.resolve(host_, port_, ec);
+    if (!ec) stream_.connect(endpoints, ec);
+    if (ec) {
+        error = "cannot connect to " + host_ + ":" + port_ + ": " + ec.message();
+        return false;
+    }
+    connected_ = true;
+    buffer_.clear();
+    return true;
+}
+
+std::optional<HttpReply> HttpClient::request(http::verb method, const std::string& target,
+                                             const std::string& body, std::string& error) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const bool reused = connected_;
+        if (!connected_ && !connect(error)) return std::nullopt;
+        http::request<http::string_body> request{method, target, 11};
+        request.set(http::field::host, host_);
+        request.set(http::field::user_agent, "herald-cli");
+        if (!token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
+        if (method == http::verb::post) {
+            request.set(http::field::content_type, "application/json");
+            request.body() = body;
+        }
+        request.prepare_payload();
+        boost::system::error_code ec;
+        http::write(stream_, request, ec);
+        http::response<http::string_body> response;
+        if (!ec) http::read(stream_, buffer_, response, ec);
+        if (ec) {
+            beast::error_code ignored;
+            stream_.socket().close(ignored);
+            connected_ = false;
+            // A kept-alive connection the server closed meanwhile: one fresh try.
+            if (reused) continue;
+            error = "request to " + host_ + ":" + port_ + " failed: " + ec.message();
+            return std::nullopt;
+        }
+        if (!response.keep_alive()) {
+            beast::error_code ignored;
+            stream_.socket().close(ignored);
+            connected_ = false;
+        }
+        return HttpReply{response.result_int(), std::move(response.body())};
+    }
+    error = "request to " + host_ + ":" + port_ + " failed twice";
+    return std::nullopt;
+}
+
+}  // namespace herald::cli

@@ -1,0 +1,182 @@
+#include "config/option_table.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "util/duration.hpp"
+
+namespace herald::config {
+namespace {
+
+using Error = std::optional<std::string>;
+
+std::optional<std::size_t> to_size(const std::string& text) {
+    std::size_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+/// An unsigned integer option within [min, max].
+OptionSpec number(std::string key, std::string help, std::size_t Options::*member,
+                  std::size_t min, std::size_t max) {
+    return OptionSpec{
+            std::move(key), "N", std::move(help), {},
+            [member, min, max](Options& options, const std::string& text) -> Error {
+                auto value = to_size(text);
+                if (!value || *value < min || *value > max) {
+                    return "'" + text + "' is not an integer from " + std::to_string(min) +
+                           " to " + std::to_string(max);
+                }
+                options.*member = *value;
+                return std::nullopt;
+            },
+            [member](const Options& options) { return std::to_string(options.*member); }};
+}
+
+/// A duration option ("15s", "24h", "500ms") within [min, max].
+OptionSpec duration(std::string key, std::string help, milliseconds Options::*member,
+                    milliseconds min, milliseconds max) {
+    return OptionSpec{
+            std::move(key), "DURATION", std::move(help), {},
+            [member, min, max](Options& options, const std::string& text) -> Error {
+                auto value = parse_duration(text);
+                if (!value || *value < min || *value > max) {
+                    return "'" + text + "' is not a duration from " + format_duration(min) +
+                           " to " + format_duration(max) + " (like 500ms, 15s, 2m, 24h)";
+                }
+                options.*member = *value;
+                return std::nullopt;
+            },
+            [member](const Options& options) { return format_duration(options.*member); }};
+}
+
+/// A text option, one of `choices` when given.
+OptionSpec text(std::string key, std::string help, std::string Options::*member,
+                std::vector<std::string> choices = {}) {
+    return OptionSpec{
+            std::move(key), choices.empty() ? "TEXT" : "CHOICE", std::move(help), {},
+            [member, choices](Options& options, const std::string& value) -> Error {
+                if (!choices.empty() &&
+                    std::find(choices.begin(), choices.end(), value) == choices.end()) {
+                    std::string list;
+                    for (const auto& choice : choices) {
+                        if (!list.empty()) list += " | ";
+                        list += choice;
+                    }
+                    return "'" + value + "' is not one of " + list;
+                }
+                if (value.empty()) return std::string("the value is empty");
+                options.*member = value;
+                return std::nullopt;
+            },
+            [member](const Options& options) { return options.*member; }};
+}
+
+OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
+    spec.aliases = std::move(aliases);
+    return spec;
+}
+
+OptionSpec origins() {
+    return OptionSpec{
+            "http.allowed_origins", "LIST",
+            "Origins whose pages may call the API (CORS), comma-separated; * for any", {},
+            [](Options& options, const std::string& value) -> Error {
+                std::vector<std::string> list;
+                std::size_t start = 0;
+                while (start <= value.size()) {
+                    std::size_t comma = value.find(',', start);
+                    if (comma == std::string::npos) comma = value.size();
+                    std::string origin = value.substr(start, comma - start);
+                    origin.erase(0, origin.find_first_not_of(' '));
+                    origin.erase(origin.find_last_not_of(' ') + 1);
+                    if (!origin.empty()) list.push_back(origin);
+                    start = comma + 1;
+                }
+                options.allowed_origins = std::move(list);
+                return std::nullopt;
+            },
+            [](const Options& options) {
+                std::string joined;
+                for (const auto& origin : options.allowed_origins) {
+                    if (!joined.empty()) joined += ',';
+                    joined += origin;
+                }
+                return joined;
+            }};
+}
+
+OptionSpec listen() {
+    return OptionSpec{"http.listen", "HOST:PORT", "Address and port to serve HTTP on",
+                      {"--listen"},
+                      [](Options& options, const std::string& value) -> Error {
+                          try {
+                              split_listen(value);
+                          } catch (const ConfigError& error) {
+                              return error.what();
+                          }
+                          options.listen = value;
+                          return std::nullopt;
+                      },
+                      [](const Options& options) { return options.listen; }};
+}
+
+std::vector<OptionSpec> make_table() {
+    using std::chrono::hours;
+    using std::chrono::seconds;
+    constexpr std::size_t kHuge = std::size_t{1} << 40;
+    return {
+            listen(),
+            origins(),
+            number("http.threads", "Worker threads (shards); 0 for one per core", &Options::threads,
+                   0, 256),
+            duration("http.request_timeout",
+                     "Longest wait for a whole request, idle keep-alive time included",
+                     &Options::request_timeout, milliseconds(100), hours(1)),
+            with_aliases(text("storage.backend", "Where messages are kept", &Options::backend,
+                              {"sqlite", "memory"}),
+                         {"--storage"}),
+            with_aliases(text("storage.path", "Directory of the SQLite database", &Options::path),
+                         {"--data"}),
+            text("storage.fsync",
+                 "normal: a commit survives a crash of Herald; always: also a power cut",
+                 &Options::fsync, {"normal", "always"}),
+            number("history.max_messages", "Messages kept per channel; older ones are trimmed",
+                   &Options::history_max_messages, 1, 10'000'000),
+            duration("history.max_age", "Age after which messages are trimmed",
+                     &Options::history_max_age, seconds(1), hours(24 * 3650)),
+            number("limits.max_message_bytes", "Largest publish body, in bytes (bigger: 413)",
+                   &Options::max_message_bytes, 16, 64 * kMiB),
+            number("limits.max_connections", "Open connections at most; 0 for no bound but the "
+                   "open-file limit", &Options::max_connections, 0, kHuge),
+            duration("limits.long_poll_max_wait", "Longest a long poll is held (wait=S is capped)",
+                     &Options::long_poll_max_wait, seconds(1), hours(1)),
+            text("log.level", "Log detail", &Options::log_level,
+                 {"trace", "debug", "info", "warn", "error"}),
+    };
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& option_table() {
+    static const std::vector<OptionSpec> table = make_table();
+    return table;
+}
+
+std::string flag_of(std::string_view key) {
+    std::string flag = "--";
+    for (char c : key) flag += (c == '.' || c == '_') ? '-' : c;
+    return flag;
+}
+
+std::string env_of(std::string_view key) {
+    std::string name = "HERALD_";
+    for (char c : key) {
+        name += (c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return name;
+}
+
+}  // namespace herald::config

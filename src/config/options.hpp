@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "util/sizes.hpp"
+
+namespace herald::config {
+
+using std::chrono::milliseconds;
+
+/// Everything `herald serve` can be told. Each member is one key of the TOML file, one flag and
+/// one HERALD_* variable (see option_table.cpp); each default is API.md's.
+struct Options {
+    // [http]
+    std::string listen = "0.0.0.0:8080";
+    std::vector<std::string> allowed_origins{"*"};
+    std::size_t threads = 0;  // 0: one per core
+    milliseconds request_timeout{30'000};
+    // [storage]
+    std::string backend = "sqlite";
+    std::string path = "./data";
+    std::string fsync = "normal";
+    // [history]
+    std::size_t history_max_messages = 1000;
+    milliseconds history_max_age{24 * 3'600'000};
+    // [limits]
+    std::size_t max_message_bytes = 64 * kKiB;
+    std::size_t max_connections = 0;
+    milliseconds long_poll_max_wait{120'000};
+    // [log]
+    std::string log_level = "info";
+};
+
+/// A bad option, value or file: one line, for the user; `herald` exits with 2.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Raw values by key ("history.max_messages"), as flags or the environment gave them.
+using RawValues = std::map<std::string, std::string>;
+
+/// Defaults < file < environment < flags. `config_path` may be empty (no file).
+/// Throws ConfigError.
+Options resolve_options(const std::string& config_path, const RawValues& environment,
+                        const RawValues& flags);
+
+/// The HERALD_* variables of the process environment that name an option.
+RawValues environment_values();
+
+/// "host:port" or "[v6]:port" -> host and port. Throws ConfigError.
+std::pair<std::string, unsigned short> split_listen(const std::string& listen);
+
+}  // namespace herald::config

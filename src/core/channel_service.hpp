@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hub.hpp"
+#include "core/message.hpp"
+#include "core/server_metrics.hpp"
+#include "storage/message_log.hpp"
+#include "util/message_id.hpp"
+
+namespace herald::core {
+
+using Gap = storage::Gap;
+
+struct PublishRequest {
+    std::string channel;
+    std::string data;  // JSON text
+    std::string event = "message";
+    std::optional<std::string> id;  // the publisher's idempotency key
+};
+
+enum class PublishStatus { created, duplicate, failed };
+
+struct PublishResult {
+    PublishStatus status = PublishStatus::failed;
+    std::string channel;
+    Seq seq = 0;
+    std::string id;
+    std::int64_t time = 0;
+};
+
+struct ReadResult {
+    std::vector<MessagePtr> messages;
+    Seq last_seq = 0;
+    std::optional<Gap> gap;
+};
+
+struct ChannelInfo {
+    std::string channel;
+    Seq first_seq = 0;
+    Seq last_seq = 0;
+    std::size_t subscribers = 0;
+};
+
+/// What transports may do with channels: publish, read, inspect. Transports know this
+/// service, never the storage behind it.
+/// Thread: any shard; results come back on the calling shard.
+class ChannelService {
+public:
+    ChannelService(storage::MessageLog& log, Hub& hub, runtime::ShardGroup& shards,
+                   ServerMetrics& metrics);
+
+    /// Stores the message; `done` runs on `shard` once it is committed (or refused).
+    void publish(std::size_t shard, PublishRequest request,
+                 std::function<void(const PublishResult&)> done);
+
+    /// Reads history now, on the calling thread.
+    ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit);
+
+    void info(std::size_t shard, std::string channel, std::function<void(ChannelInfo)> done);
+    void list(std::size_t shard, std::string prefix,
+              std::function<void(std::vector<ChannelInfo>)> done);
+
+    bool ready() { return log_.ready(); }
+    Hub& hub() { return hub_; }
+    ServerMetrics& metrics() { return metrics_; }
+
+private:
+    storage::MessageLog& log_;
+    Hub& hub_;
+    runtime::ShardGroup& shards_;
+    ServerMetrics& metrics_;
+    std::vector<MessageIdGenerator> ids_;  // one per shard, touched by its shard only
+};
+
+}  // namespace herald::core

@@ -1,0 +1,50 @@
+#include "core/hub.hpp"
+
+namespace herald::core {
+
+Hub::Hub(runtime::ShardGroup& shards) : shards_(shards) {
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        locals_.push_back(std::make_unique<ChannelSubscribers>());
+    }
+}
+
+Subscription Hub::subscribe(std::size_t shard, const std::string& channel,
+                            Subscriber* subscriber) {
+    ChannelSubscribers& local = *locals_[shard];
+    if (!local.add(channel, subscriber)) return Subscription{};
+    return Subscription(local, channel, subscriber);
+}
+
+void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
+    auto messages = std::make_shared<std::vector<MessagePtr>>();
+    messages->reserve(batch.size());
+    for (auto& stored : batch) messages->push_back(std::make_shared<const Message>(std::move(stored)));
+    // FIFO posting keeps each channel's order on every shard.
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        shards_[i].post([local = locals_[i].get(), messages] {
+            if (local->total() == 0) return;
+            for (const MessagePtr& message : *messages) local->deliver(message);
+        });
+    }
+}
+
+void Hub::count_subscribers(std::string prefix, std::size_t from,
+                            std::function<void(SubscriberCounts)> done) {
+    count_on(0, std::move(prefix), from, std::make_shared<SubscriberCounts>(), std::move(done));
+}
+
+void Hub::count_on(std::size_t shard, std::string prefix, std::size_t from,
+                   std::shared_ptr<SubscriberCounts> counts,
+                   std::function<void(SubscriberCounts)> done) {
+    if (shard == shards_.size()) {
+        shards_[from].post([counts, done = std::move(done)] { done(std::move(*counts)); });
+        return;
+    }
+    shards_[shard].post([this, shard, prefix = std::move(prefix), from, counts,
+                         done = std::move(done)]() mutable {
+        locals_[shard]->add_counts(prefix, *counts);
+        count_on(shard + 1, std::move(prefix), from, std::move(counts), std::move(done));
+    });
+}
+
+}  // namespace herald::core

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/channel_subscribers.hpp"
+#include "runtime/shard_group.hpp"
+#include "storage/stored_message.hpp"
+
+namespace herald::core {
+
+using SubscriberCounts = std::map<std::string, std::size_t>;
+
+/// Fan-out: takes each committed batch from the log and posts it, in commit order, to every
+/// shard; each shard hands it to its own subscribers. A message is one shared object, never
+/// copied per subscriber or per shard.
+/// Thread: `on_committed` on the log's thread; `subscribers(i)` on shard i only.
+class Hub {
+public:
+    explicit Hub(runtime::ShardGroup& shards);
+
+    ChannelSubscribers& subscribers(std::size_t shard) { return *locals_[shard]; }
+    /// For timers of shard-bound objects (long polls).
+    boost::asio::io_context::executor_type executor(std::size_t shard) {
+        return shards_[shard].executor();
+    }
+    Subscription subscribe(std::size_t shard, const std::string& channel, Subscriber* subscriber);
+
+    /// The log's commit listener.
+    void on_committed(std::vector<storage::StoredMessage>&& batch);
+
+    /// Subscribers per channel starting with `prefix`, summed over all shards by visiting each
+    /// in turn (no shared state); `done` runs on shard `from`.
+    void count_subscribers(std::string prefix, std::size_t from,
+                           std::function<void(SubscriberCounts)> done);
+
+private:
+    void count_on(std::size_t shard, std::string prefix, std::size_t from,
+                  std::shared_ptr<SubscriberCounts> counts,
+                  std::function<void(SubscriberCounts)> done);
+
+    runtime::ShardGroup& shards_;
+    std::vector<std::unique_ptr<ChannelSubscribers>> locals_;
+};
+
+}  // namespace herald::core

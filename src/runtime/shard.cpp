@@ -1,0 +1,35 @@
+#include "runtime/shard.hpp"
+
+#include <exception>
+#include <string>
+
+#include <pthread.h>
+
+#include <spdlog/spdlog.h>
+
+namespace herald::runtime {
+
+void Shard::start() {
+    thread_ = std::thread([this] {
+        const std::string name = "shard-" + std::to_string(index_);
+        pthread_setname_np(pthread_self(), name.c_str());
+        try {
+            context_.run();
+        } catch (const std::exception& error) {
+            // A handler that throws is a bug; dying loudly beats serving half a shard.
+            spdlog::critical("{}: unhandled exception: {}; aborting", name, error.what());
+            std::terminate();
+        }
+    });
+}
+
+void Shard::stop() {
+    work_.reset();
+    context_.stop();
+}
+
+void Shard::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace herald::runtime

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "storage/stored_message.hpp"
+
+namespace herald::storage {
+
+/// How much history a channel keeps. Older messages are trimmed and reported as a gap.
+struct RetentionPolicy {
+    std::size_t max_messages = 1000;                    // per channel
+    std::chrono::milliseconds max_age = std::chrono::hours(24);
+    std::chrono::milliseconds dedupe_window = std::chrono::hours(24);  // API.md: idempotency
+    std::chrono::milliseconds sweep_interval = std::chrono::seconds(1);
+};
+
+/// The ordered, durable log of every channel: the one place where a channel's order is decided.
+/// Thread: `append` from any thread, completions and the commit listener run on the log's own
+/// thread in commit order; reads from any thread.
+class MessageLog {
+public:
+    /// Receives every batch of committed messages, in seq order per channel. Runs on the log's
+    /// thread (or under its lock): it must only hand the batch on.
+    using CommitListener = std::function<void(std::vector<StoredMessage>&&)>;
+
+    virtual ~MessageLog() = default;
+
+    /// Set once, before the first append.
+    virtual void set_commit_listener(CommitListener listener) = 0;
+
+    /// Stores the message (or finds its duplicate) and then calls `done`. Nothing reaches the
+    /// commit listener before it is committed.
+    virtual void append(AppendRequest request, AppendCompletion done) = 0;
+
+    /// Messages with seq > `after` (from the oldest retained when absent), at most `limit`.
+    virtual ReadResult read(std::string_view channel, std::optional<Seq> after,
+                            std::size_t limit) = 0;
+
+    virtual ChannelState channel(std::string_view channel) = 0;
+
+    /// Every channel that has retained history and whose name starts with `prefix`.
+    virtual std::vector<ChannelState> channels(std::string_view prefix) = 0;
+
+    /// True while the log can serve reads and writes (/readyz).
+    virtual bool ready() = 0;
+
+    /// Waits for pending appends to finish, then stops the log's thread.
+    virtual void close() = 0;
+};
+
+}  // namespace herald::storage

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald::storage {
+
+using Seq = std::uint64_t;
+
+/// One message as the log keeps it. `data` is the JSON text of the payload.
+struct StoredMessage {
+    std::string channel;
+    Seq seq = 0;
+    std::string id;
+    std::string event;
+    std::string data;
+    std::int64_t time = 0;  // ms since the Unix epoch, when the server received it
+};
+
+/// What a publisher hands the log; the log assigns `seq`.
+struct AppendRequest {
+    std::string channel;
+    std::string id;               // the client's idempotency key, or a server-made id
+    bool client_id = false;       // only client ids are remembered for deduplication
+    std::string event;
+    std::string data;
+    std::int64_t time = 0;
+};
+
+enum class AppendStatus {
+    stored,     // new: the message now has `seq`
+    duplicate,  // the same (channel, id) was stored before: `seq`, `time` are the original's
+    failed,     // the log could not store it (disk full, I/O error): nothing was stored
+};
+
+struct AppendResult {
+    AppendStatus status = AppendStatus::failed;
+    Seq seq = 0;
+    std::string id;
+    std::int64_t time = 0;
+};
+
+/// Called once per append, on the log's own thread: post elsewhere, never block.
+using AppendCompletion = std::function<void(const AppendResult&)>;
+
+/// History before `first_seq` is gone: messages `after + 1 .. first_seq - 1` were trimmed.
+struct Gap {
+    Seq after = 0;
+    Seq first_seq = 0;
+};
+
+struct ReadResult {
+    std::vector<StoredMessage> messages;  // seq ascending
+    Seq last_seq = 0;
+    std::optional<Gap> gap;
+};
+
+/// A channel's position. Retained history is always the contiguous range first_seq..last_seq;
+/// when everything was trimmed first_seq is last_seq + 1, and a channel never used is all 0.
+struct ChannelState {
+    std::string channel;
+    Seq first_seq = 0;
+    Seq last_seq = 0;
+
+    bool has_history() const { return last_seq != 0 && first_seq <= last_seq; }
+};
+
+/// The gap a reader with cursor `after` must be told of, if any.
+inline std::optional<Gap> gap_for(const ChannelState& state, Seq after) {
+    if (state.last_seq == 0 || state.first_seq <= after + 1) return std::nullopt;
+    return Gap{after, state.first_seq};
+}
+
+}  // namespace herald::storage

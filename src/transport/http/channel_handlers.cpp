@@ -1,0 +1,67 @@
+#include "transport/http/channel_handlers.hpp"
+
+#include "transport/http/responses.hpp"
+#include "wire/json_responses.hpp"
+#include "wire/publish_body.hpp"
+
+namespace herald::transport {
+
+using wire::ApiError;
+
+namespace {
+
+/// API.md: JSON bodies with or without a charset parameter.
+bool is_json_media_type(std::string_view content_type) {
+    const auto semicolon = content_type.find(';');
+    std::string_view type = content_type.substr(0, semicolon);
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    return beast::iequals(type, "application/json");
+}
+
+}  // namespace
+
+void handle_publish(HttpContext& context, std::size_t shard, const Request& request,
+                    const std::string& channel, ExchangePtr exchange) {
+    if (!is_json_media_type(request[http::field::content_type])) {
+        return exchange->respond(error_response(ApiError::unsupported_media_type,
+                                                "Content-Type must be application/json"));
+    }
+    auto parsed = wire::parse_publish_body(request.body(), channel);
+    if (auto* error = std::get_if<wire::BodyError>(&parsed)) {
+        return exchange->respond(error_response(ApiError::bad_request, error->message));
+    }
+    context.channels.publish(
+            shard, std::move(std::get<core::PublishRequest>(parsed)),
+            [exchange = std::move(exchange)](const core::PublishResult& result) {
+                switch (result.status) {
+                    case core::PublishStatus::created:
+                        return exchange->respond(
+                                json_response(http::status::created, wire::publish_reply(result)));
+                    case core::PublishStatus::duplicate:
+                        return exchange->respond(
+                                json_response(http::status::ok, wire::publish_reply(result)));
+                    case core::PublishStatus::failed:
+                        return exchange->respond(error_response(
+                                ApiError::unavailable, "storage could not store the message"));
+                }
+            });
+}
+
+void handle_channel_info(HttpContext& context, std::size_t shard, const std::string& channel,
+                         ExchangePtr exchange) {
+    context.channels.info(shard, channel, [exchange = std::move(exchange)](core::ChannelInfo info) {
+        exchange->respond(json_response(http::status::ok, wire::channel_info_reply(info)));
+    });
+}
+
+void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
+                         ExchangePtr exchange) {
+    std::string prefix(target.param("prefix").value_or(""));
+    context.channels.list(shard, std::move(prefix),
+                          [exchange = std::move(exchange)](std::vector<core::ChannelInfo> list) {
+                              exchange->respond(json_response(http::status::ok,
+                                                              wire::channel_list_reply(list)));
+                          });
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,55 @@
+#include "transport/http/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "transport/http/http_session.hpp"
+
+namespace herald::transport {
+
+HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
+    : shards_(shards), context_(context), router_(context) {}
+
+boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpoint) {
+    runtime::tcp::endpoint bind_to = endpoint;
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        auto listener = std::make_unique<runtime::Listener>(
+                shards_[i], [this, i](runtime::tcp::socket&& socket) { accept(i, std::move(socket)); });
+        if (auto ec = listener->open(bind_to)) return ec;
+        bind_to = listener->local_endpoint();  // a picked port is shared by every shard
+        listeners_.push_back(std::move(listener));
+    }
+    return {};
+}
+
+void HttpServer::start() {
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        shards_[i].post([listener = listeners_[i].get()] { listener->start(); });
+    }
+}
+
+void HttpServer::stop() {
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+        shards_[i].post([listener = listeners_[i].get()] { listener->stop(); });
+    }
+}
+
+void HttpServer::accept(std::size_t shard, runtime::tcp::socket&& socket) {
+    const std::size_t limit = context_.limits.max_connections;
+    if (limit != 0 && context_.metrics.http_connections.value() >= static_cast<std::int64_t>(limit)) {
+        // Over the configured bound: refuse at once rather than queue (API.md Flow control).
+        static const std::string kBusy =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                "Content-Length: 65\r\nConnection: close\r\n\r\n"
+                "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections\"}}";
+        boost::system::error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(boost::asio::buffer(kBusy), ignored);
+        socket.close(ignored);
+        return;
+    }
+    std::make_shared<HttpSession>(std::move(socket), shard, router_, context_.limits,
+                                  context_.metrics)
+            ->start();
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "runtime/listener.hpp"
+#include "runtime/shard_group.hpp"
+#include "transport/http/router.hpp"
+
+namespace herald::transport {
+
+/// Listens on one port with an acceptor per shard (SO_REUSEPORT) and runs an HttpSession for
+/// each connection on the shard that accepted it.
+/// Thread: `listen`, `start` and `stop` from the main thread.
+class HttpServer {
+public:
+    HttpServer(runtime::ShardGroup& shards, HttpContext& context);
+
+    /// Binds every shard's acceptor; port 0 picks one free port for all of them.
+    [[nodiscard]] boost::system::error_code listen(const runtime::tcp::endpoint& endpoint);
+    runtime::tcp::endpoint local_endpoint() const { return listeners_.front()->local_endpoint(); }
+
+    void start();
+    void stop();
+
+private:
+    void accept(std::size_t shard, runtime::tcp::socket&& socket);
+
+    runtime::ShardGroup& shards_;
+    HttpContext& context_;
+    Router router_;
+    std::vector<std::unique_ptr<runtime::Listener>> listeners_;
+};
+
+}  // namespace herald::transport

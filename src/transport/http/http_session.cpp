@@ -1,0 +1,193 @@
+#include "transport/http/http_session.hpp"
+
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+
+#include "transport/http/responses.hpp"
+#include "transport/http/router.hpp"
+
+namespace herald::transport {
+
+namespace net = boost::asio;
+using wire::ApiError;
+
+namespace {
+
+bool is_normal_disconnect(beast::error_code ec) {
+    return ec == http::error::end_of_stream || ec == net::error::eof ||
+           ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+           ec == beast::error::timeout || ec == net::error::broken_pipe;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::size_t shard, Router& router,
+                         const HttpLimits& limits, core::ServerMetrics& metrics)
+    : stream_(std::move(socket)),
+      buffer_(limits.max_body_bytes + limits.max_header_bytes + 4 * kKiB),
+      shard_(shard),
+      router_(router),
+      limits_(limits),
+      metrics_(metrics) {
+    metrics_.http_connections.inc();
+}
+
+HttpSession::~HttpSession() { metrics_.http_connections.dec(); }
+
+void HttpSession::do_read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser_->body_limit(limits_.max_body_bytes);
+    stream_.expires_after(limits_.request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                self->on_read_header(ec);
+                            });
+}
+
+void HttpSession::on_read_header(beast::error_code ec) {
+    if (ec) return reject(ec);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+        // curl sends this for bodies over 1 KiB and waits a second unless told to go on.
+        static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        net::async_write(stream_, net::buffer(kContinue),
+                         [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
+                             self->on_continue_sent(write_ec);
+                         });
+        return;
+    }
+    do_read_body();
+}
+
+void HttpSession::on_continue_sent(beast::error_code ec) {
+    if (ec) return close();
+    do_read_body();
+}
+
+void HttpSession::do_read_body() {
+    if (parser_->is_done()) return dispatch();
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->on_read_body(ec);
+                     });
+}
+
+void HttpSession::on_read_body(beast::error_code ec) {
+    if (ec) return reject(ec);
+    dispatch();
+}
+
+void HttpSession::reject(beast::error_code ec) {
+    if (is_normal_disconnect(ec) || ec == http::error::partial_message) return close();
+    metrics_.malformed_requests.inc();
+    Response response;
+    if (ec == http::error::header_limit) {
+        response = error_response(ApiError::bad_request, "request headers are too large");
+        response.result(http::status::request_header_fields_too_large);
+    } else if (ec == http::error::body_limit) {
+        response = error_response(ApiError::too_large, "body is larger than " +
+                                                               std::to_string(limits_.max_body_bytes) +
+                                                               " bytes");
+    } else if (ec == http::error::buffer_overflow) {
+        response = error_response(ApiError::too_large, "request is too large");
+    } else {
+        response = error_response(ApiError::bad_request, "malformed HTTP request: " + ec.message());
+    }
+    // The stream is no longer in step with request boundaries: answer, then close.
+    keep_alive_ = false;
+    version_ = 11;
+    awaiting_response_ = true;
+    respond(std::move(response));
+}
+
+void HttpSession::dispatch() {
+    Request request = parser_->release();
+    parser_.reset();
+    version_ = request.version();
+    keep_alive_ = request.keep_alive();
+    awaiting_response_ = true;
+    stream_.expires_never();  // a long poll may hold the request for minutes
+    metrics_.http_requests.inc();
+    router_.route(shard_, std::move(request), shared_from_this());
+}
+
+void HttpSession::respond(Response&& response) {
+    if (closed_ || !awaiting_response_) return;
+    awaiting_response_ = false;
+    on_abort_ = nullptr;
+    if (response.result_int() >= 400) metrics_.http_errors.inc();
+    response.version(version_);
+    response.keep_alive(keep_alive_);
+    response.prepare_payload();
+    response_ = std::make_shared<Response>(std::move(response));
+    stream_.expires_after(limits_.write_timeout);
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this(), keep_alive = keep_alive_](
+                              beast::error_code ec, std::size_t) { self->on_write(ec, keep_alive); });
+}
+
+void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
+    response_.reset();
+    if (ec) {
+        if (!is_normal_disconnect(ec)) spdlog::debug("http: write failed: {}; closing", ec.message());
+        return close();
+    }
+    if (!keep_alive) {
+        beast::error_code ignored;
+        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+        return close();
+    }
+    // Idle connections should not hold a large buffer (long-lived clients are many).
+    if (buffer_.size() == 0 && buffer_.capacity() > 16 * kKiB) buffer_.shrink_to_fit();
+    if (watching_) {
+        read_after_watch_ = true;  // on_watch reads once the pending wait is cancelled
+        beast::error_code ignored;
+        stream_.socket().cancel(ignored);
+        return;
+    }
+    do_read_header();
+}
+
+void HttpSession::on_disconnect(std::function<void()> on_abort) {
+    if (closed_ || !awaiting_response_) return;
+    on_abort_ = std::move(on_abort);
+    if (watching_) return;
+    watching_ = true;
+    stream_.socket().async_wait(net::socket_base::wait_read,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                    self->on_watch(ec);
+                                });
+}
+
+void HttpSession::on_watch(beast::error_code ec) {
+    watching_ = false;
+    if (std::exchange(read_after_watch_, false)) {
+        if (!closed_) do_read_header();
+        return;
+    }
+    if (closed_ || !awaiting_response_) return;
+    if (!ec) {
+        // Readable: either the peer left (recv returns 0 or fails) or it pipelined its next
+        // request, which stays in the kernel until we read it.
+        char byte;
+        const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return;  // pipelined: we can no longer tell a disconnect; stop watching
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            on_disconnect(std::exchange(on_abort_, nullptr));  // spurious wake-up: wait again
+            return;
+        }
+    }
+    if (auto on_abort = std::exchange(on_abort_, nullptr)) on_abort();
+    close();
+}
+
+void HttpSession::close() {
+    if (std::exchange(closed_, true)) return;
+    if (auto on_abort = std::exchange(on_abort_, nullptr)) on_abort();
+    beast::error_code ignored;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+}
+
+}  // namespace herald::transport

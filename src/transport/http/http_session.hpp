@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+
+#include "core/server_metrics.hpp"
+#include "transport/http/http_types.hpp"
+
+namespace herald::transport {
+
+class Router;
+
+/// One HTTP/1.1 connection: reads a request, lets the router answer it (now, or later for a
+/// publish or a long poll), writes the answer, reads the next. Pipelined requests wait in the
+/// read buffer and are answered in order.
+/// Thread: its shard's only. Owned by its pending operations and by handlers holding it.
+class HttpSession final : public Exchange, public std::enable_shared_from_this<HttpSession> {
+public:
+    HttpSession(boost::asio::ip::tcp::socket&& socket, std::size_t shard, Router& router,
+                const HttpLimits& limits, core::ServerMetrics& metrics);
+    ~HttpSession() override;
+
+    void start() { do_read_header(); }
+
+    void respond(Response&& response) override;
+    void on_disconnect(std::function<void()> on_abort) override;
+
+private:
+    void do_read_header();
+    void on_read_header(beast::error_code ec);
+    void on_continue_sent(beast::error_code ec);
+    void do_read_body();
+    void on_read_body(beast::error_code ec);
+    void dispatch();
+    void on_write(beast::error_code ec, bool keep_alive);
+    void on_watch(beast::error_code ec);
+    /// Answers a request that could not be read, then closes.
+    void reject(beast::error_code ec);
+    void close();
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::size_t shard_;
+    Router& router_;
+    const HttpLimits& limits_;
+    core::ServerMetrics& metrics_;
+
+    std::shared_ptr<Response> response_;  // alive while it is written
+    std::function<void()> on_abort_;
+    unsigned version_ = 11;
+    bool keep_alive_ = true;
+    bool awaiting_response_ = false;  // a handler holds the request
+    bool watching_ = false;           // an async_wait for readability is pending
+    bool read_after_watch_ = false;   // start reading once that wait is cancelled
+    bool closed_ = false;
+};
+
+}  // namespace herald::transport

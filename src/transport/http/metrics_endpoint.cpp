@@ -1,0 +1,60 @@
+#include "transport/http/metrics_endpoint.hpp"
+
+namespace herald::transport {
+namespace {
+
+void add(std::string& out, const char* name, const char* type, const char* help,
+         std::string_view labels, long long value) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+    out += name;
+    out += labels;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+}
+
+long long as_number(std::uint64_t value) { return static_cast<long long>(value); }
+
+}  // namespace
+
+std::string render_metrics(const core::ServerMetrics& m) {
+    std::string out;
+    add(out, "herald_connections", "gauge", "Open connections by transport.",
+        "{transport=\"http\"}", m.http_connections.value());
+    add(out, "herald_long_poll_waits", "gauge", "Long-poll requests held right now.", "",
+        m.long_poll_waits.value());
+    add(out, "herald_http_requests_total", "counter", "HTTP requests routed.", "",
+        as_number(m.http_requests.value()));
+    add(out, "herald_http_errors_total", "counter", "HTTP responses with status 400 or more.", "",
+        as_number(m.http_errors.value()));
+    add(out, "herald_malformed_requests_total", "counter",
+        "Requests that could not be parsed (400, 413 or 431, then closed).", "",
+        as_number(m.malformed_requests.value()));
+    add(out, "herald_messages_published_total", "counter", "Messages stored.", "",
+        as_number(m.messages_published.value()));
+    add(out, "herald_messages_deduplicated_total", "counter",
+        "Publishes answered with an earlier message of the same id.", "",
+        as_number(m.messages_deduplicated.value()));
+    add(out, "herald_publish_failures_total", "counter", "Publishes storage refused (503).", "",
+        as_number(m.publish_failures.value()));
+    add(out, "herald_messages_delivered_total", "counter", "Messages handed to subscribers.", "",
+        as_number(m.messages_delivered.value()));
+    add(out, "herald_long_poll_timeouts_total", "counter", "Long polls answered 204.", "",
+        as_number(m.long_poll_timeouts.value()));
+    add(out, "herald_slow_consumer_closes_total", "counter",
+        "Connections closed for falling behind.", "", as_number(m.slow_consumer_closes.value()));
+    out += "# HELP herald_publish_latency_seconds Publish receipt to storage commit.\n";
+    out += "# TYPE herald_publish_latency_seconds histogram\n";
+    out += m.publish_latency.render("herald_publish_latency_seconds");
+    return out;
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,119 @@
+#include "transport/http/router.hpp"
+
+#include <algorithm>
+
+#include "core/channel_name.hpp"
+#include "transport/http/channel_handlers.hpp"
+#include "transport/http/metrics_endpoint.hpp"
+#include "transport/http/responses.hpp"
+#include "transport/poll/read_handler.hpp"
+
+namespace herald::transport {
+
+using wire::ApiError;
+
+namespace {
+
+/// Adds the CORS answer to whatever the handler sends, now or later.
+class CorsExchange final : public Exchange {
+public:
+    CorsExchange(ExchangePtr inner, std::string allow_origin)
+        : inner_(std::move(inner)), allow_origin_(std::move(allow_origin)) {}
+
+    void respond(Response&& response) override {
+        response.set(http::field::access_control_allow_origin, allow_origin_);
+        if (allow_origin_ != "*") response.set(http::field::vary, "Origin");
+        inner_->respond(std::move(response));
+    }
+    void on_disconnect(std::function<void()> on_abort) override {
+        inner_->on_disconnect(std::move(on_abort));
+    }
+
+private:
+    ExchangePtr inner_;
+    std::string allow_origin_;
+};
+
+Response method_not_allowed(std::string_view allow) {
+    Response response = error_response(ApiError::method_not_allowed, "use " + std::string(allow));
+    response.set(http::field::allow, allow);
+    return response;
+}
+
+bool is(const Request& request, http::verb verb) { return request.method() == verb; }
+
+}  // namespace
+
+void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
+    auto target = parse_request_target(request.target());
+    if (!target) {
+        return exchange->respond(error_response(ApiError::bad_request, "malformed request target"));
+    }
+    const auto& path = target->segments;
+    const bool api = !path.empty() && path[0] == "v1";
+
+    if (api) {
+        auto origin = request[http::field::origin];
+        const auto& allowed = context_.limits.allowed_origins;
+        if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
+            exchange = std::make_shared<CorsExchange>(std::move(exchange), "*");
+        } else if (!origin.empty() &&
+                   std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
+            exchange = std::make_shared<CorsExchange>(std::move(exchange), std::string(origin));
+        }
+        if (is(request, http::verb::options)) {  // CORS preflight
+            Response response{http::status::no_content, 11};
+            response.set(http::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
+            response.set(http::field::access_control_allow_headers,
+                         "Authorization, Content-Type, Last-Event-ID");
+            response.set(http::field::access_control_max_age, "600");
+            return exchange->respond(std::move(response));
+        }
+    }
+
+    if (path.size() == 1 && (path[0] == "healthz" || path[0] == "readyz" || path[0] == "metrics")) {
+        if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
+        if (path[0] == "healthz") {
+            return exchange->respond(text_response(http::status::ok, "ok\n", "text/plain"));
+        }
+        if (path[0] == "metrics") {
+            return exchange->respond(text_response(http::status::ok,
+                                                   render_metrics(context_.metrics),
+                                                   "text/plain; version=0.0.4"));
+        }
+        if (!context_.channels.ready()) {
+            return exchange->respond(error_response(ApiError::unavailable, "storage is not answering"));
+        }
+        return exchange->respond(text_response(http::status::ok, "ready\n", "text/plain"));
+    }
+
+    if (api && path.size() >= 2 && path[1] == "channels" && path.size() <= 4) {
+        if (path.size() == 2) {
+            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
+            return handle_channel_list(context_, shard, *target, std::move(exchange));
+        }
+        const std::string& channel = path[2];
+        if (path.size() == 4 && path[3] != "messages") {
+            return exchange->respond(error_response(ApiError::not_found, "no such resource"));
+        }
+        if (!core::is_valid_channel(channel)) {
+            return exchange->respond(error_response(
+                    ApiError::bad_request, "channel must match ^[A-Za-z0-9._:@-]{1,200}$"));
+        }
+        if (path.size() == 3) {
+            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
+            return handle_channel_info(context_, shard, channel, std::move(exchange));
+        }
+        if (is(request, http::verb::post)) {
+            return handle_publish(context_, shard, request, channel, std::move(exchange));
+        }
+        if (is(request, http::verb::get)) {
+            return handle_read(context_, shard, *target, channel, std::move(exchange));
+        }
+        return exchange->respond(method_not_allowed("GET, POST"));
+    }
+
+    exchange->respond(error_response(ApiError::not_found, "no such resource"));
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstddef>
+
+#include "core/channel_service.hpp"
+#include "transport/http/http_types.hpp"
+#include "transport/http/request_target.hpp"
+
+namespace herald::transport {
+
+/// What request handlers share: the channel service, limits and metrics.
+struct HttpContext {
+    core::ChannelService& channels;
+    HttpLimits limits;
+    core::ServerMetrics& metrics;
+};
+
+/// Maps a request to its handler by path and method; answers 404 and 405 itself.
+/// Thread: any shard; holds no per-request state.
+class Router {
+public:
+    explicit Router(HttpContext& context) : context_(context) {}
+
+    void route(std::size_t shard, Request&& request, ExchangePtr exchange);
+
+private:
+    /// Adds CORS headers when the request's Origin may see the answer.
+    void add_cors(const Request& request, Response& response) const;
+
+    HttpContext& context_;
+};
+
+}  // namespace herald::transport

@@ -1,0 +1,80 @@
+#include "transport/poll/long_poll_waiter.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "transport/http/responses.hpp"
+#include "wire/json_responses.hpp"
+
+namespace herald::transport {
+
+namespace net = boost::asio;
+
+void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::string& channel,
+                           core::Seq after, std::size_t limit, std::chrono::milliseconds wait,
+                           ExchangePtr exchange) {
+    auto waiter = std::make_shared<LongPollWaiter>(context, shard, channel, after, limit,
+                                                   std::move(exchange));
+    waiter->subscription_ = context.channels.hub().subscribe(shard, channel, waiter.get());
+    waiter->exchange_->on_disconnect([weak = std::weak_ptr(waiter)] {
+        if (auto self = weak.lock()) self->abort();
+    });
+    waiter->arm(wait);
+}
+
+LongPollWaiter::LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel,
+                               core::Seq after, std::size_t limit, ExchangePtr exchange)
+    : context_(context),
+      channel_(std::move(channel)),
+      after_(after),
+      limit_(limit),
+      exchange_(std::move(exchange)),
+      timer_(context.channels.hub().executor(shard)) {
+    context_.metrics.long_poll_waits.inc();
+}
+
+LongPollWaiter::~LongPollWaiter() { context_.metrics.long_poll_waits.dec(); }
+
+void LongPollWaiter::arm(std::chrono::milliseconds wait) {
+    timer_.expires_after(wait);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) return;  // cancelled: answered or aborted
+        if (!self->done_) self->context_.metrics.long_poll_timeouts.inc();
+        self->finish();
+    });
+}
+
+void LongPollWaiter::deliver(const core::MessagePtr& message) {
+    if (done_ || message->seq() <= after_ || collected_.size() >= limit_) return;
+    collected_.push_back(message);
+    if (collected_.size() == 1) {
+        // Answer after the rest of this committed batch has been delivered: one response
+        // carries all of it.
+        net::post(timer_.get_executor(), [self = shared_from_this()] { self->finish(); });
+    }
+}
+
+void LongPollWaiter::close(core::CloseReason) { finish(); }
+
+void LongPollWaiter::finish() {
+    if (std::exchange(done_, true)) return;
+    subscription_.reset();
+    timer_.cancel();
+    if (collected_.empty()) {
+        exchange_->respond(Response{http::status::no_content, 11});
+    } else {
+        context_.metrics.messages_delivered.inc(collected_.size());
+        exchange_->respond(json_response(
+                http::status::ok,
+                wire::read_reply(channel_, collected_, collected_.back()->seq(), std::nullopt)));
+    }
+    exchange_.reset();
+}
+
+void LongPollWaiter::abort() {
+    if (std::exchange(done_, true)) return;
+    subscription_.reset();
+    timer_.cancel();
+    exchange_.reset();
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/channel_subscribers.hpp"
+#include "transport/http/router.hpp"
+
+namespace herald::transport {
+
+/// A held long-poll request: a one-shot subscriber with a deadline. Answers 200 with the first
+/// batch of messages after its cursor, 204 at the deadline; a client that disconnects frees it
+/// at once.
+/// Thread: its shard's only. Owned by its timer handler and the batch flush it schedules.
+class LongPollWaiter final : public core::Subscriber,
+                             public std::enable_shared_from_this<LongPollWaiter> {
+public:
+    static void start(HttpContext& context, std::size_t shard, const std::string& channel,
+                      core::Seq after, std::size_t limit, std::chrono::milliseconds wait,
+                      ExchangePtr exchange);
+
+    LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel, core::Seq after,
+                   std::size_t limit, ExchangePtr exchange);
+    ~LongPollWaiter() override;
+
+    void deliver(const core::MessagePtr& message) override;
+    void close(core::CloseReason reason) override;
+
+private:
+    void arm(std::chrono::milliseconds wait);
+    void finish();
+    void abort();
+
+    HttpContext& context_;
+    std::string channel_;
+    core::Seq after_;
+    std::size_t limit_;
+    ExchangePtr exchange_;
+    boost::asio::steady_timer timer_;
+    core::Subscription subscription_;
+    std::vector<core::MessagePtr> collected_;
+    bool done_ = false;
+};
+
+}  // namespace herald::transport

@@ -1,0 +1,58 @@
+#include "transport/poll/read_handler.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "transport/http/responses.hpp"
+#include "transport/poll/long_poll_waiter.hpp"
+#include "wire/json_responses.hpp"
+
+namespace herald::transport {
+
+using wire::ApiError;
+
+namespace {
+
+constexpr std::uint64_t kDefaultLimit = 100;  // API.md
+constexpr std::uint64_t kMaxLimit = 1000;     // API.md: larger limits are capped
+
+}  // namespace
+
+void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& target,
+                 const std::string& channel, ExchangePtr exchange) {
+    std::uint64_t after_value = 0;
+    std::uint64_t limit = kDefaultLimit;
+    std::uint64_t wait_seconds = 0;
+    const NumberParam after = read_number(target, "after", after_value);
+    if (after == NumberParam::invalid) {
+        return exchange->respond(error_response(ApiError::bad_request,
+                                                "after must be a non-negative integer"));
+    }
+    if (read_number(target, "limit", limit) == NumberParam::invalid || limit == 0) {
+        return exchange->respond(
+                error_response(ApiError::bad_request, "limit must be a positive integer"));
+    }
+    if (read_number(target, "wait", wait_seconds) == NumberParam::invalid) {
+        return exchange->respond(error_response(ApiError::bad_request,
+                                                "wait must be a non-negative number of seconds"));
+    }
+    limit = std::min(limit, kMaxLimit);
+
+    std::optional<core::Seq> cursor;
+    if (after == NumberParam::valid) cursor = after_value;
+    core::ReadResult read = context.channels.read(channel, cursor, limit);
+
+    if (!read.messages.empty() || read.gap || wait_seconds == 0) {
+        return exchange->respond(json_response(
+                http::status::ok, wire::read_reply(channel, read.messages, read.last_seq, read.gap)));
+    }
+    // Nothing newer than the cursor: hold the request until a message or the deadline.
+    // Without `after`, the wait is for anything newer than what exists now.
+    const core::Seq wait_after = cursor.value_or(read.last_seq);
+    auto wait = std::chrono::milliseconds(std::chrono::seconds(std::min<std::uint64_t>(
+            wait_seconds, static_cast<std::uint64_t>(context.limits.long_poll_max_wait.count() / 1000))));
+    if (wait.count() == 0) wait = context.limits.long_poll_max_wait;
+    LongPollWaiter::start(context, shard, channel, wait_after, limit, wait, std::move(exchange));
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "transport/http/router.hpp"
+
+namespace herald::transport {
+
+/// GET /v1/channels/{channel}/messages?after=N&limit=L[&wait=S]: short polling without
+/// `wait`, long polling with it.
+void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& target,
+                 const std::string& channel, ExchangePtr exchange);
+
+}  // namespace herald::transport

@@ -1,0 +1,37 @@
+#include "util/metrics.hpp"
+
+#include <cstdio>
+
+namespace herald {
+
+void Histogram::observe(double seconds) {
+    std::size_t bucket = 0;
+    while (bucket < kBounds.size() && seconds > kBounds[bucket]) ++bucket;
+    buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+std::string Histogram::render(const std::string& name) const {
+    std::string out;
+    std::uint64_t cumulative = 0;
+    char line[160];
+    for (std::size_t i = 0; i <= kBounds.size(); ++i) {
+        cumulative += buckets_[i].load(std::memory_order_relaxed);
+        if (i < kBounds.size()) {
+            std::snprintf(line, sizeof line, "%s_bucket{le=\"%g\"} %llu\n", name.c_str(),
+                          kBounds[i], static_cast<unsigned long long>(cumulative));
+        } else {
+            std::snprintf(line, sizeof line, "%s_bucket{le=\"+Inf\"} %llu\n", name.c_str(),
+                          static_cast<unsigned long long>(cumulative));
+        }
+        out += line;
+    }
+    std::snprintf(line, sizeof line, "%s_sum %.6f\n%s_count %llu\n", name.c_str(),
+                  static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6,
+                  name.c_str(), static_cast<unsigned long long>(count_.load()));
+    out += line;
+    return out;
+}
+
+}  // namespace herald

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/channel_service.hpp"
+
+namespace herald::wire {
+
+/// Why a publish body was refused: a message for the `bad_request` error.
+struct BodyError {
+    std::string message;
+};
+
+/// Parses `{"data": <any JSON>, "event"?: string, "id"?: string}` into a request for `channel`.
+std::variant<core::PublishRequest, BodyError> parse_publish_body(std::string_view body,
+                                                                 std::string channel);
+
+}  // namespace herald::wire
