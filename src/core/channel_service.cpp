@@ -8,11 +8,15 @@ namespace herald::core {
 
 ChannelService::ChannelService(storage::MessageLog& log, Hub& hub, runtime::ShardGroup& shards,
                                ServerMetrics& metrics)
-    : log_(log), hub_(hub), shards_(shards), metrics_(metrics), ids_(shards.size()) {}
+    : log_(log),
+      hub_(hub),
+      shards_(shards),
+      metrics_(metrics),
+      ids_(shards.size()),
+      queues_(shards.size()) {}
 
 void ChannelService::publish(std::size_t shard, PublishRequest request,
                              std::function<void(const PublishResult&)> done) {
-    const auto started = std::chrono::steady_clock::now();
     storage::AppendRequest append;
     append.time = unix_millis();
     append.client_id = request.id.has_value();
@@ -20,11 +24,40 @@ void ChannelService::publish(std::size_t shard, PublishRequest request,
     append.channel = std::move(request.channel);
     append.event = std::move(request.event);
     append.data = std::move(request.data);
-    std::string channel = append.channel;
-    log_.append(std::move(append), [this, shard, started, channel = std::move(channel),
-                                    done = std::move(done)](const storage::AppendResult& stored) {
-        // On the log's thread: count, then hop back to the publisher's shard.
-        PublishResult result{PublishStatus::failed, channel, stored.seq, stored.id, stored.time};
+
+    PublishQueue& queue = queues_[shard];
+    queue.waiting.push_back(
+            WaitingPublish{append.channel, std::chrono::steady_clock::now(), std::move(done)});
+    queue.requests.push_back(std::move(append));
+    if (std::exchange(queue.flush_scheduled, true)) return;
+    // Runs after the requests this shard has already read: they all go to the log in one
+    // hand-off, and their answers come back in one.
+    shards_[shard].post([this, shard] { flush_publishes(shard); });
+}
+
+void ChannelService::flush_publishes(std::size_t shard) {
+    PublishQueue& queue = queues_[shard];
+    queue.flush_scheduled = false;
+    log_.append_batch(std::move(queue.requests),
+                      [this, shard, waiting = std::move(queue.waiting)](
+                              std::vector<storage::AppendResult>&& results) mutable {
+                          // On the log's thread: hop back to the publishers' shard.
+                          shards_[shard].post([this, waiting = std::move(waiting),
+                                               results = std::move(results)]() mutable {
+                              complete_publishes(waiting, results);
+                          });
+                      });
+    queue.requests.clear();
+    queue.waiting.clear();
+}
+
+void ChannelService::complete_publishes(std::vector<WaitingPublish>& waiting,
+                                        std::vector<storage::AppendResult>& results) {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+        storage::AppendResult& stored = results[i];
+        PublishResult result{PublishStatus::failed, std::move(waiting[i].channel), stored.seq,
+                             std::move(stored.id), stored.time};
         switch (stored.status) {
             case storage::AppendStatus::stored:
                 result.status = PublishStatus::created;
@@ -39,9 +72,9 @@ void ChannelService::publish(std::size_t shard, PublishRequest request,
                 break;
         }
         metrics_.publish_latency.observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        shards_[shard].post([done, result = std::move(result)] { done(result); });
-    });
+                std::chrono::duration<double>(now - waiting[i].started).count());
+        waiting[i].done(result);
+    }
 }
 
 ReadResult ChannelService::read(std::string_view channel, std::optional<Seq> after,

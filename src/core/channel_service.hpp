@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -70,11 +71,28 @@ public:
     ServerMetrics& metrics() { return metrics_; }
 
 private:
+    struct WaitingPublish {
+        std::string channel;
+        std::chrono::steady_clock::time_point started;
+        std::function<void(const PublishResult&)> done;
+    };
+    /// Publishes a shard received in one loop turn, handed to the log together.
+    struct PublishQueue {
+        std::vector<storage::AppendRequest> requests;
+        std::vector<WaitingPublish> waiting;
+        bool flush_scheduled = false;
+    };
+
+    void flush_publishes(std::size_t shard);
+    void complete_publishes(std::vector<WaitingPublish>& waiting,
+                            std::vector<storage::AppendResult>& results);
+
     storage::MessageLog& log_;
     Hub& hub_;
     runtime::ShardGroup& shards_;
     ServerMetrics& metrics_;
     std::vector<MessageIdGenerator> ids_;  // one per shard, touched by its shard only
+    std::vector<PublishQueue> queues_;     // one per shard, touched by its shard only
 };
 
 }  // namespace herald::core

@@ -33,9 +33,19 @@ public:
     /// Set once, before the first append.
     virtual void set_commit_listener(CommitListener listener) = 0;
 
-    /// Stores the message (or finds its duplicate) and then calls `done`. Nothing reaches the
-    /// commit listener before it is committed.
-    virtual void append(AppendRequest request, AppendCompletion done) = 0;
+    /// Stores the messages (or finds their duplicates), in order, then calls `done` once.
+    /// Nothing reaches the commit listener before it is committed. One call per publisher
+    /// shard and loop turn keeps cross-thread hand-offs to one per batch, not per message.
+    virtual void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) = 0;
+
+    /// One message: `append_batch` of one.
+    void append(AppendRequest request, AppendCompletion done) {
+        std::vector<AppendRequest> batch;
+        batch.push_back(std::move(request));
+        append_batch(std::move(batch), [done = std::move(done)](std::vector<AppendResult>&& results) {
+            done(results.front());
+        });
+    }
 
     /// Messages with seq > `after` (from the oldest retained when absent), at most `limit`.
     virtual ReadResult read(std::string_view channel, std::optional<Seq> after,

@@ -46,6 +46,9 @@ struct AppendResult {
 /// Called once per append, on the log's own thread: post elsewhere, never block.
 using AppendCompletion = std::function<void(const AppendResult&)>;
 
+/// Called once per batch of appends, results in request order, on the log's own thread.
+using BatchCompletion = std::function<void(std::vector<AppendResult>&&)>;
+
 /// History before `first_seq` is gone: messages `after + 1 .. first_seq - 1` were trimmed.
 struct Gap {
     Seq after = 0;

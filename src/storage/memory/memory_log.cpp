@@ -11,15 +11,24 @@ MemoryLog::MemoryLog(RetentionPolicy policy) : policy_(policy) {}
 
 void MemoryLog::set_commit_listener(CommitListener listener) { listener_ = std::move(listener); }
 
-void MemoryLog::append(AppendRequest request, AppendCompletion done) {
+void MemoryLog::append_batch(std::vector<AppendRequest> requests, BatchCompletion done) {
     std::lock_guard lock(mutex_);
+    std::vector<AppendResult> results;
+    results.reserve(requests.size());
+    std::vector<StoredMessage> committed;
+    for (AppendRequest& request : requests) results.push_back(store(request, committed));
+    done(std::move(results));
+    // Under the lock: listeners see batches in seq order even when shards append concurrently.
+    if (listener_ && !committed.empty()) listener_(std::move(committed));
+}
+
+AppendResult MemoryLog::store(AppendRequest& request, std::vector<StoredMessage>& committed) {
     Channel& channel = channels_[request.channel];
     trim(channel, unix_millis());
     if (request.client_id) {
         if (auto it = channel.ids.find(request.id); it != channel.ids.end()) {
-            done(AppendResult{AppendStatus::duplicate, it->second.seq, request.id,
-                              it->second.time});
-            return;
+            return AppendResult{AppendStatus::duplicate, it->second.seq, request.id,
+                                it->second.time};
         }
         channel.ids.emplace(request.id, PublishedId{channel.last_seq + 1, request.time});
         channel.id_order.emplace_back(request.time, request.id);
@@ -28,13 +37,9 @@ void MemoryLog::append(AppendRequest request, AppendCompletion done) {
                           std::move(request.event), std::move(request.data), request.time};
     channel.messages.push_back(message);
     while (channel.messages.size() > policy_.max_messages) channel.messages.pop_front();
-    done(AppendResult{AppendStatus::stored, message.seq, message.id, message.time});
-    // Under the lock: listeners see batches in seq order even when shards append concurrently.
-    if (listener_) {
-        std::vector<StoredMessage> batch;
-        batch.push_back(std::move(message));
-        listener_(std::move(batch));
-    }
+    AppendResult result{AppendStatus::stored, message.seq, message.id, message.time};
+    committed.push_back(std::move(message));
+    return result;
 }
 
 ReadResult MemoryLog::read(std::string_view name, std::optional<Seq> after, std::size_t limit) {

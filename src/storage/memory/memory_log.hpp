@@ -17,7 +17,7 @@ public:
     explicit MemoryLog(RetentionPolicy policy);
 
     void set_commit_listener(CommitListener listener) override;
-    void append(AppendRequest request, AppendCompletion done) override;
+    void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
     ReadResult read(std::string_view channel, std::optional<Seq> after,
                     std::size_t limit) override;
     ChannelState channel(std::string_view channel) override;
@@ -37,6 +37,8 @@ private:
         std::deque<std::pair<std::int64_t, std::string>> id_order;  // (time, id) oldest first
     };
 
+    /// Stores one message. Caller holds `mutex_`.
+    AppendResult store(AppendRequest& request, std::vector<StoredMessage>& committed);
     /// Drops what retention no longer keeps. Caller holds `mutex_`.
     void trim(Channel& channel, std::int64_t now);
     static ChannelState state_of(const std::string& name, const Channel& channel);

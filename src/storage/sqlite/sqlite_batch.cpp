@@ -27,98 +27,116 @@ bool run(sqlite::Statement& statement) {
 
 void SqliteLog::flush() {
     if (pending_.empty()) return;
-    std::vector<Pending> batch;
-    if (pending_.size() <= options_.max_batch) {
-        batch.swap(pending_);
-    } else {
-        auto cut = pending_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
-        batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(cut));
-        pending_.erase(pending_.begin(), cut);
+    // Whole caller batches, up to about max_batch messages in one transaction.
+    std::size_t taken = 0;
+    std::size_t messages = 0;
+    while (taken < pending_.size() &&
+           (messages == 0 || messages + pending_[taken].requests.size() <= options_.max_batch)) {
+        messages += pending_[taken++].requests.size();
     }
+    std::vector<Pending> batch(std::make_move_iterator(pending_.begin()),
+                               std::make_move_iterator(pending_.begin() +
+                                                       static_cast<std::ptrdiff_t>(taken)));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(taken));
 
-    Writer& w = *writer_;
-    std::vector<AppendResult> results(batch.size());
+    std::vector<std::vector<AppendResult>> results(batch.size());
+    for (std::size_t b = 0; b < batch.size(); ++b) results[b].resize(batch[b].requests.size());
     std::vector<StoredMessage> committed;
-    committed.reserve(batch.size());
+    committed.reserve(messages);
     std::unordered_map<std::string, ChannelState> before;  // to undo on rollback
-    std::unordered_map<std::string, std::size_t> batch_ids;  // "channel\0id" -> index
+    std::unordered_map<std::string, const AppendResult*> batch_ids;  // "channel\0id" -> first
     const std::int64_t dedupe_from = unix_millis() - options_.retention.dedupe_window.count();
 
-    bool ok = run(w.begin);
-    for (std::size_t i = 0; ok && i < batch.size(); ++i) {
-        AppendRequest& request = batch[i].request;
-        AppendResult& result = results[i];
-        if (request.client_id) {
-            std::string key = request.channel + '\0' + request.id;
-            if (auto it = batch_ids.find(key); it != batch_ids.end()) {
-                result = results[it->second];
-                result.status = AppendStatus::duplicate;
-                continue;
-            }
-            sqlite::StatementScope find(w.find_id);
-            find->bind(1, request.channel).bind(2, request.id).bind(3, dedupe_from);
-            if (find->step() == SQLITE_ROW) {
-                result = AppendResult{AppendStatus::duplicate,
-                                      static_cast<Seq>(find->column_int(0)), request.id,
-                                      find->column_int(1)};
-                continue;
-            }
-            batch_ids.emplace(std::move(key), i);
+    bool ok = run(writer_->begin);
+    for (std::size_t b = 0; ok && b < batch.size(); ++b) {
+        for (std::size_t i = 0; ok && i < batch[b].requests.size(); ++i) {
+            ok = store(batch[b].requests[i], results[b][i], before, batch_ids, dedupe_from,
+                       committed);
         }
-        ChannelState& state = states_[request.channel];
-        if (!before.contains(request.channel)) before.emplace(request.channel, state);
-        state.channel = request.channel;
-        const Seq seq = state.last_seq + 1;
-        {
-            sqlite::StatementScope insert(w.insert_message);
-            insert->bind(1, request.channel).bind(2, static_cast<std::int64_t>(seq));
-            insert->bind(3, request.id).bind(4, request.event).bind(5, request.data);
-            insert->bind(6, request.time);
-            ok = insert->step() == SQLITE_DONE;
-        }
-        if (ok && request.client_id) {
-            sqlite::StatementScope insert(w.insert_id);
-            insert->bind(1, request.channel).bind(2, request.id);
-            insert->bind(3, static_cast<std::int64_t>(seq)).bind(4, request.time);
-            ok = insert->step() == SQLITE_DONE;
-        }
-        if (!ok) break;
-        state.last_seq = seq;
-        if (state.first_seq == 0) state.first_seq = seq;
-        result = AppendResult{AppendStatus::stored, seq, request.id, request.time};
-        committed.push_back(StoredMessage{request.channel, seq, std::move(request.id),
-                                          std::move(request.event), std::move(request.data),
-                                          request.time});
     }
+    ok = ok && trim_and_save(before);
+    ok = ok && run(writer_->commit);
 
+    if (!ok) {
+        spdlog::error("storage: commit of {} appends failed: {}; rolling back", messages,
+                      writer_->db.error_message());
+        (void)run(writer_->rollback);
+        for (auto& [name, state] : before) states_[name] = state;
+        for (auto& list : results) {
+            for (auto& result : list) result = AppendResult{};  // status failed
+        }
+        committed.clear();
+    }
+    writer_healthy_.store(ok, std::memory_order_relaxed);
+    for (std::size_t b = 0; b < batch.size(); ++b) batch[b].done(std::move(results[b]));
+    if (listener_ && !committed.empty()) listener_(std::move(committed));
+}
+
+bool SqliteLog::store(AppendRequest& request, AppendResult& result,
+                      std::unordered_map<std::string, ChannelState>& before,
+                      std::unordered_map<std::string, const AppendResult*>& batch_ids,
+                      std::int64_t dedupe_from, std::vector<StoredMessage>& committed) {
+    Writer& w = *writer_;
+    if (request.client_id) {
+        std::string key = request.channel + '\0' + request.id;
+        if (auto it = batch_ids.find(key); it != batch_ids.end()) {
+            result = *it->second;
+            result.status = AppendStatus::duplicate;
+            return true;
+        }
+        sqlite::StatementScope find(w.find_id);
+        find->bind(1, request.channel).bind(2, request.id).bind(3, dedupe_from);
+        if (find->step() == SQLITE_ROW) {
+            result = AppendResult{AppendStatus::duplicate, static_cast<Seq>(find->column_int(0)),
+                                  request.id, find->column_int(1)};
+            return true;
+        }
+        batch_ids.emplace(std::move(key), &result);
+    }
+    ChannelState& state = states_[request.channel];
+    if (!before.contains(request.channel)) before.emplace(request.channel, state);
+    if (state.channel.empty()) state.channel = request.channel;
+    const Seq seq = state.last_seq + 1;
+    {
+        sqlite::StatementScope insert(w.insert_message);
+        insert->bind(1, request.channel).bind(2, static_cast<std::int64_t>(seq));
+        insert->bind(3, request.id).bind(4, request.event).bind(5, request.data);
+        insert->bind(6, request.time);
+        if (insert->step() != SQLITE_DONE) return false;
+    }
+    if (request.client_id) {
+        sqlite::StatementScope insert(w.insert_id);
+        insert->bind(1, request.channel).bind(2, request.id);
+        insert->bind(3, static_cast<std::int64_t>(seq)).bind(4, request.time);
+        if (insert->step() != SQLITE_DONE) return false;
+    }
+    state.last_seq = seq;
+    if (state.first_seq == 0) state.first_seq = seq;
+    result = AppendResult{AppendStatus::stored, seq, request.id, request.time};
+    committed.push_back(StoredMessage{std::move(request.channel), seq, std::move(request.id),
+                                      std::move(request.event), std::move(request.data),
+                                      request.time});
+    return true;
+}
+
+bool SqliteLog::trim_and_save(const std::unordered_map<std::string, ChannelState>& touched) {
+    Writer& w = *writer_;
     const Seq max = options_.retention.max_messages;
-    for (auto it = before.begin(); ok && it != before.end(); ++it) {
-        ChannelState& state = states_[it->first];
+    for (const auto& [name, previous] : touched) {
+        ChannelState& state = states_[name];
         if (state.last_seq - state.first_seq + 1 > max + trim_slack(max)) {
             const Seq new_first = state.last_seq - max + 1;
             sqlite::StatementScope trim(w.trim_channel);
             trim->bind(1, state.channel).bind(2, static_cast<std::int64_t>(new_first));
-            ok = trim->step() == SQLITE_DONE;
+            if (trim->step() != SQLITE_DONE) return false;
             state.first_seq = new_first;
         }
         sqlite::StatementScope upsert(w.upsert_channel);
         upsert->bind(1, state.channel).bind(2, static_cast<std::int64_t>(state.first_seq));
         upsert->bind(3, static_cast<std::int64_t>(state.last_seq));
-        ok = ok && upsert->step() == SQLITE_DONE;
+        if (upsert->step() != SQLITE_DONE) return false;
     }
-    ok = ok && run(w.commit);
-
-    if (!ok) {
-        spdlog::error("storage: commit of {} appends failed: {}; rolling back", batch.size(),
-                      w.db.error_message());
-        (void)run(w.rollback);
-        for (auto& [name, state] : before) states_[name] = state;
-        for (auto& result : results) result = AppendResult{};  // status failed
-        committed.clear();
-    }
-    writer_healthy_.store(ok, std::memory_order_relaxed);
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);
-    if (listener_ && !committed.empty()) listener_(std::move(committed));
+    return true;
 }
 
 void SqliteLog::schedule_sweep() {

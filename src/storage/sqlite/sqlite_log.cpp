@@ -1,5 +1,6 @@
 #include "storage/sqlite/sqlite_log.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -68,7 +69,10 @@ SqliteLog::SqliteLog(SqliteOptions options) : options_(std::move(options)) {
                  options_.fsync_always ? "full" : "normal");
 
     schedule_sweep();
-    writer_thread_ = std::thread([this] { writer_context_.run(); });
+    writer_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "sqlite-writer");
+        writer_context_.run();
+    });
 }
 
 SqliteLog::~SqliteLog() { close(); }
@@ -86,9 +90,9 @@ void SqliteLog::close() {
 
 void SqliteLog::set_commit_listener(CommitListener listener) { listener_ = std::move(listener); }
 
-void SqliteLog::append(AppendRequest request, AppendCompletion done) {
+void SqliteLog::append_batch(std::vector<AppendRequest> requests, BatchCompletion done) {
     net::post(writer_context_,
-              [this, pending = Pending{std::move(request), std::move(done)}]() mutable {
+              [this, pending = Pending{std::move(requests), std::move(done)}]() mutable {
                   enqueue(std::move(pending));
               });
 }

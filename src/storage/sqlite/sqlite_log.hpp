@@ -21,7 +21,7 @@ struct SqliteOptions {
     std::string directory = "./data";  // holds herald.db and its WAL
     bool fsync_always = false;         // synchronous=FULL: survive power loss, not only a crash
     RetentionPolicy retention;
-    std::size_t max_batch = 4096;      // appends per transaction, at most
+    std::size_t max_batch = 4096;      // appends per transaction, about (whole batches only)
 };
 
 /// The default log: one SQLite file in WAL mode.
@@ -34,7 +34,7 @@ public:
     ~SqliteLog() override;
 
     void set_commit_listener(CommitListener listener) override;
-    void append(AppendRequest request, AppendCompletion done) override;
+    void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
     ReadResult read(std::string_view channel, std::optional<Seq> after,
                     std::size_t limit) override;
     ChannelState channel(std::string_view channel) override;
@@ -46,14 +46,21 @@ private:
     struct Writer;
     struct Reader;
     struct Pending {
-        AppendRequest request;
-        AppendCompletion done;
+        std::vector<AppendRequest> requests;
+        BatchCompletion done;
     };
 
     // Writer thread only.
     void enqueue(Pending pending);
     void schedule_flush();
     void flush();
+    /// Inserts one message of the open transaction; false when SQLite failed.
+    bool store(AppendRequest& request, AppendResult& result,
+               std::unordered_map<std::string, ChannelState>& before,
+               std::unordered_map<std::string, const AppendResult*>& batch_ids,
+               std::int64_t dedupe_from, std::vector<StoredMessage>& committed);
+    /// Trims channels past max_messages and saves their positions; false when SQLite failed.
+    bool trim_and_save(const std::unordered_map<std::string, ChannelState>& touched);
     void schedule_sweep();
     void sweep();
 

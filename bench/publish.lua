@@ -1,0 +1,29 @@
+-- wrk script: durable publishes over keep-alive HTTP, each to one of 64 channels.
+-- Usage: wrk -t2 -c64 -d10s -s bench/publish.lua http://127.0.0.1:8080
+local counter = 0
+local payload = '{"data":{"text":"hello from wrk, a message of about a hundred bytes of payload","n":1}}'
+
+function setup(thread)
+    thread:set("id", counter)
+    counter = counter + 1
+end
+
+function init(args)
+    n = 0
+end
+
+function request()
+    n = n + 1
+    local channel = "bench:" .. ((id * 32 + n) % 64)
+    return wrk.format("POST", "/v1/channels/" .. channel .. "/messages",
+                      {["Content-Type"] = "application/json"}, payload)
+end
+
+function done(summary, latency, requests)
+    io.write(string.format("publish: %d requests, %d errors (status %d), %.0f req/s\n",
+             summary.requests, summary.errors.status, summary.errors.status,
+             summary.requests / (summary.duration / 1e6)))
+    io.write(string.format("latency_us p50=%d p90=%d p99=%d p999=%d max=%d\n",
+             latency:percentile(50), latency:percentile(90), latency:percentile(99),
+             latency:percentile(99.9), latency.max))
+end
