@@ -1,5 +1,5 @@
--- wrk script: durable publishes over keep-alive HTTP, each to one of 64 channels.
--- Usage: wrk -t2 -c64 -d10s -s bench/publish.lua http://127.0.0.1:8080
+-- wrk script: durable publishes over keep-alive HTTP, spread over BENCH_CHANNELS channels.
+-- Usage: BENCH_CHANNELS=64 wrk -t2 -c64 -d10s -s bench/publish.lua http://127.0.0.1:8080
 local counter = 0
 local payload = '{"data":{"text":"hello from wrk, a message of about a hundred bytes of payload","n":1}}'
 
@@ -10,11 +10,12 @@ end
 
 function init(args)
     n = 0
+    channels = tonumber(os.getenv("BENCH_CHANNELS") or "64")
 end
 
 function request()
     n = n + 1
-    local channel = "bench:" .. ((id * 32 + n) % 64)
+    local channel = "bench:" .. ((id * 32 + n) % channels)
     return wrk.format("POST", "/v1/channels/" .. channel .. "/messages",
                       {["Content-Type"] = "application/json"}, payload)
 end

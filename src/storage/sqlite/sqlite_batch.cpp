@@ -1,9 +1,10 @@
-// The writer thread's work: group commit of appends, and the retention sweep.
+// The writer thread's commits: group commit of appends into the tail.
 
 #include <sqlite3.h>
 
 #include <unordered_map>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "storage/sqlite/sqlite_connections.hpp"
@@ -13,10 +14,6 @@
 namespace herald::storage {
 
 namespace {
-
-/// Rows past max_messages are deleted once this many extra have piled up: one DELETE per
-/// many appends instead of one per append. Readers never see them (SqliteLog::visible).
-Seq trim_slack(std::size_t max_messages) { return std::max<Seq>(1, max_messages / 8); }
 
 bool run(sqlite::Statement& statement) {
     sqlite::StatementScope scope(statement);
@@ -43,9 +40,10 @@ void SqliteLog::flush() {
     for (std::size_t b = 0; b < batch.size(); ++b) results[b].resize(batch[b].requests.size());
     std::vector<StoredMessage> committed;
     committed.reserve(messages);
-    std::unordered_map<std::string, ChannelState> before;  // to undo on rollback
+    ChannelStates before;  // to undo on rollback
     std::unordered_map<std::string, const AppendResult*> batch_ids;  // "channel\0id" -> first
     const std::int64_t dedupe_from = unix_millis() - options_.retention.dedupe_window.count();
+    const std::size_t tail_before = tail_rows_.size();
 
     bool ok = run(writer_->begin);
     for (std::size_t b = 0; ok && b < batch.size(); ++b) {
@@ -54,7 +52,6 @@ void SqliteLog::flush() {
                        committed);
         }
     }
-    ok = ok && trim_and_save(before);
     ok = ok && run(writer_->commit);
 
     if (!ok) {
@@ -62,18 +59,21 @@ void SqliteLog::flush() {
                       writer_->db.error_message());
         (void)run(writer_->rollback);
         for (auto& [name, state] : before) states_[name] = state;
+        tail_rows_.resize(tail_before);
         for (auto& list : results) {
             for (auto& result : list) result = AppendResult{};  // status failed
         }
         committed.clear();
     }
     writer_healthy_.store(ok, std::memory_order_relaxed);
+    publish_to_view(committed);
     for (std::size_t b = 0; b < batch.size(); ++b) batch[b].done(std::move(results[b]));
     if (listener_ && !committed.empty()) listener_(std::move(committed));
+    if (tail_rows_.size() >= options_.index_rows) schedule_tail_moves();
+    restart_wal();
 }
 
-bool SqliteLog::store(AppendRequest& request, AppendResult& result,
-                      std::unordered_map<std::string, ChannelState>& before,
+bool SqliteLog::store(AppendRequest& request, AppendResult& result, ChannelStates& before,
                       std::unordered_map<std::string, const AppendResult*>& batch_ids,
                       std::int64_t dedupe_from, std::vector<StoredMessage>& committed) {
     Writer& w = *writer_;
@@ -93,17 +93,19 @@ bool SqliteLog::store(AppendRequest& request, AppendResult& result,
         }
         batch_ids.emplace(std::move(key), &result);
     }
-    ChannelState& state = states_[request.channel];
+    auto entry = states_.try_emplace(request.channel).first;
+    ChannelState& state = entry->second;
     if (!before.contains(request.channel)) before.emplace(request.channel, state);
     if (state.channel.empty()) state.channel = request.channel;
     const Seq seq = state.last_seq + 1;
     {
-        sqlite::StatementScope insert(w.insert_message);
+        sqlite::StatementScope insert(w.insert_tail);
         insert->bind(1, request.channel).bind(2, static_cast<std::int64_t>(seq));
         insert->bind(3, request.id).bind(4, request.event).bind(5, request.data);
         insert->bind(6, request.time);
         if (insert->step() != SQLITE_DONE) return false;
     }
+    tail_rows_.push_back(TailRow{w.db.last_insert_rowid(), &entry->first, seq});
     if (request.client_id) {
         sqlite::StatementScope insert(w.insert_id);
         insert->bind(1, request.channel).bind(2, request.id);
@@ -119,76 +121,21 @@ bool SqliteLog::store(AppendRequest& request, AppendResult& result,
     return true;
 }
 
-bool SqliteLog::trim_and_save(const std::unordered_map<std::string, ChannelState>& touched) {
-    Writer& w = *writer_;
-    const Seq max = options_.retention.max_messages;
-    for (const auto& [name, previous] : touched) {
-        ChannelState& state = states_[name];
-        if (state.last_seq - state.first_seq + 1 > max + trim_slack(max)) {
-            const Seq new_first = state.last_seq - max + 1;
-            sqlite::StatementScope trim(w.trim_channel);
-            trim->bind(1, state.channel).bind(2, static_cast<std::int64_t>(new_first));
-            if (trim->step() != SQLITE_DONE) return false;
-            state.first_seq = new_first;
-        }
-        sqlite::StatementScope upsert(w.upsert_channel);
-        upsert->bind(1, state.channel).bind(2, static_cast<std::int64_t>(state.first_seq));
-        upsert->bind(3, static_cast<std::int64_t>(state.last_seq));
-        if (upsert->step() != SQLITE_DONE) return false;
-    }
-    return true;
+void SqliteLog::restart_wal() {
+    constexpr int kRestartFrames = 4096;  // 16 MiB of 4 KiB pages
+    if (wal_frames_ < kRestartFrames) return;
+    wal_frames_ = 0;
+    sqlite3_wal_checkpoint_v2(writer_->db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
 }
 
-void SqliteLog::schedule_sweep() {
-    sweep_timer_.expires_after(options_.retention.sweep_interval);
-    sweep_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;
-        sweep();
-        schedule_sweep();
-    });
-}
-
-void SqliteLog::sweep() {
-    Writer& w = *writer_;
-    const std::int64_t now = unix_millis();
-    std::vector<std::pair<std::string, Seq>> expired;
-    {
-        sqlite::StatementScope rows(w.expired);
-        rows->bind(1, now - options_.retention.max_age.count());
-        while (rows->step() == SQLITE_ROW) {
-            expired.emplace_back(std::string(rows->column_text(0)),
-                                 static_cast<Seq>(rows->column_int(1)));
-        }
-    }
-    bool ok = run(w.begin);
-    std::unordered_map<std::string, ChannelState> before;
-    for (const auto& [name, newest_expired] : expired) {
-        if (!ok) break;
-        ChannelState& state = states_[name];
-        before.emplace(name, state);
-        // Delete up to the newest expired seq: retained history stays one contiguous range.
-        const Seq new_first = newest_expired + 1;
-        {
-            sqlite::StatementScope trim(w.trim_channel);
-            trim->bind(1, name).bind(2, static_cast<std::int64_t>(new_first));
-            ok = trim->step() == SQLITE_DONE;
-        }
-        state.first_seq = std::max(state.first_seq, new_first);
-        sqlite::StatementScope upsert(w.upsert_channel);
-        upsert->bind(1, name).bind(2, static_cast<std::int64_t>(state.first_seq));
-        upsert->bind(3, static_cast<std::int64_t>(state.last_seq));
-        ok = ok && upsert->step() == SQLITE_DONE;
-    }
-    if (ok) {
-        sqlite::StatementScope expire(w.expire_ids);
-        expire->bind(1, now - options_.retention.dedupe_window.count());
-        ok = expire->step() == SQLITE_DONE;
-    }
-    ok = ok && run(w.commit);
-    if (!ok) {
-        spdlog::error("storage: retention sweep failed: {}; will retry", w.db.error_message());
-        (void)run(w.rollback);
-        for (auto& [name, state] : before) states_[name] = state;
+void SqliteLog::publish_to_view(const std::vector<StoredMessage>& committed) {
+    if (committed.empty()) return;
+    std::lock_guard lock(view_mutex_);
+    for (const StoredMessage& message : committed) {
+        ChannelView& view = view_[message.channel];
+        view.tail.push_back(message);
+        view.state = states_[message.channel];
     }
 }
 

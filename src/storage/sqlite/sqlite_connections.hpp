@@ -13,14 +13,19 @@ struct SqliteLog::Writer {
           begin(db, "BEGIN IMMEDIATE"),
           commit(db, "COMMIT"),
           rollback(db, "ROLLBACK"),
-          insert_message(db,
-                         "INSERT INTO messages(channel, seq, id, event, data, time) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+          insert_tail(db,
+                      "INSERT INTO tail(channel, seq, id, event, data, time) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
           find_id(db, "SELECT seq, time FROM publish_ids WHERE channel = ?1 AND id = ?2 "
                       "AND time >= ?3"),
           insert_id(db,
                     "INSERT OR REPLACE INTO publish_ids(channel, id, seq, time) "
                     "VALUES (?1, ?2, ?3, ?4)"),
+          move_tail(db,
+                    "INSERT INTO messages(channel, seq, id, event, data, time) "
+                    "SELECT channel, seq, id, event, data, time FROM tail WHERE rowid <= ?1 "
+                    "ORDER BY channel, seq"),
+          clear_tail(db, "DELETE FROM tail WHERE rowid <= ?1"),
           upsert_channel(db,
                          "INSERT INTO channels(name, first_seq, last_seq) VALUES (?1, ?2, ?3) "
                          "ON CONFLICT(name) DO UPDATE SET first_seq = excluded.first_seq, "
@@ -31,25 +36,21 @@ struct SqliteLog::Writer {
 
     sqlite::Database db;
     sqlite::Statement begin, commit, rollback;
-    sqlite::Statement insert_message, find_id, insert_id, upsert_channel, trim_channel;
+    sqlite::Statement insert_tail, find_id, insert_id;
+    sqlite::Statement move_tail, clear_tail, upsert_channel, trim_channel;
     sqlite::Statement expired, expire_ids;
 };
 
 struct SqliteLog::Reader {
     explicit Reader(const std::string& path)
         : db(path, true),
-          begin(db, "BEGIN"),
-          end(db, "COMMIT"),
-          channel(db, "SELECT first_seq, last_seq FROM channels WHERE name = ?1"),
           messages(db,
                    "SELECT seq, id, event, data, time FROM messages "
-                   "WHERE channel = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"),
-          channels(db, "SELECT name, first_seq, last_seq FROM channels WHERE name >= ?1 "
-                       "ORDER BY name"),
+                   "WHERE channel = ?1 AND seq > ?2 AND seq < ?3 ORDER BY seq LIMIT ?4"),
           ping(db, "SELECT 1") {}
 
     sqlite::Database db;
-    sqlite::Statement begin, end, channel, messages, channels, ping;
+    sqlite::Statement messages, ping;
 };
 
 }  // namespace herald::storage

@@ -28,6 +28,8 @@ int Database::exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nul
 
 std::string Database::error_message() const { return sqlite3_errmsg(db_); }
 
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 Statement::Statement(Database& db, std::string_view sql) {
     if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
                            SQLITE_PREPARE_PERSISTENT, &statement_, nullptr) != SQLITE_OK) {

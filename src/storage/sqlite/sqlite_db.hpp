@@ -23,6 +23,7 @@ public:
     /// Runs statements without results; returns the SQLite result code.
     [[nodiscard]] int exec(const char* sql);
     std::string error_message() const;
+    std::int64_t last_insert_rowid() const;
     sqlite3* handle() { return db_; }
 
 private:

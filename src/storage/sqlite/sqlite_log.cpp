@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "storage/sqlite/sqlite_checkpointer.hpp"
 #include "storage/sqlite/sqlite_connections.hpp"
 
 namespace herald::storage {
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS channels (
     first_seq INTEGER NOT NULL,   -- oldest row kept; last_seq + 1 when none is
     last_seq INTEGER NOT NULL     -- never decreases, so seqs are never reused
 ) WITHOUT ROWID;
+-- History by channel, filled in bulk from `tail`.
 CREATE TABLE IF NOT EXISTS messages (
     channel TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -34,6 +36,16 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (channel, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages(time);
+-- The newest committed messages in commit order: an append touches the last page only.
+-- Durable like `messages`; a restart moves what is here into `messages` first.
+CREATE TABLE IF NOT EXISTS tail (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    data TEXT NOT NULL,
+    time INTEGER NOT NULL
+);
 -- Publisher idempotency keys, kept for the dedupe window even after their message is trimmed.
 CREATE TABLE IF NOT EXISTS publish_ids (
     channel TEXT NOT NULL,
@@ -58,21 +70,55 @@ SqliteLog::SqliteLog(SqliteOptions options) : options_(std::move(options)) {
     writer_ = std::make_unique<Writer>(path_);
     writer_->db.exec_or_throw(options_.fsync_always ? "PRAGMA synchronous = FULL"
                                                     : "PRAGMA synchronous = NORMAL");
-
-    sqlite::Statement load(writer_->db, "SELECT name, first_seq, last_seq FROM channels");
-    while (load.step() == SQLITE_ROW) {
-        std::string name(load.column_text(0));
-        states_[name] = ChannelState{name, static_cast<Seq>(load.column_int(1)),
-                                     static_cast<Seq>(load.column_int(2))};
-    }
+    recover();
     spdlog::info("storage: sqlite {} ({} channels, synchronous={})", path_, states_.size(),
                  options_.fsync_always ? "full" : "normal");
 
-    schedule_sweep();
+    writer_->db.exec_or_throw("PRAGMA wal_autocheckpoint = 0");  // the checkpointer's job
+    sqlite3_wal_hook(
+            writer_->db.handle(),
+            [](void* self, sqlite3*, const char*, int frames) {
+                static_cast<SqliteLog*>(self)->wal_frames_ = frames;
+                return SQLITE_OK;
+            },
+            this);
+    checkpointer_ = std::make_unique<Checkpointer>(path_);
+    schedule_maintenance();
     writer_thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "sqlite-writer");
         writer_context_.run();
     });
+}
+
+void SqliteLog::recover() {
+    sqlite::Statement channels(writer_->db, "SELECT name, first_seq, last_seq FROM channels");
+    while (channels.step() == SQLITE_ROW) {
+        std::string name(channels.column_text(0));
+        states_[name] = ChannelState{name, static_cast<Seq>(channels.column_int(1)),
+                                     static_cast<Seq>(channels.column_int(2))};
+    }
+    // Messages committed to the tail after the last move: their channels' positions may not
+    // be saved yet. Take them from the rows, then move the rows.
+    sqlite::Statement tail(writer_->db, "SELECT rowid, channel, seq FROM tail ORDER BY rowid");
+    while (tail.step() == SQLITE_ROW) {
+        std::string name(tail.column_text(1));
+        const auto seq = static_cast<Seq>(tail.column_int(2));
+        auto [it, added] = states_.try_emplace(name, ChannelState{name, seq, seq});
+        ChannelState& state = it->second;
+        if (state.first_seq == 0) state.first_seq = seq;
+        state.last_seq = std::max(state.last_seq, seq);
+        tail_rows_.push_back(TailRow{tail.column_int(0), &it->first, seq});
+    }
+    for (const auto& [name, state] : states_) view_[name].state = state;
+    if (!tail_rows_.empty()) {
+        spdlog::info("storage: moving {} recent messages into history", tail_rows_.size());
+        move_whole_tail();
+        if (!tail_rows_.empty()) {
+            throw std::runtime_error("cannot move recent messages: " +
+                                     writer_->db.error_message());
+        }
+    }
+    next_expiry_ = std::chrono::steady_clock::now();
 }
 
 SqliteLog::~SqliteLog() { close(); }
@@ -82,7 +128,9 @@ void SqliteLog::close() {
     // Posted last: every append posted before it is flushed first.
     net::post(writer_context_, [this] {
         while (!pending_.empty()) flush();
-        sweep_timer_.cancel();
+        move_whole_tail();
+        checkpointer_.reset();
+        maintenance_timer_.cancel();
         writer_work_.reset();
     });
     writer_thread_.join();
@@ -132,7 +180,7 @@ void SqliteLog::checkin_reader(std::unique_ptr<Reader> reader) {
 }
 
 ChannelState SqliteLog::visible(ChannelState state) const {
-    // Rows past max_messages are deleted in batches; readers never see them meanwhile.
+    // Rows past max_messages are deleted when the tail moves; readers never see them meanwhile.
     const Seq max = options_.retention.max_messages;
     if (state.last_seq >= max && state.first_seq + max <= state.last_seq) {
         state.first_seq = state.last_seq - max + 1;
@@ -143,88 +191,73 @@ ChannelState SqliteLog::visible(ChannelState state) const {
 ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after,
                            std::size_t limit) {
     ReadResult result;
-    std::unique_ptr<Reader> reader;
-    try {
-        reader = checkout_reader();
-    } catch (const std::exception& error) {
-        spdlog::error("storage: cannot open a reader: {}", error.what());
-        return result;
-    }
-    (void)reader->begin.step();  // one snapshot for the channel row and its messages
-    reader->begin.reset();
     ChannelState state{std::string(channel), 0, 0};
+    std::vector<StoredMessage> recent;
+    Seq tail_first = 0;  // every seq below this one has been moved to `messages`
     {
-        sqlite::StatementScope row(reader->channel);
-        row->bind(1, channel);
-        if (row->step() == SQLITE_ROW) {
-            state.first_seq = static_cast<Seq>(row->column_int(0));
-            state.last_seq = static_cast<Seq>(row->column_int(1));
+        std::lock_guard lock(view_mutex_);
+        auto it = view_.find(channel);
+        if (it == view_.end()) return result;
+        state = visible(it->second.state);
+        const auto& tail = it->second.tail;
+        tail_first = tail.empty() ? state.last_seq + 1 : tail.front().seq;
+        const Seq from = std::max<Seq>(after.value_or(0), state.first_seq - 1);
+        for (const StoredMessage& message : tail) {
+            if (recent.size() >= limit) break;
+            if (message.seq > from) recent.push_back(message);
         }
     }
-    state = visible(state);
     result.last_seq = state.last_seq;
     if (after) result.gap = gap_for(state, *after);
-    if (state.has_history() && after.value_or(0) < state.last_seq) {
-        const Seq from = std::max<Seq>(after.value_or(0), state.first_seq - 1);
-        sqlite::StatementScope rows(reader->messages);
-        rows->bind(1, channel).bind(2, static_cast<std::int64_t>(from));
-        rows->bind(3, static_cast<std::int64_t>(limit));
-        while (rows->step() == SQLITE_ROW) {
-            result.messages.push_back(StoredMessage{
-                    state.channel, static_cast<Seq>(rows->column_int(0)),
-                    std::string(rows->column_text(1)), std::string(rows->column_text(2)),
-                    std::string(rows->column_text(3)), rows->column_int(4)});
+    if (!state.has_history()) return result;
+
+    const Seq from = std::max<Seq>(after.value_or(0), state.first_seq - 1);
+    if (from + 1 < tail_first) {
+        try {
+            auto reader = checkout_reader();
+            {
+                sqlite::StatementScope rows(reader->messages);
+                rows->bind(1, channel).bind(2, static_cast<std::int64_t>(from));
+                rows->bind(3, static_cast<std::int64_t>(tail_first));
+                rows->bind(4, static_cast<std::int64_t>(limit));
+                while (rows->step() == SQLITE_ROW) {
+                    result.messages.push_back(StoredMessage{
+                            state.channel, static_cast<Seq>(rows->column_int(0)),
+                            std::string(rows->column_text(1)), std::string(rows->column_text(2)),
+                            std::string(rows->column_text(3)), rows->column_int(4)});
+                }
+            }
+            checkin_reader(std::move(reader));
+        } catch (const std::exception& error) {
+            spdlog::error("storage: cannot open a reader: {}", error.what());
         }
     }
-    (void)reader->end.step();
-    reader->end.reset();
-    checkin_reader(std::move(reader));
+    for (auto& message : recent) {
+        if (result.messages.size() >= limit) break;
+        result.messages.push_back(std::move(message));
+    }
+    // Retention may have trimmed rows between the two parts of this read: say so.
+    if (after && !result.messages.empty() && result.messages.front().seq > *after + 1) {
+        result.gap = Gap{*after, result.messages.front().seq};
+    }
     return result;
 }
 
 ChannelState SqliteLog::channel(std::string_view channel) {
-    ChannelState state{std::string(channel), 0, 0};
-    std::unique_ptr<Reader> reader;
-    try {
-        reader = checkout_reader();
-    } catch (const std::exception& error) {
-        spdlog::error("storage: cannot open a reader: {}", error.what());
-        return state;
-    }
-    {
-        sqlite::StatementScope row(reader->channel);
-        row->bind(1, channel);
-        if (row->step() == SQLITE_ROW) {
-            state.first_seq = static_cast<Seq>(row->column_int(0));
-            state.last_seq = static_cast<Seq>(row->column_int(1));
-        }
-    }
-    checkin_reader(std::move(reader));
-    return visible(state);
+    std::lock_guard lock(view_mutex_);
+    auto it = view_.find(channel);
+    if (it == view_.end()) return ChannelState{std::string(channel), 0, 0};
+    return visible(it->second.state);
 }
 
 std::vector<ChannelState> SqliteLog::channels(std::string_view prefix) {
     std::vector<ChannelState> result;
-    std::unique_ptr<Reader> reader;
-    try {
-        reader = checkout_reader();
-    } catch (const std::exception& error) {
-        spdlog::error("storage: cannot open a reader: {}", error.what());
-        return result;
+    std::lock_guard lock(view_mutex_);
+    for (auto it = view_.lower_bound(prefix); it != view_.end(); ++it) {
+        if (!it->first.starts_with(prefix)) break;
+        ChannelState state = visible(it->second.state);
+        if (state.has_history()) result.push_back(std::move(state));
     }
-    {
-        sqlite::StatementScope rows(reader->channels);
-        rows->bind(1, prefix);
-        while (rows->step() == SQLITE_ROW) {
-            std::string_view name = rows->column_text(0);
-            if (!name.starts_with(prefix)) break;
-            ChannelState state = visible(ChannelState{std::string(name),
-                                                      static_cast<Seq>(rows->column_int(1)),
-                                                      static_cast<Seq>(rows->column_int(2))});
-            if (state.has_history()) result.push_back(std::move(state));
-        }
-    }
-    checkin_reader(std::move(reader));
     return result;
 }
 

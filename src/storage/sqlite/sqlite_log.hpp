@@ -1,11 +1,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -22,12 +26,23 @@ struct SqliteOptions {
     bool fsync_always = false;         // synchronous=FULL: survive power loss, not only a crash
     RetentionPolicy retention;
     std::size_t max_batch = 4096;      // appends per transaction, about (whole batches only)
+    /// How often committed messages move from the append-only `tail` table into the
+    /// per-channel `messages` table, and how many rows one move takes at most: moves are
+    /// interleaved with commits, so none holds the writer for long.
+    std::chrono::milliseconds index_interval{100};
+    std::size_t index_rows = 2'000;
 };
 
 /// The default log: one SQLite file in WAL mode.
+///
 /// Thread: one writer thread assigns seqs and commits in batches (group commit: a batch is
-/// whatever arrived while the previous commit ran); reads use pooled read-only connections
-/// from any thread, concurrently with the writer (WAL).
+/// whatever arrived while the previous commit ran). Commits append to the `tail` table, which
+/// touches one or two pages whatever the channels are; every `index_interval` the writer moves
+/// the tail into `messages` (keyed by channel and seq) in one bulk transaction. Measured: with
+/// publishes spread over 64 channels, a commit straight into `messages` dirtied a page per
+/// channel and halved throughput (docs/ARCHITECTURE.md). Committed rows not yet moved are also
+/// kept in memory (`view_`), so readers on any thread see both parts; reads of older history
+/// use pooled read-only connections, concurrently with the writer (WAL).
 class SqliteLog final : public MessageLog {
 public:
     explicit SqliteLog(SqliteOptions options);  // throws when the database cannot be opened
@@ -49,24 +64,44 @@ private:
         std::vector<AppendRequest> requests;
         BatchCompletion done;
     };
+    /// What readers may see of a channel: its position and its committed, unmoved messages.
+    struct ChannelView {
+        ChannelState state;
+        std::deque<StoredMessage> tail;  // seq ascending
+    };
+    using ChannelStates = std::unordered_map<std::string, ChannelState>;
+
+    // Start-up.
+    void recover();
 
     // Writer thread only.
     void enqueue(Pending pending);
     void schedule_flush();
     void flush();
     /// Inserts one message of the open transaction; false when SQLite failed.
-    bool store(AppendRequest& request, AppendResult& result,
-               std::unordered_map<std::string, ChannelState>& before,
+    bool store(AppendRequest& request, AppendResult& result, ChannelStates& before,
                std::unordered_map<std::string, const AppendResult*>& batch_ids,
                std::int64_t dedupe_from, std::vector<StoredMessage>& committed);
-    /// Trims channels past max_messages and saves their positions; false when SQLite failed.
-    bool trim_and_save(const std::unordered_map<std::string, ChannelState>& touched);
-    void schedule_sweep();
-    void sweep();
+    void publish_to_view(const std::vector<StoredMessage>& committed);
+    /// Checkpoints the few frames the checkpointer has not copied yet, so that the next
+    /// transaction starts the WAL over instead of growing it.
+    void restart_wal();
+    void schedule_maintenance();
+    /// Moves the oldest `index_rows` of the tail into `messages`, trims their channels past
+    /// max_messages, saves their positions. False when SQLite failed.
+    bool move_tail_chunk();
+    /// Posts chunk moves until the tail is empty, letting commits run in between.
+    void schedule_tail_moves();
+    /// Moves the whole tail now (start-up, shutdown).
+    void move_whole_tail();
+    /// Trims messages older than max_age and publish ids older than the dedupe window.
+    void expire();
+    /// Saves `states_` of `names` within the open transaction.
+    bool save_positions(const std::vector<const std::string*>& names);
 
     std::unique_ptr<Reader> checkout_reader();
     void checkin_reader(std::unique_ptr<Reader> reader);
-    /// What readers may see: history trimmed to max_messages even before rows are deleted.
+    /// History readers may see: trimmed to max_messages even before rows are deleted.
     ChannelState visible(ChannelState state) const;
 
     SqliteOptions options_;
@@ -76,13 +111,27 @@ private:
     boost::asio::io_context writer_context_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> writer_work_{
             writer_context_.get_executor()};
-    boost::asio::steady_timer sweep_timer_{writer_context_};
-    std::unique_ptr<Writer> writer_;                      // writer thread only
-    std::unordered_map<std::string, ChannelState> states_;  // writer thread only
-    std::vector<Pending> pending_;                        // writer thread only
-    bool flush_scheduled_ = false;                        // writer thread only
+    boost::asio::steady_timer maintenance_timer_{writer_context_};
+    std::unique_ptr<Writer> writer_;             // writer thread only
+    ChannelStates states_;                       // writer thread only: the truth
+    /// A row of the `tail` table, oldest first. Writer thread only.
+    struct TailRow {
+        std::int64_t rowid;
+        const std::string* channel;  // a key of states_: stable while the map lives
+        Seq seq;
+    };
+    std::deque<TailRow> tail_rows_;              // writer thread only
+    bool moves_scheduled_ = false;               // writer thread only
+    int wal_frames_ = 0;                         // writer thread only: WAL size after a commit
+    std::vector<Pending> pending_;               // writer thread only
+    bool flush_scheduled_ = false;               // writer thread only
+    std::chrono::steady_clock::time_point next_expiry_;  // writer thread only
     std::atomic<bool> writer_healthy_{true};
     std::thread writer_thread_;
+    std::unique_ptr<class Checkpointer> checkpointer_;
+
+    mutable std::mutex view_mutex_;  // held for copies only, never during I/O
+    std::map<std::string, ChannelView, std::less<>> view_;
 
     std::mutex readers_mutex_;  // held only to take or return a connection
     std::vector<std::unique_ptr<Reader>> idle_readers_;
