@@ -14,7 +14,7 @@ using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 }  // namespace
 
 Listener::Listener(Shard& shard, AcceptHandler on_accept)
-    : acceptor_(shard.context()), backoff_(shard.context()), on_accept_(std::move(on_accept)) {}
+    : acceptor_(shard.executor()), backoff_(shard.context()), on_accept_(std::move(on_accept)) {}
 
 boost::system::error_code Listener::open(const tcp::endpoint& endpoint) {
     boost::system::error_code ec;
@@ -35,12 +35,12 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept([this](boost::system::error_code ec, Socket socket) {
         on_accept(ec, std::move(socket));
     });
 }
 
-void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void Listener::on_accept(boost::system::error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted) return;  // stopping
     if (ec) {
         // Out of file descriptors or memory: pause instead of spinning on the error.

@@ -13,7 +13,7 @@ boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpo
     runtime::tcp::endpoint bind_to = endpoint;
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         auto listener = std::make_unique<runtime::Listener>(
-                shards_[i], [this, i](runtime::tcp::socket&& socket) { accept(i, std::move(socket)); });
+                shards_[i], [this, i](runtime::Socket&& socket) { accept(i, std::move(socket)); });
         if (auto ec = listener->open(bind_to)) return ec;
         bind_to = listener->local_endpoint();  // a picked port is shared by every shard
         listeners_.push_back(std::move(listener));
@@ -33,7 +33,7 @@ void HttpServer::stop() {
     }
 }
 
-void HttpServer::accept(std::size_t shard, runtime::tcp::socket&& socket) {
+void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
     const std::size_t limit = context_.limits.max_connections;
     if (limit != 0 && context_.metrics.http_connections.value() >= static_cast<std::int64_t>(limit)) {
         // Over the configured bound: refuse at once rather than queue (API.md Flow control).

@@ -27,7 +27,7 @@ public:
     void stop();
 
 private:
-    void accept(std::size_t shard, runtime::tcp::socket&& socket);
+    void accept(std::size_t shard, runtime::Socket&& socket);
 
     runtime::ShardGroup& shards_;
     HttpContext& context_;

@@ -22,7 +22,7 @@ bool is_normal_disconnect(beast::error_code ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, std::size_t shard, Router& router,
+HttpSession::HttpSession(runtime::Socket&& socket, std::size_t shard, Router& router,
                          const HttpLimits& limits, core::ServerMetrics& metrics)
     : stream_(std::move(socket)),
       buffer_(limits.max_body_bytes + limits.max_header_bytes + 4 * kKiB),

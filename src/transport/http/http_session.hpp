@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 
 #include "core/server_metrics.hpp"
+#include "runtime/listener.hpp"
 #include "transport/http/http_types.hpp"
 
 namespace herald::transport {
@@ -21,7 +22,7 @@ class Router;
 /// Thread: its shard's only. Owned by its pending operations and by handlers holding it.
 class HttpSession final : public Exchange, public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(boost::asio::ip::tcp::socket&& socket, std::size_t shard, Router& router,
+    HttpSession(runtime::Socket&& socket, std::size_t shard, Router& router,
                 const HttpLimits& limits, core::ServerMetrics& metrics);
     ~HttpSession() override;
 
@@ -43,7 +44,9 @@ private:
     void reject(beast::error_code ec);
     void close();
 
-    beast::tcp_stream stream_;
+    using Stream = beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type,
+                                       beast::unlimited_rate_policy>;
+    Stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::size_t shard_;
