@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "app/server.hpp"
@@ -33,7 +34,8 @@ void add_serve_flags(CLI::App& serve, RawValues& flags, std::string& config_path
         serve.add_option_function<std::string>(
                      names, [&flags, key = spec.key](const std::string& value) { flags[key] = value; },
                      help)
-                ->option_text(spec.value_name);
+                ->option_text(spec.value_name)
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last one wins
     }
 }
 
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
     CLI::App app{"Herald: real-time messages over polling, long polling, SSE, streams and "
                  "WebSocket"};
     app.require_subcommand(1);
+    // Logs go to stderr: stdout belongs to the client commands' output.
+    spdlog::set_default_logger(spdlog::stderr_color_mt("herald"));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
     RawValues flags;
@@ -84,9 +88,13 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForAllHelp& help) {
+        return app.exit(help);
     } catch (const CLI::ParseError& error) {
-        const int code = app.exit(error);
-        return code == 0 ? 0 : 2;
+        std::cerr << "herald: " << error.what() << " (see --help)\n";
+        return 2;
     }
 
     try {
