@@ -38,7 +38,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
 
 std::string format_duration(std::chrono::milliseconds value) {
     const std::int64_t millis = value.count();
-    for (auto it = std::rbegin(kUnits); it != std::rend(kUnits); ++it) {
+    // Days parse but are not shown: "24h" reads better than "1d" in --help and logs.
+    for (auto it = std::rbegin(kUnits) + 1; it != std::rend(kUnits); ++it) {
         if (millis != 0 && millis % it->millis == 0) {
             return std::to_string(millis / it->millis) + std::string(it->suffix);
         }
