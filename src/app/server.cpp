@@ -75,13 +75,13 @@ int serve(const config::Options& options) {
             [&hub](std::vector<storage::StoredMessage>&& batch) { hub.on_committed(std::move(batch)); });
 
     transport::HttpContext http_context{channels, http_limits(options), metrics};
-    transport::HttpServer http(*shards, http_context);
-    if (auto ec = http.listen(endpoint)) {
+    auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
+    if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
     }
     shards->start();
-    http.start();
-    const auto bound = http.local_endpoint();
+    http->start();
+    const auto bound = http->local_endpoint();
     spdlog::info("herald: listening on http://{}:{} ({} shards, storage {}{}, history {} "
                  "messages / {})",
                  bound.address().to_string(), bound.port(), threads, options.backend,
@@ -96,12 +96,14 @@ int serve(const config::Options& options) {
     });
     main_context.run();
 
-    // Order matters: stop taking work, finish what was accepted, then stop the threads; the
-    // shards' remaining handlers (sessions, waiters) die before the hub they point into.
-    http.stop();
+    // Order matters: stop taking work, finish what was accepted, then stop the threads. The
+    // acceptors die before the io_contexts they were made on; the shards' remaining handlers
+    // (sessions, waiters) die with their io_context, before the hub they point into.
+    http->stop();
     log->close();
     shards->stop();
     shards->join();
+    http.reset();
     shards.reset();
     spdlog::info("herald: stopped");
     return 0;
