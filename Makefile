@@ -32,7 +32,8 @@ integration: build
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
-	@$(MAKE) test PRESET=asan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) test PRESET=asan
 
 bench: build
 	@bench/run $(HERALD)

@@ -76,7 +76,17 @@ export async function startHerald({ args = [], env = {}, dataDir, listen = '127.
     const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
     const finish = async (signal) => {
         if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-        const result = await exited;
+        // A server that does not stop is a bug: fail the test rather than hang the suite.
+        let timer;
+        const late = new Promise((resolve) => { timer = setTimeout(resolve, 10000, 'late'); });
+        const result = await Promise.race([exited, late]);
+        clearTimeout(timer);
+        if (result === 'late') {
+            proc.kill('SIGKILL');
+            await exited;
+            if (owned) fs.rmSync(dir, { recursive: true, force: true });
+            throw new Error(`herald did not stop within 10 s of ${signal}: ${log}`);
+        }
         if (owned) fs.rmSync(dir, { recursive: true, force: true });
         return result;
     };

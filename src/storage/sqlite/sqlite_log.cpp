@@ -130,6 +130,8 @@ void SqliteLog::close() {
         while (!pending_.empty()) flush();
         move_whole_tail();
         checkpointer_.reset();
+        // A maintenance handler already queued must not arm the timer again.
+        closing_ = true;
         maintenance_timer_.cancel();
         writer_work_.reset();
     });

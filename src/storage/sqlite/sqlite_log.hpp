@@ -125,6 +125,7 @@ private:
     int wal_frames_ = 0;                         // writer thread only: WAL size after a commit
     std::vector<Pending> pending_;               // writer thread only
     bool flush_scheduled_ = false;               // writer thread only
+    bool closing_ = false;                       // writer thread only: no more maintenance
     std::chrono::steady_clock::time_point next_expiry_;  // writer thread only
     std::atomic<bool> writer_healthy_{true};
     std::thread writer_thread_;

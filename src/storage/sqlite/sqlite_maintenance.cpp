@@ -23,7 +23,7 @@ bool run(sqlite::Statement& statement) {
 void SqliteLog::schedule_maintenance() {
     maintenance_timer_.expires_after(options_.index_interval);
     maintenance_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) return;
+        if (ec || closing_) return;
         if (!tail_rows_.empty()) schedule_tail_moves();
         if (std::chrono::steady_clock::now() >= next_expiry_) {
             expire();
