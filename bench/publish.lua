@@ -1,4 +1,6 @@
--- wrk script: durable publishes over keep-alive HTTP, spread over BENCH_CHANNELS channels.
+-- wrk script: publishes over keep-alive HTTP, spread over BENCH_CHANNELS channels (default 64).
+-- BENCH_TARGET=herald (default) posts {"data":...} to /v1/channels/{c}/messages; BENCH_TARGET=nchan
+-- posts the same payload to Nchan's /pub/{c} (bench/nchan/nginx.conf.template).
 -- Usage: BENCH_CHANNELS=64 wrk -t2 -c64 -d10s -s bench/publish.lua http://127.0.0.1:8080
 local counter = 0
 local payload = '{"data":{"text":"hello from wrk, a message of about a hundred bytes of payload","n":1}}'
@@ -11,12 +13,17 @@ end
 function init(args)
     n = 0
     channels = tonumber(os.getenv("BENCH_CHANNELS") or "64")
+    if os.getenv("BENCH_TARGET") == "nchan" then
+        prefix, suffix = "/pub/", ""
+    else
+        prefix, suffix = "/v1/channels/", "/messages"
+    end
 end
 
 function request()
     n = n + 1
     local channel = "bench:" .. ((id * 32 + n) % channels)
-    return wrk.format("POST", "/v1/channels/" .. channel .. "/messages",
+    return wrk.format("POST", prefix .. channel .. suffix,
                       {["Content-Type"] = "application/json"}, payload)
 end
 

@@ -3,9 +3,10 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 
 #include "app/server.hpp"
 #include "cli/commands.hpp"
@@ -28,11 +29,13 @@ void add_serve_flags(CLI::App& serve, RawValues& flags, std::string& config_path
     const herald::config::Options defaults;
     for (const auto& spec : herald::config::option_table()) {
         std::string names = herald::config::flag_of(spec.key);
-        for (const auto& alias : spec.aliases) names += "," + alias;
+        for (const auto& alias : spec.aliases)
+            names += "," + alias;
         std::string help = spec.help + " [default: " + spec.show(defaults) + "] (env " +
                            herald::config::env_of(spec.key) + ", file " + spec.key + ")";
         serve.add_option_function<std::string>(
-                     names, [&flags, key = spec.key](const std::string& value) { flags[key] = value; },
+                     names,
+                     [&flags, key = spec.key](const std::string& value) { flags[key] = value; },
                      help)
                 ->option_text(spec.value_name)
                 ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last one wins
@@ -50,8 +53,9 @@ void add_client_options(CLI::App& command, herald::cli::ClientOptions& client) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Herald: real-time messages over polling, long polling, SSE, streams and "
-                 "WebSocket"};
+    CLI::App app{
+            "Herald: real-time messages over polling, long polling, SSE, streams and "
+            "WebSocket"};
     app.require_subcommand(1);
     // Logs go to stderr: stdout belongs to the client commands' output.
     spdlog::set_default_logger(spdlog::stderr_color_mt("herald"));

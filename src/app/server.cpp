@@ -3,10 +3,11 @@
 #include <memory>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/channel_service.hpp"
 #include "core/hub.hpp"
@@ -40,8 +41,8 @@ net::ip::tcp::endpoint resolve_listen(const std::string& listen) {
     net::io_context context;
     net::ip::tcp::resolver resolver(context);
     boost::system::error_code ec;
-    auto results = resolver.resolve(host, std::to_string(port),
-                                    net::ip::resolver_base::passive, ec);
+    auto results =
+            resolver.resolve(host, std::to_string(port), net::ip::resolver_base::passive, ec);
     if (ec || results.empty()) {
         throw config::ConfigError("cannot resolve listen address " + listen + ": " + ec.message());
     }
@@ -62,8 +63,9 @@ transport::HttpLimits http_limits(const config::Options& options) {
 
 int serve(const config::Options& options) {
     spdlog::set_level(spdlog::level::from_str(options.log_level));
-    const std::size_t threads =
-            options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t threads = options.threads != 0
+                                        ? options.threads
+                                        : std::max(1u, std::thread::hardware_concurrency());
     const net::ip::tcp::endpoint endpoint = resolve_listen(options.listen);
 
     core::ServerMetrics metrics;
@@ -71,8 +73,9 @@ int serve(const config::Options& options) {
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
     core::Hub hub(*shards);
     core::ChannelService channels(*log, hub, *shards, metrics);
-    log->set_commit_listener(
-            [&hub](std::vector<storage::StoredMessage>&& batch) { hub.on_committed(std::move(batch)); });
+    log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {
+        hub.on_committed(std::move(batch));
+    });
 
     transport::HttpContext http_context{channels, http_limits(options), metrics};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
@@ -82,11 +85,12 @@ int serve(const config::Options& options) {
     shards->start();
     http->start();
     const auto bound = http->local_endpoint();
-    spdlog::info("herald: listening on http://{}:{} ({} shards, storage {}{}, history {} "
-                 "messages / {})",
-                 bound.address().to_string(), bound.port(), threads, options.backend,
-                 options.backend == "sqlite" ? " in " + options.path : "",
-                 options.history_max_messages, format_duration(options.history_max_age));
+    spdlog::info(
+            "herald: listening on http://{}:{} ({} shards, storage {}{}, history {} "
+            "messages / {})",
+            bound.address().to_string(), bound.port(), threads, options.backend,
+            options.backend == "sqlite" ? " in " + options.path : "", options.history_max_messages,
+            format_duration(options.history_max_age));
     spdlog::warn("herald: no auth key configured: the server is open to anyone who can reach it");
 
     net::io_context main_context;

@@ -22,9 +22,9 @@ struct SubArguments {
     std::string channel;
     std::string transport = "longpoll";  // poll | longpoll
     std::optional<std::uint64_t> after;
-    std::uint64_t count = 0;                // stop after this many messages; 0: never
-    double interval_seconds = 1.0;          // poll: time between requests
-    unsigned wait_seconds = 30;             // longpoll: wait=S of each request
+    std::uint64_t count = 0;        // stop after this many messages; 0: never
+    double interval_seconds = 1.0;  // poll: time between requests
+    unsigned wait_seconds = 30;     // longpoll: wait=S of each request
 };
 
 /// herald sub: prints every message (and gap) of the channel as one JSON line each.

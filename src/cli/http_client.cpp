@@ -10,7 +10,8 @@ namespace herald::cli {
 HttpClient::HttpClient(const std::string& base_url, std::string token) : token_(std::move(token)) {
     auto url = boost::urls::parse_absolute_uri(base_url);
     if (!url || url->scheme() != "http" || url->host().empty()) {
-        throw std::invalid_argument("--url must look like http://HOST:PORT, not '" + base_url + "'");
+        throw std::invalid_argument("--url must look like http://HOST:PORT, not '" + base_url +
+                                    "'");
     }
     host_ = std::string(url->host());
     port_ = url->has_port() ? std::string(url->port()) : "80";

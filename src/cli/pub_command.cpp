@@ -24,9 +24,9 @@ int run_pub(const ClientOptions& client, const PubArguments& arguments) {
     if (!arguments.id.empty()) body["id"] = arguments.id;
 
     HttpClient http(client.url, client.token);
-    const std::string target =
-            "/v1/channels/" + boost::urls::encode(arguments.channel, boost::urls::pchars) +
-            "/messages";
+    const std::string target = "/v1/channels/" +
+                               boost::urls::encode(arguments.channel, boost::urls::pchars) +
+                               "/messages";
     std::string error;
     auto reply = http.request(http::verb::post, target, json::serialize(body), error);
     if (!reply) {

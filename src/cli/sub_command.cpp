@@ -37,7 +37,8 @@ public:
             std::string error;
             auto reply = http_.request(http::verb::get, target, "", error);
             if (!reply || (reply->status >= 500)) {
-                std::cerr << "herald sub: " << (reply ? "HTTP " + std::to_string(reply->status) : error)
+                std::cerr << "herald sub: "
+                          << (reply ? "HTTP " + std::to_string(reply->status) : error)
                           << "; retrying in 1s\n";
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 continue;
@@ -76,8 +77,8 @@ private:
         const json::object& object = reply.as_object();
         if (const json::value* gap = object.if_contains("gap")) {
             std::cout << json::serialize(*gap) << "\n";
-            cursor_ = std::max<std::uint64_t>(
-                    cursor_, gap->at("first_seq").to_number<std::uint64_t>() - 1);
+            cursor_ = std::max<std::uint64_t>(cursor_,
+                                              gap->at("first_seq").to_number<std::uint64_t>() - 1);
         }
         const json::array& messages = object.at("messages").as_array();
         for (const json::value& message : messages) {

@@ -19,27 +19,32 @@ std::optional<std::size_t> to_size(const std::string& text) {
 }
 
 /// An unsigned integer option within [min, max].
-OptionSpec number(std::string key, std::string help, std::size_t Options::*member,
-                  std::size_t min, std::size_t max) {
-    return OptionSpec{
-            std::move(key), "N", std::move(help), {},
-            [member, min, max](Options& options, const std::string& text) -> Error {
-                auto value = to_size(text);
-                if (!value || *value < min || *value > max) {
-                    return "'" + text + "' is not an integer from " + std::to_string(min) +
-                           " to " + std::to_string(max);
-                }
-                options.*member = *value;
-                return std::nullopt;
-            },
-            [member](const Options& options) { return std::to_string(options.*member); }};
+OptionSpec number(std::string key, std::string help, std::size_t Options::*member, std::size_t min,
+                  std::size_t max) {
+    return OptionSpec{std::move(key),
+                      "N",
+                      std::move(help),
+                      {},
+                      [member, min, max](Options& options, const std::string& text) -> Error {
+                          auto value = to_size(text);
+                          if (!value || *value < min || *value > max) {
+                              return "'" + text + "' is not an integer from " +
+                                     std::to_string(min) + " to " + std::to_string(max);
+                          }
+                          options.*member = *value;
+                          return std::nullopt;
+                      },
+                      [member](const Options& options) { return std::to_string(options.*member); }};
 }
 
 /// A duration option ("15s", "24h", "500ms") within [min, max].
 OptionSpec duration(std::string key, std::string help, milliseconds Options::*member,
                     milliseconds min, milliseconds max) {
     return OptionSpec{
-            std::move(key), "DURATION", std::move(help), {},
+            std::move(key),
+            "DURATION",
+            std::move(help),
+            {},
             [member, min, max](Options& options, const std::string& text) -> Error {
                 auto value = parse_duration(text);
                 if (!value || *value < min || *value > max) {
@@ -55,23 +60,25 @@ OptionSpec duration(std::string key, std::string help, milliseconds Options::*me
 /// A text option, one of `choices` when given.
 OptionSpec text(std::string key, std::string help, std::string Options::*member,
                 std::vector<std::string> choices = {}) {
-    return OptionSpec{
-            std::move(key), choices.empty() ? "TEXT" : "CHOICE", std::move(help), {},
-            [member, choices](Options& options, const std::string& value) -> Error {
-                if (!choices.empty() &&
-                    std::find(choices.begin(), choices.end(), value) == choices.end()) {
-                    std::string list;
-                    for (const auto& choice : choices) {
-                        if (!list.empty()) list += " | ";
-                        list += choice;
-                    }
-                    return "'" + value + "' is not one of " + list;
-                }
-                if (value.empty()) return std::string("the value is empty");
-                options.*member = value;
-                return std::nullopt;
-            },
-            [member](const Options& options) { return options.*member; }};
+    return OptionSpec{std::move(key),
+                      choices.empty() ? "TEXT" : "CHOICE",
+                      std::move(help),
+                      {},
+                      [member, choices](Options& options, const std::string& value) -> Error {
+                          if (!choices.empty() &&
+                              std::find(choices.begin(), choices.end(), value) == choices.end()) {
+                              std::string list;
+                              for (const auto& choice : choices) {
+                                  if (!list.empty()) list += " | ";
+                                  list += choice;
+                              }
+                              return "'" + value + "' is not one of " + list;
+                          }
+                          if (value.empty()) return std::string("the value is empty");
+                          options.*member = value;
+                          return std::nullopt;
+                      },
+                      [member](const Options& options) { return options.*member; }};
 }
 
 OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
@@ -80,36 +87,39 @@ OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
 }
 
 OptionSpec origins() {
-    return OptionSpec{
-            "http.allowed_origins", "LIST",
-            "Origins whose pages may call the API (CORS), comma-separated; * for any", {},
-            [](Options& options, const std::string& value) -> Error {
-                std::vector<std::string> list;
-                std::size_t start = 0;
-                while (start <= value.size()) {
-                    std::size_t comma = value.find(',', start);
-                    if (comma == std::string::npos) comma = value.size();
-                    std::string origin = value.substr(start, comma - start);
-                    origin.erase(0, origin.find_first_not_of(' '));
-                    origin.erase(origin.find_last_not_of(' ') + 1);
-                    if (!origin.empty()) list.push_back(origin);
-                    start = comma + 1;
-                }
-                options.allowed_origins = std::move(list);
-                return std::nullopt;
-            },
-            [](const Options& options) {
-                std::string joined;
-                for (const auto& origin : options.allowed_origins) {
-                    if (!joined.empty()) joined += ',';
-                    joined += origin;
-                }
-                return joined;
-            }};
+    return OptionSpec{"http.allowed_origins",
+                      "LIST",
+                      "Origins whose pages may call the API (CORS), comma-separated; * for any",
+                      {},
+                      [](Options& options, const std::string& value) -> Error {
+                          std::vector<std::string> list;
+                          std::size_t start = 0;
+                          while (start <= value.size()) {
+                              std::size_t comma = value.find(',', start);
+                              if (comma == std::string::npos) comma = value.size();
+                              std::string origin = value.substr(start, comma - start);
+                              origin.erase(0, origin.find_first_not_of(' '));
+                              origin.erase(origin.find_last_not_of(' ') + 1);
+                              if (!origin.empty()) list.push_back(origin);
+                              start = comma + 1;
+                          }
+                          options.allowed_origins = std::move(list);
+                          return std::nullopt;
+                      },
+                      [](const Options& options) {
+                          std::string joined;
+                          for (const auto& origin : options.allowed_origins) {
+                              if (!joined.empty()) joined += ',';
+                              joined += origin;
+                          }
+                          return joined;
+                      }};
 }
 
 OptionSpec listen() {
-    return OptionSpec{"http.listen", "HOST:PORT", "Address and port to serve HTTP on",
+    return OptionSpec{"http.listen",
+                      "HOST:PORT",
+                      "Address and port to serve HTTP on",
                       {"--listen"},
                       [](Options& options, const std::string& value) -> Error {
                           try {
@@ -149,8 +159,10 @@ std::vector<OptionSpec> make_table() {
                      &Options::history_max_age, seconds(1), hours(24 * 3650)),
             number("limits.max_message_bytes", "Largest publish body, in bytes (bigger: 413)",
                    &Options::max_message_bytes, 16, 64 * kMiB),
-            number("limits.max_connections", "Open connections at most; 0 for no bound but the "
-                   "open-file limit", &Options::max_connections, 0, kHuge),
+            number("limits.max_connections",
+                   "Open connections at most; 0 for no bound but the "
+                   "open-file limit",
+                   &Options::max_connections, 0, kHuge),
             duration("limits.long_poll_max_wait", "Longest a long poll is held (wait=S is capped)",
                      &Options::long_poll_max_wait, seconds(1), hours(1)),
             text("log.level", "Log detail", &Options::log_level,
@@ -167,7 +179,8 @@ const std::vector<OptionSpec>& option_table() {
 
 std::string flag_of(std::string_view key) {
     std::string flag = "--";
-    for (char c : key) flag += (c == '.' || c == '_') ? '-' : c;
+    for (char c : key)
+        flag += (c == '.' || c == '_') ? '-' : c;
     return flag;
 }
 

@@ -12,8 +12,8 @@ namespace herald::config {
 
 /// One option: its file key, its help, and how a text value is applied.
 struct OptionSpec {
-    std::string key;          // "history.max_messages"
-    std::string value_name;   // shown in --help: N, DURATION, TEXT
+    std::string key;         // "history.max_messages"
+    std::string value_name;  // shown in --help: N, DURATION, TEXT
     std::string help;
     std::vector<std::string> aliases;  // extra flags, e.g. "--data" for storage.path
     /// Applies `value`; returns an error message when it is not acceptable.

@@ -69,8 +69,10 @@ Options resolve_options(const std::string& config_path, const RawValues& environ
                         const RawValues& flags) {
     Options options;
     if (!config_path.empty()) apply_file(options, config_path);
-    for (const auto& [key, value] : environment) apply(options, key, value, env_of(key));
-    for (const auto& [key, value] : flags) apply(options, key, value, flag_of(key));
+    for (const auto& [key, value] : environment)
+        apply(options, key, value, env_of(key));
+    for (const auto& [key, value] : flags)
+        apply(options, key, value, flag_of(key));
     return options;
 }
 

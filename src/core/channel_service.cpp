@@ -67,9 +67,7 @@ void ChannelService::complete_publishes(std::vector<WaitingPublish>& waiting,
                 result.status = PublishStatus::duplicate;
                 metrics_.messages_deduplicated.inc();
                 break;
-            case storage::AppendStatus::failed:
-                metrics_.publish_failures.inc();
-                break;
+            case storage::AppendStatus::failed: metrics_.publish_failures.inc(); break;
         }
         metrics_.publish_latency.observe(
                 std::chrono::duration<double>(now - waiting[i].started).count());
@@ -91,37 +89,41 @@ ReadResult ChannelService::read(std::string_view channel, std::optional<Seq> aft
 void ChannelService::info(std::size_t shard, std::string channel,
                           std::function<void(ChannelInfo)> done) {
     storage::ChannelState state = log_.channel(channel);
-    hub_.count_subscribers(channel, shard, [state, done = std::move(done)](SubscriberCounts counts) {
-        auto it = counts.find(state.channel);
-        const bool empty = !state.has_history();
-        // An empty channel reads as all zeros; a trimmed one keeps its last_seq.
-        done(ChannelInfo{state.channel, empty ? 0 : state.first_seq, state.last_seq,
-                         it == counts.end() ? 0 : it->second});
-    });
+    hub_.count_subscribers(
+            channel, shard, [state, done = std::move(done)](SubscriberCounts counts) {
+                auto it = counts.find(state.channel);
+                const bool empty = !state.has_history();
+                // An empty channel reads as all zeros; a trimmed one keeps its last_seq.
+                done(ChannelInfo{state.channel, empty ? 0 : state.first_seq, state.last_seq,
+                                 it == counts.end() ? 0 : it->second});
+            });
 }
 
 void ChannelService::list(std::size_t shard, std::string prefix,
                           std::function<void(std::vector<ChannelInfo>)> done) {
     std::vector<storage::ChannelState> states = log_.channels(prefix);
-    hub_.count_subscribers(prefix, shard, [this, states = std::move(states),
-                                           done = std::move(done)](SubscriberCounts counts) {
-        std::map<std::string, ChannelInfo> merged;
-        for (const auto& state : states) {
-            merged[state.channel] = ChannelInfo{state.channel, state.first_seq, state.last_seq, 0};
-        }
-        for (const auto& [channel, count] : counts) {
-            auto [it, added] = merged.try_emplace(channel, ChannelInfo{channel, 0, 0, 0});
-            if (added) {  // subscribed but without history: still a channel people use
-                storage::ChannelState state = log_.channel(channel);
-                it->second.last_seq = state.last_seq;
-            }
-            it->second.subscribers = count;
-        }
-        std::vector<ChannelInfo> result;
-        result.reserve(merged.size());
-        for (auto& [name, info] : merged) result.push_back(std::move(info));
-        done(std::move(result));
-    });
+    hub_.count_subscribers(
+            prefix, shard,
+            [this, states = std::move(states), done = std::move(done)](SubscriberCounts counts) {
+                std::map<std::string, ChannelInfo> merged;
+                for (const auto& state : states) {
+                    merged[state.channel] =
+                            ChannelInfo{state.channel, state.first_seq, state.last_seq, 0};
+                }
+                for (const auto& [channel, count] : counts) {
+                    auto [it, added] = merged.try_emplace(channel, ChannelInfo{channel, 0, 0, 0});
+                    if (added) {  // subscribed but without history: still a channel people use
+                        storage::ChannelState state = log_.channel(channel);
+                        it->second.last_seq = state.last_seq;
+                    }
+                    it->second.subscribers = count;
+                }
+                std::vector<ChannelInfo> result;
+                result.reserve(merged.size());
+                for (auto& [name, info] : merged)
+                    result.push_back(std::move(info));
+                done(std::move(result));
+            });
 }
 
 }  // namespace herald::core

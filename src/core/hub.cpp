@@ -8,8 +8,7 @@ Hub::Hub(runtime::ShardGroup& shards) : shards_(shards) {
     }
 }
 
-Subscription Hub::subscribe(std::size_t shard, const std::string& channel,
-                            Subscriber* subscriber) {
+Subscription Hub::subscribe(std::size_t shard, const std::string& channel, Subscriber* subscriber) {
     ChannelSubscribers& local = *locals_[shard];
     if (!local.add(channel, subscriber)) return Subscription{};
     return Subscription(local, channel, subscriber);
@@ -18,12 +17,14 @@ Subscription Hub::subscribe(std::size_t shard, const std::string& channel,
 void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
     auto messages = std::make_shared<std::vector<MessagePtr>>();
     messages->reserve(batch.size());
-    for (auto& stored : batch) messages->push_back(std::make_shared<const Message>(std::move(stored)));
+    for (auto& stored : batch)
+        messages->push_back(std::make_shared<const Message>(std::move(stored)));
     // FIFO posting keeps each channel's order on every shard.
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         shards_[i].post([local = locals_[i].get(), messages] {
             if (local->total() == 0) return;
-            for (const MessagePtr& message : *messages) local->deliver(message);
+            for (const MessagePtr& message : *messages)
+                local->deliver(message);
         });
     }
 }

@@ -7,18 +7,18 @@ namespace herald::core {
 /// Every counter /metrics shows. One instance, owned by the composition root, shared by
 /// reference; the counters are relaxed atomics, so any shard may count.
 struct ServerMetrics {
-    Gauge http_connections;          // open HTTP connections (polling clients included)
-    Gauge long_poll_waits;           // requests held by long polling right now
+    Gauge http_connections;  // open HTTP connections (polling clients included)
+    Gauge long_poll_waits;   // requests held by long polling right now
     Counter http_requests;
-    Counter http_errors;             // responses with status >= 400
-    Counter messages_published;      // stored, new
-    Counter messages_deduplicated;   // publishes answered 200: same id stored before
-    Counter publish_failures;        // storage refused: answered 503
-    Counter messages_delivered;      // messages handed to a subscriber (long polls so far)
-    Counter long_poll_timeouts;      // answered 204
+    Counter http_errors;            // responses with status >= 400
+    Counter messages_published;     // stored, new
+    Counter messages_deduplicated;  // publishes answered 200: same id stored before
+    Counter publish_failures;       // storage refused: answered 503
+    Counter messages_delivered;     // messages handed to a subscriber (long polls so far)
+    Counter long_poll_timeouts;     // answered 204
     Counter slow_consumer_closes;
-    Counter malformed_requests;      // answered 400/431 or closed before routing
-    Histogram publish_latency;       // receipt to stored, seconds
+    Counter malformed_requests;  // answered 400/431 or closed before routing
+    Histogram publish_latency;   // receipt to stored, seconds
 };
 
 }  // namespace herald::core

@@ -2,8 +2,9 @@
 
 #include <chrono>
 
-#include <boost/asio/socket_base.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/socket_base.hpp>
 
 namespace herald::runtime {
 
@@ -26,7 +27,9 @@ boost::system::error_code Listener::open(const tcp::endpoint& endpoint) {
     return ec;
 }
 
-void Listener::start() { do_accept(); }
+void Listener::start() {
+    do_accept();
+}
 
 void Listener::stop() {
     boost::system::error_code ignored;

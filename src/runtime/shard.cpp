@@ -4,7 +4,6 @@
 #include <string>
 
 #include <pthread.h>
-
 #include <spdlog/spdlog.h>
 
 namespace herald::runtime {

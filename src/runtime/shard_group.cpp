@@ -4,19 +4,23 @@ namespace herald::runtime {
 
 ShardGroup::ShardGroup(std::size_t count) {
     shards_.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) shards_.push_back(std::make_unique<Shard>(i));
+    for (std::size_t i = 0; i < count; ++i)
+        shards_.push_back(std::make_unique<Shard>(i));
 }
 
 void ShardGroup::start() {
-    for (auto& shard : shards_) shard->start();
+    for (auto& shard : shards_)
+        shard->start();
 }
 
 void ShardGroup::stop() {
-    for (auto& shard : shards_) shard->stop();
+    for (auto& shard : shards_)
+        shard->stop();
 }
 
 void ShardGroup::join() {
-    for (auto& shard : shards_) shard->join();
+    for (auto& shard : shards_)
+        shard->join();
 }
 
 }  // namespace herald::runtime

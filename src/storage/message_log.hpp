@@ -13,7 +13,7 @@ namespace herald::storage {
 
 /// How much history a channel keeps. Older messages are trimmed and reported as a gap.
 struct RetentionPolicy {
-    std::size_t max_messages = 1000;                    // per channel
+    std::size_t max_messages = 1000;  // per channel
     std::chrono::milliseconds max_age = std::chrono::hours(24);
     std::chrono::milliseconds dedupe_window = std::chrono::hours(24);  // API.md: idempotency
     std::chrono::milliseconds sweep_interval = std::chrono::seconds(1);
@@ -42,9 +42,10 @@ public:
     void append(AppendRequest request, AppendCompletion done) {
         std::vector<AppendRequest> batch;
         batch.push_back(std::move(request));
-        append_batch(std::move(batch), [done = std::move(done)](std::vector<AppendResult>&& results) {
-            done(results.front());
-        });
+        append_batch(std::move(batch),
+                     [done = std::move(done)](std::vector<AppendResult>&& results) {
+                         done(results.front());
+                     });
     }
 
     /// Messages with seq > `after` (from the oldest retained when absent), at most `limit`.

@@ -23,8 +23,8 @@ struct StoredMessage {
 /// What a publisher hands the log; the log assigns `seq`.
 struct AppendRequest {
     std::string channel;
-    std::string id;               // the client's idempotency key, or a server-made id
-    bool client_id = false;       // only client ids are remembered for deduplication
+    std::string id;          // the client's idempotency key, or a server-made id
+    bool client_id = false;  // only client ids are remembered for deduplication
     std::string event;
     std::string data;
     std::int64_t time = 0;

@@ -13,8 +13,8 @@ struct Unit {
 };
 
 // Longest suffix first, so "ms" is not read as "m".
-constexpr Unit kUnits[] = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000},
-                           {"d", 86'400'000}};
+constexpr Unit kUnits[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
 
 }  // namespace
 

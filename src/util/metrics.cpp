@@ -6,7 +6,8 @@ namespace herald {
 
 void Histogram::observe(double seconds) {
     std::size_t bucket = 0;
-    while (bucket < kBounds.size() && seconds > kBounds[bucket]) ++bucket;
+    while (bucket < kBounds.size() && seconds > kBounds[bucket])
+        ++bucket;
     buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
     count_.fetch_add(1, std::memory_order_relaxed);
     sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);

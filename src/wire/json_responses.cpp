@@ -24,7 +24,8 @@ std::string gap_object(const std::string& channel, const core::Gap& gap) {
 std::string read_reply(const std::string& channel, const std::vector<core::MessagePtr>& messages,
                        core::Seq last_seq, const std::optional<core::Gap>& gap) {
     std::size_t size = 64 + channel.size();
-    for (const auto& message : messages) size += message->json().size() + 1;
+    for (const auto& message : messages)
+        size += message->json().size() + 1;
     std::string body;
     body.reserve(size);
     body += "{\"channel\":";

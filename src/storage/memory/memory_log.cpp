@@ -9,14 +9,17 @@ namespace herald::storage {
 
 MemoryLog::MemoryLog(RetentionPolicy policy) : policy_(policy) {}
 
-void MemoryLog::set_commit_listener(CommitListener listener) { listener_ = std::move(listener); }
+void MemoryLog::set_commit_listener(CommitListener listener) {
+    listener_ = std::move(listener);
+}
 
 void MemoryLog::append_batch(std::vector<AppendRequest> requests, BatchCompletion done) {
     std::lock_guard lock(mutex_);
     std::vector<AppendResult> results;
     results.reserve(requests.size());
     std::vector<StoredMessage> committed;
-    for (AppendRequest& request : requests) results.push_back(store(request, committed));
+    for (AppendRequest& request : requests)
+        results.push_back(store(request, committed));
     done(std::move(results));
     // Under the lock: listeners see batches in seq order even when shards append concurrently.
     if (listener_ && !committed.empty()) listener_(std::move(committed));
@@ -33,10 +36,12 @@ AppendResult MemoryLog::store(AppendRequest& request, std::vector<StoredMessage>
         channel.ids.emplace(request.id, PublishedId{channel.last_seq + 1, request.time});
         channel.id_order.emplace_back(request.time, request.id);
     }
-    StoredMessage message{std::move(request.channel), ++channel.last_seq, std::move(request.id),
-                          std::move(request.event), std::move(request.data), request.time};
+    StoredMessage message{std::move(request.channel), ++channel.last_seq,
+                          std::move(request.id),      std::move(request.event),
+                          std::move(request.data),    request.time};
     channel.messages.push_back(message);
-    while (channel.messages.size() > policy_.max_messages) channel.messages.pop_front();
+    while (channel.messages.size() > policy_.max_messages)
+        channel.messages.pop_front();
     AppendResult result{AppendStatus::stored, message.seq, message.id, message.time};
     committed.push_back(std::move(message));
     return result;

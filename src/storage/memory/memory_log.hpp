@@ -18,8 +18,7 @@ public:
 
     void set_commit_listener(CommitListener listener) override;
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
-    ReadResult read(std::string_view channel, std::optional<Seq> after,
-                    std::size_t limit) override;
+    ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit) override;
     ChannelState channel(std::string_view channel) override;
     std::vector<ChannelState> channels(std::string_view prefix) override;
     bool ready() override { return true; }
@@ -33,7 +32,7 @@ private:
     struct Channel {
         std::deque<StoredMessage> messages;
         Seq last_seq = 0;
-        std::unordered_map<std::string, PublishedId> ids;  // client ids within the window
+        std::unordered_map<std::string, PublishedId> ids;           // client ids within the window
         std::deque<std::pair<std::int64_t, std::string>> id_order;  // (time, id) oldest first
     };
 

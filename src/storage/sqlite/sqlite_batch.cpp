@@ -1,11 +1,11 @@
 // The writer thread's commits: group commit of appends into the tail.
 
-#include <sqlite3.h>
-
 #include <unordered_map>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <boost/asio/post.hpp>
 
 #include "storage/sqlite/sqlite_connections.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
@@ -13,14 +13,7 @@
 
 namespace herald::storage {
 
-namespace {
-
-bool run(sqlite::Statement& statement) {
-    sqlite::StatementScope scope(statement);
-    return statement.step() == SQLITE_DONE;
-}
-
-}  // namespace
+using sqlite::run;
 
 void SqliteLog::flush() {
     if (pending_.empty()) return;
@@ -31,16 +24,17 @@ void SqliteLog::flush() {
            (messages == 0 || messages + pending_[taken].requests.size() <= options_.max_batch)) {
         messages += pending_[taken++].requests.size();
     }
-    std::vector<Pending> batch(std::make_move_iterator(pending_.begin()),
-                               std::make_move_iterator(pending_.begin() +
-                                                       static_cast<std::ptrdiff_t>(taken)));
+    std::vector<Pending> batch(
+            std::make_move_iterator(pending_.begin()),
+            std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(taken)));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(taken));
 
     std::vector<std::vector<AppendResult>> results(batch.size());
-    for (std::size_t b = 0; b < batch.size(); ++b) results[b].resize(batch[b].requests.size());
+    for (std::size_t b = 0; b < batch.size(); ++b)
+        results[b].resize(batch[b].requests.size());
     std::vector<StoredMessage> committed;
     committed.reserve(messages);
-    ChannelStates before;  // to undo on rollback
+    ChannelStates before;                                            // to undo on rollback
     std::unordered_map<std::string, const AppendResult*> batch_ids;  // "channel\0id" -> first
     const std::int64_t dedupe_from = unix_millis() - options_.retention.dedupe_window.count();
     const std::size_t tail_before = tail_rows_.size();
@@ -58,16 +52,19 @@ void SqliteLog::flush() {
         spdlog::error("storage: commit of {} appends failed: {}; rolling back", messages,
                       writer_->db.error_message());
         (void)run(writer_->rollback);
-        for (auto& [name, state] : before) states_[name] = state;
+        for (auto& [name, state] : before)
+            states_[name] = state;
         tail_rows_.resize(tail_before);
         for (auto& list : results) {
-            for (auto& result : list) result = AppendResult{};  // status failed
+            for (auto& result : list)
+                result = AppendResult{};  // status failed
         }
         committed.clear();
     }
     writer_healthy_.store(ok, std::memory_order_relaxed);
     publish_to_view(committed);
-    for (std::size_t b = 0; b < batch.size(); ++b) batch[b].done(std::move(results[b]));
+    for (std::size_t b = 0; b < batch.size(); ++b)
+        batch[b].done(std::move(results[b]));
     if (listener_ && !committed.empty()) listener_(std::move(committed));
     if (tail_rows_.size() >= options_.index_rows) schedule_tail_moves();
     restart_wal();

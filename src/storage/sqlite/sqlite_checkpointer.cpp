@@ -1,11 +1,10 @@
 #include "storage/sqlite/sqlite_checkpointer.hpp"
 
-#include <pthread.h>
-#include <sqlite3.h>
-
 #include <chrono>
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 namespace herald::storage {
 

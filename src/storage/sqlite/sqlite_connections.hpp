@@ -16,8 +16,9 @@ struct SqliteLog::Writer {
           insert_tail(db,
                       "INSERT INTO tail(channel, seq, id, event, data, time) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-          find_id(db, "SELECT seq, time FROM publish_ids WHERE channel = ?1 AND id = ?2 "
-                      "AND time >= ?3"),
+          find_id(db,
+                  "SELECT seq, time FROM publish_ids WHERE channel = ?1 AND id = ?2 "
+                  "AND time >= ?3"),
           insert_id(db,
                     "INSERT OR REPLACE INTO publish_ids(channel, id, seq, time) "
                     "VALUES (?1, ?2, ?3, ?4)"),

@@ -64,4 +64,7 @@ private:
     Statement& statement_;
 };
 
+/// Steps a statement without results once and resets it: true when it ran to completion.
+[[nodiscard]] bool run(Statement& statement);
+
 }  // namespace herald::storage::sqlite

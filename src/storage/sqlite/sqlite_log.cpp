@@ -1,14 +1,14 @@
 #include "storage/sqlite/sqlite_log.hpp"
 
-#include <pthread.h>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
-#include <boost/asio/post.hpp>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <boost/asio/post.hpp>
 
 #include "storage/sqlite/sqlite_checkpointer.hpp"
 #include "storage/sqlite/sqlite_connections.hpp"
@@ -109,25 +109,28 @@ void SqliteLog::recover() {
         state.last_seq = std::max(state.last_seq, seq);
         tail_rows_.push_back(TailRow{tail.column_int(0), &it->first, seq});
     }
-    for (const auto& [name, state] : states_) view_[name].state = state;
+    for (const auto& [name, state] : states_)
+        view_[name].state = state;
     if (!tail_rows_.empty()) {
         spdlog::info("storage: moving {} recent messages into history", tail_rows_.size());
         move_whole_tail();
         if (!tail_rows_.empty()) {
-            throw std::runtime_error("cannot move recent messages: " +
-                                     writer_->db.error_message());
+            throw std::runtime_error("cannot move recent messages: " + writer_->db.error_message());
         }
     }
     next_expiry_ = std::chrono::steady_clock::now();
 }
 
-SqliteLog::~SqliteLog() { close(); }
+SqliteLog::~SqliteLog() {
+    close();
+}
 
 void SqliteLog::close() {
     if (!writer_thread_.joinable()) return;
     // Posted last: every append posted before it is flushed first.
     net::post(writer_context_, [this] {
-        while (!pending_.empty()) flush();
+        while (!pending_.empty())
+            flush();
         move_whole_tail();
         checkpointer_.reset();
         // A maintenance handler already queued must not arm the timer again.
@@ -138,7 +141,9 @@ void SqliteLog::close() {
     writer_thread_.join();
 }
 
-void SqliteLog::set_commit_listener(CommitListener listener) { listener_ = std::move(listener); }
+void SqliteLog::set_commit_listener(CommitListener listener) {
+    listener_ = std::move(listener);
+}
 
 void SqliteLog::append_batch(std::vector<AppendRequest> requests, BatchCompletion done) {
     net::post(writer_context_,
@@ -190,8 +195,7 @@ ChannelState SqliteLog::visible(ChannelState state) const {
     return state;
 }
 
-ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after,
-                           std::size_t limit) {
+ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, std::size_t limit) {
     ReadResult result;
     ChannelState state{std::string(channel), 0, 0};
     std::vector<StoredMessage> recent;

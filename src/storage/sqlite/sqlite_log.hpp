@@ -25,7 +25,7 @@ struct SqliteOptions {
     std::string directory = "./data";  // holds herald.db and its WAL
     bool fsync_always = false;         // synchronous=FULL: survive power loss, not only a crash
     RetentionPolicy retention;
-    std::size_t max_batch = 4096;      // appends per transaction, about (whole batches only)
+    std::size_t max_batch = 4096;  // appends per transaction, about (whole batches only)
     /// How often committed messages move from the append-only `tail` table into the
     /// per-channel `messages` table, and how many rows one move takes at most: moves are
     /// interleaved with commits, so none holds the writer for long.
@@ -50,8 +50,7 @@ public:
 
     void set_commit_listener(CommitListener listener) override;
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
-    ReadResult read(std::string_view channel, std::optional<Seq> after,
-                    std::size_t limit) override;
+    ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit) override;
     ChannelState channel(std::string_view channel) override;
     std::vector<ChannelState> channels(std::string_view prefix) override;
     bool ready() override;
@@ -112,20 +111,20 @@ private:
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> writer_work_{
             writer_context_.get_executor()};
     boost::asio::steady_timer maintenance_timer_{writer_context_};
-    std::unique_ptr<Writer> writer_;             // writer thread only
-    ChannelStates states_;                       // writer thread only: the truth
+    std::unique_ptr<Writer> writer_;  // writer thread only
+    ChannelStates states_;            // writer thread only: the truth
     /// A row of the `tail` table, oldest first. Writer thread only.
     struct TailRow {
         std::int64_t rowid;
         const std::string* channel;  // a key of states_: stable while the map lives
         Seq seq;
     };
-    std::deque<TailRow> tail_rows_;              // writer thread only
-    bool moves_scheduled_ = false;               // writer thread only
-    int wal_frames_ = 0;                         // writer thread only: WAL size after a commit
-    std::vector<Pending> pending_;               // writer thread only
-    bool flush_scheduled_ = false;               // writer thread only
-    bool closing_ = false;                       // writer thread only: no more maintenance
+    std::deque<TailRow> tail_rows_;  // writer thread only
+    bool moves_scheduled_ = false;   // writer thread only
+    int wal_frames_ = 0;             // writer thread only: WAL size after a commit
+    std::vector<Pending> pending_;   // writer thread only
+    bool flush_scheduled_ = false;   // writer thread only
+    bool closing_ = false;           // writer thread only: no more maintenance
     std::chrono::steady_clock::time_point next_expiry_;  // writer thread only
     std::atomic<bool> writer_healthy_{true};
     std::thread writer_thread_;

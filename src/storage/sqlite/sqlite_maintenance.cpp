@@ -1,9 +1,9 @@
 // The writer thread's housekeeping: moving the tail into per-channel history, retention.
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "storage/sqlite/sqlite_connections.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
@@ -11,14 +11,7 @@
 
 namespace herald::storage {
 
-namespace {
-
-bool run(sqlite::Statement& statement) {
-    sqlite::StatementScope scope(statement);
-    return statement.step() == SQLITE_DONE;
-}
-
-}  // namespace
+using sqlite::run;
 
 void SqliteLog::schedule_maintenance() {
     maintenance_timer_.expires_after(options_.index_interval);
@@ -65,7 +58,8 @@ bool SqliteLog::move_tail_chunk() {
     const std::size_t count = std::min(tail_rows_.size(), options_.index_rows);
     const std::int64_t last_rowid = tail_rows_[count - 1].rowid;
     std::unordered_map<const std::string*, Seq> moved;  // channel -> newest seq moved
-    for (std::size_t i = 0; i < count; ++i) moved[tail_rows_[i].channel] = tail_rows_[i].seq;
+    for (std::size_t i = 0; i < count; ++i)
+        moved[tail_rows_[i].channel] = tail_rows_[i].seq;
 
     ChannelStates before;
     std::vector<const std::string*> names;
@@ -100,7 +94,8 @@ bool SqliteLog::move_tail_chunk() {
         spdlog::error("storage: moving {} recent messages failed: {}; will retry", count,
                       w.db.error_message());
         (void)run(w.rollback);
-        for (auto& [name, state] : before) states_[name] = state;
+        for (auto& [name, state] : before)
+            states_[name] = state;
         writer_healthy_.store(false, std::memory_order_relaxed);
         return false;
     }
@@ -109,7 +104,8 @@ bool SqliteLog::move_tail_chunk() {
     std::lock_guard lock(view_mutex_);
     for (const auto& [name, newest] : moved) {
         ChannelView& view = view_[*name];
-        while (!view.tail.empty() && view.tail.front().seq <= newest) view.tail.pop_front();
+        while (!view.tail.empty() && view.tail.front().seq <= newest)
+            view.tail.pop_front();
         view.state = states_[*name];
     }
     return true;
@@ -153,11 +149,13 @@ void SqliteLog::expire() {
     if (!ok) {
         spdlog::error("storage: retention sweep failed: {}; will retry", w.db.error_message());
         (void)run(w.rollback);
-        for (auto& [name, state] : before) states_[name] = state;
+        for (auto& [name, state] : before)
+            states_[name] = state;
         return;
     }
     std::lock_guard lock(view_mutex_);
-    for (const std::string* name : changed) view_[*name].state = states_[*name];
+    for (const std::string* name : changed)
+        view_[*name].state = states_[*name];
 }
 
 }  // namespace herald::storage

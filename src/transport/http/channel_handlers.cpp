@@ -14,7 +14,8 @@ namespace {
 bool is_json_media_type(std::string_view content_type) {
     const auto semicolon = content_type.find(';');
     std::string_view type = content_type.substr(0, semicolon);
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    while (!type.empty() && type.back() == ' ')
+        type.remove_suffix(1);
     return beast::iequals(type, "application/json");
 }
 
@@ -57,11 +58,11 @@ void handle_channel_info(HttpContext& context, std::size_t shard, const std::str
 void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
                          ExchangePtr exchange) {
     std::string prefix(target.param("prefix").value_or(""));
-    context.channels.list(shard, std::move(prefix),
-                          [exchange = std::move(exchange)](std::vector<core::ChannelInfo> list) {
-                              exchange->respond(json_response(http::status::ok,
-                                                              wire::channel_list_reply(list)));
-                          });
+    context.channels.list(
+            shard, std::move(prefix),
+            [exchange = std::move(exchange)](std::vector<core::ChannelInfo> list) {
+                exchange->respond(json_response(http::status::ok, wire::channel_list_reply(list)));
+            });
 }
 
 }  // namespace herald::transport

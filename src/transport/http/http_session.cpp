@@ -1,8 +1,7 @@
 #include "transport/http/http_session.hpp"
 
-#include <sys/socket.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include "transport/http/responses.hpp"
 #include "transport/http/router.hpp"
@@ -33,7 +32,9 @@ HttpSession::HttpSession(runtime::Socket&& socket, std::size_t shard, Router& ro
     metrics_.http_connections.inc();
 }
 
-HttpSession::~HttpSession() { metrics_.http_connections.dec(); }
+HttpSession::~HttpSession() {
+    metrics_.http_connections.dec();
+}
 
 void HttpSession::do_read_header() {
     parser_.emplace();
@@ -86,9 +87,9 @@ void HttpSession::reject(beast::error_code ec) {
         response = error_response(ApiError::bad_request, "request headers are too large");
         response.result(http::status::request_header_fields_too_large);
     } else if (ec == http::error::body_limit) {
-        response = error_response(ApiError::too_large, "body is larger than " +
-                                                               std::to_string(limits_.max_body_bytes) +
-                                                               " bytes");
+        response = error_response(
+                ApiError::too_large,
+                "body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
     } else if (ec == http::error::buffer_overflow) {
         response = error_response(ApiError::too_large, "request is too large");
     } else {
@@ -122,15 +123,17 @@ void HttpSession::respond(Response&& response) {
     response.prepare_payload();
     response_ = std::make_shared<Response>(std::move(response));
     stream_.expires_after(limits_.write_timeout);
-    http::async_write(stream_, *response_,
-                      [self = shared_from_this(), keep_alive = keep_alive_](
-                              beast::error_code ec, std::size_t) { self->on_write(ec, keep_alive); });
+    http::async_write(
+            stream_, *response_,
+            [self = shared_from_this(), keep_alive = keep_alive_](
+                    beast::error_code ec, std::size_t) { self->on_write(ec, keep_alive); });
 }
 
 void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
     response_.reset();
     if (ec) {
-        if (!is_normal_disconnect(ec)) spdlog::debug("http: write failed: {}; closing", ec.message());
+        if (!is_normal_disconnect(ec))
+            spdlog::debug("http: write failed: {}; closing", ec.message());
         return close();
     }
     if (!keep_alive) {
@@ -154,10 +157,9 @@ void HttpSession::on_disconnect(std::function<void()> on_abort) {
     on_abort_ = std::move(on_abort);
     if (watching_) return;
     watching_ = true;
-    stream_.socket().async_wait(net::socket_base::wait_read,
-                                [self = shared_from_this()](beast::error_code ec) {
-                                    self->on_watch(ec);
-                                });
+    stream_.socket().async_wait(
+            net::socket_base::wait_read,
+            [self = shared_from_this()](beast::error_code ec) { self->on_watch(ec); });
 }
 
 void HttpSession::on_watch(beast::error_code ec) {
@@ -171,7 +173,8 @@ void HttpSession::on_watch(beast::error_code ec) {
         // Readable: either the peer left (recv returns 0 or fails) or it pipelined its next
         // request, which stays in the kernel until we read it.
         char byte;
-        const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n =
+                ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0) return;  // pipelined: we can no longer tell a disconnect; stop watching
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             on_disconnect(std::exchange(on_abort_, nullptr));  // spurious wake-up: wait again

@@ -21,13 +21,13 @@ using Response = http::response<http::string_body>;
 
 /// Bounds of the HTTP layer; each default says why.
 struct HttpLimits {
-    std::size_t max_body_bytes = 64 * kKiB;     // API.md: a bigger publish gets 413
-    std::size_t max_header_bytes = 8 * kKiB;    // like nginx: bigger headers get 431
-    std::chrono::milliseconds request_timeout{30'000};  // a whole request, idle time included
-    std::chrono::milliseconds write_timeout{30'000};    // a peer that stops reading is cut
+    std::size_t max_body_bytes = 64 * kKiB;                 // API.md: a bigger publish gets 413
+    std::size_t max_header_bytes = 8 * kKiB;                // like nginx: bigger headers get 431
+    std::chrono::milliseconds request_timeout{30'000};      // a whole request, idle time included
+    std::chrono::milliseconds write_timeout{30'000};        // a peer that stops reading is cut
     std::chrono::milliseconds long_poll_max_wait{120'000};  // API.md: wait=S up to 120 s
-    std::size_t max_connections = 0;            // 0: only the open-file limit
-    std::vector<std::string> allowed_origins{"*"};  // CORS
+    std::size_t max_connections = 0;                        // 0: only the open-file limit
+    std::vector<std::string> allowed_origins{"*"};          // CORS
 };
 
 /// One request being answered. The session implements it; handlers answer through it, now or

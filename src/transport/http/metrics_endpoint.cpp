@@ -21,7 +21,9 @@ void add(std::string& out, const char* name, const char* type, const char* help,
     out += '\n';
 }
 
-long long as_number(std::uint64_t value) { return static_cast<long long>(value); }
+long long as_number(std::uint64_t value) {
+    return static_cast<long long>(value);
+}
 
 }  // namespace
 

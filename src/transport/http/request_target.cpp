@@ -17,7 +17,8 @@ std::optional<RequestTarget> parse_request_target(std::string_view target) {
     auto parsed = boost::urls::parse_origin_form(target);
     if (!parsed) return std::nullopt;
     RequestTarget result;
-    for (auto segment : parsed->segments()) result.segments.push_back(std::string(segment));
+    for (auto segment : parsed->segments())
+        result.segments.push_back(std::string(segment));
     // "/a/" has an empty last segment: a different path from "/a", and no route of ours.
     for (auto param : parsed->params()) {
         result.query.emplace_back(std::string(param.key), std::string(param.value));

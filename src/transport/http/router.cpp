@@ -40,7 +40,9 @@ Response method_not_allowed(std::string_view allow) {
     return response;
 }
 
-bool is(const Request& request, http::verb verb) { return request.method() == verb; }
+bool is(const Request& request, http::verb verb) {
+    return request.method() == verb;
+}
 
 }  // namespace
 
@@ -82,7 +84,8 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
                                                    "text/plain; version=0.0.4"));
         }
         if (!context_.channels.ready()) {
-            return exchange->respond(error_response(ApiError::unavailable, "storage is not answering"));
+            return exchange->respond(
+                    error_response(ApiError::unavailable, "storage is not answering"));
         }
         return exchange->respond(text_response(http::status::ok, "ready\n", "text/plain"));
     }

@@ -32,7 +32,9 @@ LongPollWaiter::LongPollWaiter(HttpContext& context, std::size_t shard, std::str
     context_.metrics.long_poll_waits.inc();
 }
 
-LongPollWaiter::~LongPollWaiter() { context_.metrics.long_poll_waits.dec(); }
+LongPollWaiter::~LongPollWaiter() {
+    context_.metrics.long_poll_waits.dec();
+}
 
 void LongPollWaiter::arm(std::chrono::milliseconds wait) {
     timer_.expires_after(wait);
@@ -53,7 +55,9 @@ void LongPollWaiter::deliver(const core::MessagePtr& message) {
     }
 }
 
-void LongPollWaiter::close(core::CloseReason) { finish(); }
+void LongPollWaiter::close(core::CloseReason) {
+    finish();
+}
 
 void LongPollWaiter::finish() {
     if (std::exchange(done_, true)) return;

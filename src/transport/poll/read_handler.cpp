@@ -25,8 +25,8 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
     std::uint64_t wait_seconds = 0;
     const NumberParam after = read_number(target, "after", after_value);
     if (after == NumberParam::invalid) {
-        return exchange->respond(error_response(ApiError::bad_request,
-                                                "after must be a non-negative integer"));
+        return exchange->respond(
+                error_response(ApiError::bad_request, "after must be a non-negative integer"));
     }
     if (read_number(target, "limit", limit) == NumberParam::invalid || limit == 0) {
         return exchange->respond(
@@ -43,14 +43,16 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
     core::ReadResult read = context.channels.read(channel, cursor, limit);
 
     if (!read.messages.empty() || read.gap || wait_seconds == 0) {
-        return exchange->respond(json_response(
-                http::status::ok, wire::read_reply(channel, read.messages, read.last_seq, read.gap)));
+        return exchange->respond(
+                json_response(http::status::ok,
+                              wire::read_reply(channel, read.messages, read.last_seq, read.gap)));
     }
     // Nothing newer than the cursor: hold the request until a message or the deadline.
     // Without `after`, the wait is for anything newer than what exists now.
     const core::Seq wait_after = cursor.value_or(read.last_seq);
     auto wait = std::chrono::milliseconds(std::chrono::seconds(std::min<std::uint64_t>(
-            wait_seconds, static_cast<std::uint64_t>(context.limits.long_poll_max_wait.count() / 1000))));
+            wait_seconds,
+            static_cast<std::uint64_t>(context.limits.long_poll_max_wait.count() / 1000))));
     if (wait.count() == 0) wait = context.limits.long_poll_max_wait;
     LongPollWaiter::start(context, shard, channel, wait_after, limit, wait, std::move(exchange));
 }

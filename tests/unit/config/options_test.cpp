@@ -62,17 +62,20 @@ backend = "memory"
     EXPECT_EQ(from_file.allowed_origins,
               (std::vector<std::string>{"https://a.example", "https://b.example"}));
 
-    Options with_env = resolve_options(file, {{"http.listen", "127.0.0.1:2222"},
-                                              {"history.max_messages", "20"},
-                                              {"http.allowed_origins", "https://c.example, *"}},
+    Options with_env = resolve_options(file,
+                                       {{"http.listen", "127.0.0.1:2222"},
+                                        {"history.max_messages", "20"},
+                                        {"http.allowed_origins", "https://c.example, *"}},
                                        {});
     EXPECT_EQ(with_env.listen, "127.0.0.1:2222");
     EXPECT_EQ(with_env.history_max_messages, 20u);
-    EXPECT_EQ(with_env.history_max_age, milliseconds(7'200'000)) << "untouched keys keep the file's";
+    EXPECT_EQ(with_env.history_max_age, milliseconds(7'200'000))
+            << "untouched keys keep the file's";
     EXPECT_EQ(with_env.allowed_origins, (std::vector<std::string>{"https://c.example", "*"}));
 
-    Options with_flags = resolve_options(file, {{"http.listen", "127.0.0.1:2222"}},
-                                         {{"http.listen", "127.0.0.1:3333"}, {"history.max_age", "90s"}});
+    Options with_flags =
+            resolve_options(file, {{"http.listen", "127.0.0.1:2222"}},
+                            {{"http.listen", "127.0.0.1:3333"}, {"history.max_age", "90s"}});
     EXPECT_EQ(with_flags.listen, "127.0.0.1:3333");
     EXPECT_EQ(with_flags.history_max_age, milliseconds(90'000));
     EXPECT_EQ(with_flags.history_max_messages, 10u);
@@ -80,11 +83,11 @@ backend = "memory"
 
 TEST_F(OptionsTest, BadValuesAreRefusedWithTheKeyNamed) {
     const std::vector<std::pair<std::string, std::string>> bad = {
-            {"history.max_messages", "abc"}, {"history.max_messages", "0"},
-            {"history.max_messages", "-5"},  {"history.max_age", "soon"},
-            {"history.max_age", "0s"},       {"storage.backend", "mysql"},
-            {"storage.fsync", "sometimes"},  {"http.listen", "nowhere"},
-            {"http.listen", "host:99999"},   {"http.threads", "1000"},
+            {"history.max_messages", "abc"},   {"history.max_messages", "0"},
+            {"history.max_messages", "-5"},    {"history.max_age", "soon"},
+            {"history.max_age", "0s"},         {"storage.backend", "mysql"},
+            {"storage.fsync", "sometimes"},    {"http.listen", "nowhere"},
+            {"http.listen", "host:99999"},     {"http.threads", "1000"},
             {"limits.max_message_bytes", "1"}, {"log.level", "loud"}};
     for (const auto& [key, value] : bad) {
         try {
@@ -107,7 +110,8 @@ TEST_F(OptionsTest, UnknownKeysAndBadFilesAreRefused) {
 }
 
 TEST(SplitListen, HostAndPort) {
-    EXPECT_EQ(split_listen("0.0.0.0:8080"), (std::pair<std::string, unsigned short>{"0.0.0.0", 8080}));
+    EXPECT_EQ(split_listen("0.0.0.0:8080"),
+              (std::pair<std::string, unsigned short>{"0.0.0.0", 8080}));
     EXPECT_EQ(split_listen("[::1]:9000"), (std::pair<std::string, unsigned short>{"::1", 9000}));
     EXPECT_EQ(split_listen("localhost:0").second, 0);
     for (const char* bad : {"8080", ":8080", "host:", "host:x", "host:65536"}) {
@@ -120,7 +124,8 @@ TEST(OptionTable, FlagAndVariableNames) {
     EXPECT_EQ(env_of("history.max_messages"), "HERALD_HISTORY_MAX_MESSAGES");
     for (const auto& spec : option_table()) {
         Options defaults;
-        EXPECT_FALSE(spec.apply(defaults, spec.show(Options{}))) << spec.key << ": default must parse";
+        EXPECT_FALSE(spec.apply(defaults, spec.show(Options{})))
+                << spec.key << ": default must parse";
     }
 }
 

@@ -23,7 +23,8 @@ public:
 };
 
 MessagePtr message(const std::string& channel, Seq seq) {
-    return std::make_shared<const Message>(storage::StoredMessage{channel, seq, "id", "message", "1", 0});
+    return std::make_shared<const Message>(
+            storage::StoredMessage{channel, seq, "id", "message", "1", 0});
 }
 
 TEST(ChannelSubscribers, DeliversToTheChannelsSubscribersOnly) {

@@ -52,13 +52,15 @@ AppendRequest request(std::string channel, std::string data, std::string id = ""
 
 std::vector<Seq> seqs_of(const ReadResult& result) {
     std::vector<Seq> seqs;
-    for (const auto& message : result.messages) seqs.push_back(message.seq);
+    for (const auto& message : result.messages)
+        seqs.push_back(message.seq);
     return seqs;
 }
 
 std::vector<Seq> range(Seq from, Seq to) {
     std::vector<Seq> seqs;
-    for (Seq s = from; s <= to; ++s) seqs.push_back(s);
+    for (Seq s = from; s <= to; ++s)
+        seqs.push_back(s);
     return seqs;
 }
 
@@ -83,7 +85,8 @@ protected:
         }
         log_->set_commit_listener([this](std::vector<StoredMessage>&& batch) {
             std::lock_guard lock(committed_mutex_);
-            for (auto& message : batch) committed_.push_back(std::move(message));
+            for (auto& message : batch)
+                committed_.push_back(std::move(message));
         });
     }
     void reopen() {
@@ -188,7 +191,8 @@ TEST_P(MessageLogTest, ServerIdsNeverDeduplicate) {
 }
 
 TEST_P(MessageLogTest, ReadsByCursorAndLimit) {
-    for (int i = 0; i < 10; ++i) append_data("r", std::to_string(i));
+    for (int i = 0; i < 10; ++i)
+        append_data("r", std::to_string(i));
     EXPECT_EQ(seqs_of(log_->read("r", Seq{4}, 100)), range(5, 10));
     EXPECT_EQ(seqs_of(log_->read("r", Seq{0}, 3)), range(1, 3));
     EXPECT_EQ(seqs_of(log_->read("r", std::nullopt, 2)), range(1, 2));
@@ -228,7 +232,8 @@ TEST_P(MessageLogTest, ChannelStateAndPrefixListing) {
 TEST_P(MessageLogTest, RetentionByCountReportsGap) {
     policy_.max_messages = 5;
     reopen();
-    for (int i = 0; i < 12; ++i) append_data("g", std::to_string(i));
+    for (int i = 0; i < 12; ++i)
+        append_data("g", std::to_string(i));
     ReadResult from_start = log_->read("g", Seq{0}, 100);
     EXPECT_EQ(seqs_of(from_start), range(8, 12));
     ASSERT_TRUE(from_start.gap);
@@ -249,8 +254,10 @@ TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
     index_interval_ = 20ms;
     reopen();
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch()).count();
-    for (int i = 0; i < 3; ++i) append(request("old", "x", "", now));
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    for (int i = 0; i < 3; ++i)
+        append(request("old", "x", "", now));
     const auto deadline = std::chrono::steady_clock::now() + 3s;
     while (!log_->read("old", std::nullopt, 10).messages.empty() &&
            std::chrono::steady_clock::now() < deadline) {
@@ -267,7 +274,8 @@ TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
 }
 
 TEST_P(MessageLogTest, ListenerGetsEveryCommittedMessageOnceInOrder) {
-    for (int i = 0; i < 20; ++i) append_data(i % 2 ? "odd" : "even", std::to_string(i));
+    for (int i = 0; i < 20; ++i)
+        append_data(i % 2 ? "odd" : "even", std::to_string(i));
     append(request("even", "dup", "k"));
     append(request("even", "dup", "k"));  // a duplicate is not committed again
     auto messages = committed();
@@ -302,14 +310,17 @@ TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
             }
         });
     }
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+        thread.join();
     std::sort(seqs.begin(), seqs.end());
     EXPECT_EQ(seqs, range(1, kThreads * kEach));
     auto messages = committed();
     ASSERT_EQ(messages.size(), static_cast<std::size_t>(kThreads * kEach));
-    for (std::size_t i = 0; i < messages.size(); ++i) EXPECT_EQ(messages[i].seq, i + 1);
+    for (std::size_t i = 0; i < messages.size(); ++i)
+        EXPECT_EQ(messages[i].seq, i + 1);
     // The default retention keeps the newest 1000.
-    EXPECT_EQ(seqs_of(log_->read("busy", std::nullopt, 5000)), range(kThreads * kEach - 999, kThreads * kEach));
+    EXPECT_EQ(seqs_of(log_->read("busy", std::nullopt, 5000)),
+              range(kThreads * kEach - 999, kThreads * kEach));
 }
 
 TEST_P(MessageLogTest, ReadsSpanMovedAndRecentMessages) {
@@ -317,7 +328,8 @@ TEST_P(MessageLogTest, ReadsSpanMovedAndRecentMessages) {
     // see one contiguous range across both.
     index_rows_ = 7;
     reopen();
-    for (int i = 0; i < 30; ++i) append_data("span", std::to_string(i));
+    for (int i = 0; i < 30; ++i)
+        append_data("span", std::to_string(i));
     for (Seq after = 0; after < 30; ++after) {
         EXPECT_EQ(seqs_of(log_->read("span", after, 1000)), range(after + 1, 30)) << after;
     }
@@ -325,8 +337,7 @@ TEST_P(MessageLogTest, ReadsSpanMovedAndRecentMessages) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, MessageLogTest,
-                         ::testing::Values(Backend::memory, Backend::sqlite),
-                         [](const auto& info) {
+                         ::testing::Values(Backend::memory, Backend::sqlite), [](const auto& info) {
                              return info.param == Backend::memory ? "memory" : "sqlite";
                          });
 
@@ -348,8 +359,10 @@ TEST_P(SqliteRestartTest, SeqsSurviveReopenAfterEverythingWasTrimmed) {
     index_interval_ = 20ms;
     reopen();
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch()).count();
-    for (int i = 0; i < 3; ++i) append(request("t", "x", "", now));
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    for (int i = 0; i < 3; ++i)
+        append(request("t", "x", "", now));
     const auto deadline = std::chrono::steady_clock::now() + 3s;
     while (log_->channel("t").has_history() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(20ms);

@@ -8,7 +8,8 @@ namespace {
 TEST(RequestTarget, DecodesSegmentsAndQuery) {
     auto target = parse_request_target("/v1/channels/room%3A42/messages?after=5&limit=10&x=a%20b");
     ASSERT_TRUE(target);
-    EXPECT_EQ(target->segments, (std::vector<std::string>{"v1", "channels", "room:42", "messages"}));
+    EXPECT_EQ(target->segments,
+              (std::vector<std::string>{"v1", "channels", "room:42", "messages"}));
     EXPECT_EQ(target->param("after"), "5");
     EXPECT_EQ(target->param("x"), "a b");
     EXPECT_FALSE(target->param("wait"));

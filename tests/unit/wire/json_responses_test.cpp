@@ -8,7 +8,8 @@ namespace herald::wire {
 namespace {
 
 core::MessagePtr message(core::Seq seq) {
-    return std::make_shared<const core::Message>(storage::StoredMessage{"c", seq, "i", "message", "1", 5});
+    return std::make_shared<const core::Message>(
+            storage::StoredMessage{"c", seq, "i", "message", "1", 5});
 }
 
 TEST(JsonResponses, PublishReply) {
@@ -17,7 +18,8 @@ TEST(JsonResponses, PublishReply) {
 }
 
 TEST(JsonResponses, ReadReplyWithAndWithoutGap) {
-    EXPECT_EQ(read_reply("c", {}, 0, std::nullopt), R"({"channel":"c","messages":[],"last_seq":0})");
+    EXPECT_EQ(read_reply("c", {}, 0, std::nullopt),
+              R"({"channel":"c","messages":[],"last_seq":0})");
     EXPECT_EQ(read_reply("c", {message(8), message(9)}, 12, core::Gap{3, 8}),
               R"({"channel":"c","messages":[)"
               R"({"channel":"c","seq":8,"id":"i","event":"message","data":1,"time":5},)"

@@ -8,8 +8,9 @@ namespace {
 core::PublishRequest parse_ok(std::string_view body) {
     auto parsed = parse_publish_body(body, "c");
     EXPECT_TRUE(std::holds_alternative<core::PublishRequest>(parsed)) << body;
-    return std::holds_alternative<core::PublishRequest>(parsed) ? std::get<core::PublishRequest>(parsed)
-                                                               : core::PublishRequest{};
+    return std::holds_alternative<core::PublishRequest>(parsed)
+                   ? std::get<core::PublishRequest>(parsed)
+                   : core::PublishRequest{};
 }
 
 bool refused(std::string_view body) {
@@ -31,11 +32,10 @@ TEST(PublishBody, DataOfEveryType) {
 }
 
 TEST(PublishBody, Refusals) {
-    for (const char* body : {"", "{", "[]", "1", R"("x")", "{}", R"({"event":"e"})",
-                             R"({"data":1,"event":""})", R"({"data":1,"event":"a b"})",
-                             R"({"data":1,"event":7})", R"({"data":1,"id":""})",
-                             R"({"data":1,"id":5})", R"({"data":1,"id":"a b"})",
-                             R"({"data":1} trailing)"}) {
+    for (const char* body :
+         {"", "{", "[]", "1", R"("x")", "{}", R"({"event":"e"})", R"({"data":1,"event":""})",
+          R"({"data":1,"event":"a b"})", R"({"data":1,"event":7})", R"({"data":1,"id":""})",
+          R"({"data":1,"id":5})", R"({"data":1,"id":"a b"})", R"({"data":1} trailing)"}) {
         EXPECT_TRUE(refused(body)) << body;
     }
 }
