@@ -66,7 +66,7 @@ void SqliteLog::flush() {
     for (std::size_t b = 0; b < batch.size(); ++b)
         batch[b].done(std::move(results[b]));
     if (listener_ && !committed.empty()) listener_(std::move(committed));
-    if (tail_rows_.size() >= options_.index_rows) schedule_tail_moves();
+    if (tail_rows_.size() >= options_.index_rows) start_move();
     restart_wal();
 }
 

@@ -7,6 +7,7 @@
 
 namespace herald::storage {
 
+/// herald.db, read and written by the writer thread.
 struct SqliteLog::Writer {
     explicit Writer(const std::string& path)
         : db(path, false),
@@ -22,29 +23,48 @@ struct SqliteLog::Writer {
           insert_id(db,
                     "INSERT OR REPLACE INTO publish_ids(channel, id, seq, time) "
                     "VALUES (?1, ?2, ?3, ?4)"),
-          move_tail(db,
-                    "INSERT INTO messages(channel, seq, id, event, data, time) "
-                    "SELECT channel, seq, id, event, data, time FROM tail WHERE rowid <= ?1 "
-                    "ORDER BY channel, seq"),
-          clear_tail(db, "DELETE FROM tail WHERE rowid <= ?1"),
+          delete_tail(db, "DELETE FROM tail WHERE rowid <= ?1"),
           upsert_channel(db,
                          "INSERT INTO channels(name, first_seq, last_seq) VALUES (?1, ?2, ?3) "
                          "ON CONFLICT(name) DO UPDATE SET first_seq = excluded.first_seq, "
                          "last_seq = excluded.last_seq"),
-          trim_channel(db, "DELETE FROM messages WHERE channel = ?1 AND seq < ?2"),
-          expired(db, "SELECT channel, MAX(seq) FROM messages WHERE time < ?1 GROUP BY channel"),
           expire_ids(db, "DELETE FROM publish_ids WHERE time < ?1") {}
 
     sqlite::Database db;
     sqlite::Statement begin, commit, rollback;
     sqlite::Statement insert_tail, find_id, insert_id;
-    sqlite::Statement move_tail, clear_tail, upsert_channel, trim_channel;
-    sqlite::Statement expired, expire_ids;
+    sqlite::Statement delete_tail, upsert_channel, expire_ids;
 };
 
+/// history.db, written by the mover thread; it reads the tail of herald.db.
+struct SqliteLog::Mover {
+    Mover(const std::string& path, const std::string& history_path)
+        : tail(path, true),
+          history(history_path, false),
+          read_tail(tail,
+                    "SELECT channel, seq, id, event, data, time FROM tail WHERE rowid <= ?1 "
+                    "ORDER BY channel, seq"),
+          begin(history, "BEGIN IMMEDIATE"),
+          commit(history, "COMMIT"),
+          rollback(history, "ROLLBACK"),
+          // OR IGNORE: a crash between the copy and the tail's deletion copies again.
+          insert(history,
+                 "INSERT OR IGNORE INTO messages(channel, seq, id, event, data, time) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+          trim_channel(history, "DELETE FROM messages WHERE channel = ?1 AND seq < ?2"),
+          expired(history,
+                  "SELECT channel, MAX(seq) FROM messages WHERE time < ?1 GROUP BY channel") {}
+
+    sqlite::Database tail;
+    sqlite::Database history;
+    sqlite::Statement read_tail;
+    sqlite::Statement begin, commit, rollback, insert, trim_channel, expired;
+};
+
+/// history.db, read-only, any thread (pooled).
 struct SqliteLog::Reader {
-    explicit Reader(const std::string& path)
-        : db(path, true),
+    explicit Reader(const std::string& history_path)
+        : db(history_path, true),
           messages(db,
                    "SELECT seq, id, event, data, time FROM messages "
                    "WHERE channel = ?1 AND seq > ?2 AND seq < ?3 ORDER BY seq LIMIT ?4"),

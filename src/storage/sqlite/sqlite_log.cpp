@@ -25,19 +25,8 @@ CREATE TABLE IF NOT EXISTS channels (
     first_seq INTEGER NOT NULL,   -- oldest row kept; last_seq + 1 when none is
     last_seq INTEGER NOT NULL     -- never decreases, so seqs are never reused
 ) WITHOUT ROWID;
--- History by channel, filled in bulk from `tail`.
-CREATE TABLE IF NOT EXISTS messages (
-    channel TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    data TEXT NOT NULL,
-    time INTEGER NOT NULL,
-    PRIMARY KEY (channel, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_by_time ON messages(time);
 -- The newest committed messages in commit order: an append touches the last page only.
--- Durable like `messages`; a restart moves what is here into `messages` first.
+-- Durable; deleted once history.db has them. A restart copies what is here first.
 CREATE TABLE IF NOT EXISTS tail (
     channel TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -57,19 +46,40 @@ CREATE TABLE IF NOT EXISTS publish_ids (
 CREATE INDEX IF NOT EXISTS publish_ids_by_time ON publish_ids(time);
 )sql";
 
+// history.db: each channel's messages, filled in bulk from herald.db's `tail`.
+constexpr const char* kHistorySchema = R"sql(
+CREATE TABLE IF NOT EXISTS messages (
+    channel TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    data TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    PRIMARY KEY (channel, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_by_time ON messages(time);
+)sql";
+
+void create(const std::string& path, const char* schema) {
+    sqlite::Database setup(path, false);  // throws when the file cannot be opened
+    setup.exec_or_throw("PRAGMA journal_mode = WAL");
+    setup.exec_or_throw(schema);
+}
+
 }  // namespace
 
 SqliteLog::SqliteLog(SqliteOptions options) : options_(std::move(options)) {
     std::filesystem::create_directories(options_.directory);
     path_ = (std::filesystem::path(options_.directory) / "herald.db").string();
-    {
-        sqlite::Database setup(path_, false);  // throws when the file cannot be opened
-        setup.exec_or_throw("PRAGMA journal_mode = WAL");
-        setup.exec_or_throw(kSchema);
-    }
+    history_path_ = (std::filesystem::path(options_.directory) / "history.db").string();
+    create(path_, kSchema);
+    create(history_path_, kHistorySchema);
+    const char* synchronous =
+            options_.fsync_always ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
     writer_ = std::make_unique<Writer>(path_);
-    writer_->db.exec_or_throw(options_.fsync_always ? "PRAGMA synchronous = FULL"
-                                                    : "PRAGMA synchronous = NORMAL");
+    writer_->db.exec_or_throw(synchronous);
+    mover_ = std::make_unique<Mover>(path_, history_path_);
+    mover_->history.exec_or_throw(synchronous);
     recover();
     spdlog::info("storage: sqlite {} ({} channels, synchronous={})", path_, states_.size(),
                  options_.fsync_always ? "full" : "normal");
@@ -87,6 +97,10 @@ SqliteLog::SqliteLog(SqliteOptions options) : options_(std::move(options)) {
     writer_thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "sqlite-writer");
         writer_context_.run();
+    });
+    mover_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "sqlite-mover");
+        mover_context_.run();
     });
 }
 
@@ -127,11 +141,11 @@ SqliteLog::~SqliteLog() {
 
 void SqliteLog::close() {
     if (!writer_thread_.joinable()) return;
-    // Posted last: every append posted before it is flushed first.
+    // Posted last: every append posted before it is flushed first. What is still in the tail
+    // stays there, durable: the next start copies it into history.db.
     net::post(writer_context_, [this] {
         while (!pending_.empty())
             flush();
-        move_whole_tail();
         checkpointer_.reset();
         // A maintenance handler already queued must not arm the timer again.
         closing_ = true;
@@ -139,6 +153,9 @@ void SqliteLog::close() {
         writer_work_.reset();
     });
     writer_thread_.join();
+    // A chunk the mover is copying completes; its answer to the stopped writer is dropped.
+    net::post(mover_context_, [this] { mover_work_.reset(); });
+    mover_thread_.join();
 }
 
 void SqliteLog::set_commit_listener(CommitListener listener) {
@@ -178,7 +195,7 @@ std::unique_ptr<SqliteLog::Reader> SqliteLog::checkout_reader() {
             return reader;
         }
     }
-    return std::make_unique<Reader>(path_);
+    return std::make_unique<Reader>(history_path_);
 }
 
 void SqliteLog::checkin_reader(std::unique_ptr<Reader> reader) {

@@ -33,16 +33,18 @@ struct SqliteOptions {
     std::size_t index_rows = 2'000;
 };
 
-/// The default log: one SQLite file in WAL mode.
+/// The default log: two SQLite files in WAL mode. `herald.db` takes every commit; `history.db`
+/// keeps each channel's history, keyed by channel and seq.
 ///
 /// Thread: one writer thread assigns seqs and commits in batches (group commit: a batch is
-/// whatever arrived while the previous commit ran). Commits append to the `tail` table, which
-/// touches one or two pages whatever the channels are; every `index_interval` the writer moves
-/// the tail into `messages` (keyed by channel and seq) in one bulk transaction. Measured: with
-/// publishes spread over 64 channels, a commit straight into `messages` dirtied a page per
-/// channel and halved throughput (docs/ARCHITECTURE.md). Committed rows not yet moved are also
-/// kept in memory (`view_`), so readers on any thread see both parts; reads of older history
-/// use pooled read-only connections, concurrently with the writer (WAL).
+/// whatever arrived while the previous commit ran). Commits append to the `tail` table of
+/// herald.db, which touches one or two pages whatever the channels are. A mover thread copies
+/// the tail into history.db in bulk chunks; only then does the writer delete those tail rows.
+/// Measured: with publishes spread over 64 channels, a commit straight into a per-channel table
+/// dirtied a page per channel and halved throughput, and bulk moves inside herald.db held
+/// publishers for up to 22 ms (docs/ARCHITECTURE.md). Committed rows not yet moved are kept in
+/// memory (`view_`), so readers on any thread see both parts; reads of older history use pooled
+/// read-only connections to history.db.
 class SqliteLog final : public MessageLog {
 public:
     explicit SqliteLog(SqliteOptions options);  // throws when the database cannot be opened
@@ -58,6 +60,7 @@ public:
 
 private:
     struct Writer;
+    struct Mover;
     struct Reader;
     struct Pending {
         std::vector<AppendRequest> requests;
@@ -86,17 +89,31 @@ private:
     /// transaction starts the WAL over instead of growing it.
     void restart_wal();
     void schedule_maintenance();
-    /// Moves the oldest `index_rows` of the tail into `messages`, trims their channels past
-    /// max_messages, saves their positions. False when SQLite failed.
-    bool move_tail_chunk();
-    /// Posts chunk moves until the tail is empty, letting commits run in between.
-    void schedule_tail_moves();
-    /// Moves the whole tail now (start-up, shutdown).
+
+    /// The oldest tail rows on their way to history.db, and the channels to trim meanwhile.
+    struct MoveJob {
+        std::int64_t last_rowid = 0;
+        std::unordered_map<const std::string*, Seq> newest;  // channel -> newest seq moved
+        std::vector<std::pair<std::string, Seq>> trims;      // channel -> new first seq
+    };
+    /// Builds a job for the oldest `index_rows` tail rows; trims are decided here.
+    MoveJob next_move();
+    /// Hands the next chunk to the mover, unless one is on its way.
+    void start_move();
+    /// The mover is done with `job`: deletes its tail rows, saves positions, updates the view.
+    void finish_move(const MoveJob& job, bool moved);
+    /// Moves the whole tail now, on the calling thread (start-up).
     void move_whole_tail();
-    /// Trims messages older than max_age and publish ids older than the dedupe window.
-    void expire();
+    /// Retention by age came back from the mover: channel -> new first seq.
+    void finish_expiry(const std::vector<std::pair<std::string, Seq>>& trimmed);
     /// Saves `states_` of `names` within the open transaction.
     bool save_positions(const std::vector<const std::string*>& names);
+
+    // Mover thread only (and start-up).
+    /// Copies the job's tail rows into history.db and trims; false when SQLite failed.
+    bool move_rows(const MoveJob& job);
+    /// Deletes history older than max_age: channel -> new first seq.
+    std::vector<std::pair<std::string, Seq>> expire_history(std::int64_t cutoff);
 
     std::unique_ptr<Reader> checkout_reader();
     void checkin_reader(std::unique_ptr<Reader> reader);
@@ -120,7 +137,8 @@ private:
         Seq seq;
     };
     std::deque<TailRow> tail_rows_;  // writer thread only
-    bool moves_scheduled_ = false;   // writer thread only
+    bool move_in_flight_ = false;    // writer thread only
+    bool expiry_in_flight_ = false;  // writer thread only
     int wal_frames_ = 0;             // writer thread only: WAL size after a commit
     std::vector<Pending> pending_;   // writer thread only
     bool flush_scheduled_ = false;   // writer thread only
@@ -129,6 +147,13 @@ private:
     std::atomic<bool> writer_healthy_{true};
     std::thread writer_thread_;
     std::unique_ptr<class Checkpointer> checkpointer_;
+
+    std::string history_path_;
+    boost::asio::io_context mover_context_{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> mover_work_{
+            mover_context_.get_executor()};
+    std::unique_ptr<Mover> mover_;  // mover thread only
+    std::thread mover_thread_;
 
     mutable std::mutex view_mutex_;  // held for copies only, never during I/O
     std::map<std::string, ChannelView, std::less<>> view_;
