@@ -148,8 +148,10 @@ std::vector<OptionSpec> make_table() {
             with_aliases(text("storage.backend", "Where messages are kept", &Options::backend,
                               {"sqlite", "memory"}),
                          {"--storage"}),
-            with_aliases(text("storage.path", "Directory of the SQLite files (herald.db, history.db)", &Options::path),
-                         {"--data"}),
+            with_aliases(
+                    text("storage.path", "Directory of the SQLite files (herald.db, history.db)",
+                         &Options::path),
+                    {"--data"}),
             text("storage.fsync",
                  "normal: a commit survives a crash of Herald; always: also a power cut",
                  &Options::fsync, {"normal", "always"}),
