@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when a folder of src/ includes a folder it may not (STYLE.md section 3, "May include").
+# Fails when a folder of src/ includes a folder it may not (docs/ARCHITECTURE.md, Layers).
 # Usage: tests/check_layers.sh SRC_DIR
 set -euo pipefail
 src=${1:?usage: check_layers.sh SRC_DIR}
