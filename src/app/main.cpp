@@ -90,6 +90,29 @@ int main(int argc, char** argv) {
             ->capture_default_str();
     add_client_options(*sub, client);
 
+    herald::cli::BenchArguments bench_arguments;
+    CLI::App* bench = app.add_subcommand("bench", "Load generator: measure a transport's figures");
+    bench->add_option("workload", bench_arguments.workload, "fanout | latency")
+            ->capture_default_str();
+    bench->add_option("--transport", bench_arguments.transports,
+                      "poll, longpoll (several: a row each)")
+            ->delimiter(',');
+    bench->add_option("--subscribers", bench_arguments.subscribers, "fanout: subscribers")
+            ->capture_default_str();
+    bench->add_option("--rate", bench_arguments.rate, "messages published per second")
+            ->capture_default_str();
+    bench->add_option("--seconds", bench_arguments.seconds, "how long to publish")
+            ->capture_default_str();
+    bench->add_option("--poll-interval", bench_arguments.poll_interval,
+                      "poll: seconds between two polls of a subscriber")
+            ->capture_default_str();
+    bench->add_option("--threads", bench_arguments.threads, "client threads")
+            ->capture_default_str();
+    bench->add_option("--pid", bench_arguments.server_pid,
+                      "server PID, for its CPU time from /proc");
+    bench->add_flag("--json", bench_arguments.json, "print JSON instead of a table");
+    add_client_options(*bench, client);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -109,6 +132,7 @@ int main(int argc, char** argv) {
         }
         if (*pub) return herald::cli::run_pub(client, pub_arguments);
         if (*sub) return herald::cli::run_sub(client, sub_arguments);
+        if (*bench) return herald::cli::run_bench(client, bench_arguments);
     } catch (const herald::config::ConfigError& error) {
         std::cerr << "herald: " << error.what() << "\n";
         return 2;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/http_client.hpp"
 
@@ -29,5 +30,20 @@ struct SubArguments {
 
 /// herald sub: prints every message (and gap) of the channel as one JSON line each.
 int run_sub(const ClientOptions& client, const SubArguments& arguments);
+
+struct BenchArguments {
+    std::string workload = "fanout";
+    std::vector<std::string> transports{"longpoll"};
+    std::size_t subscribers = 100;
+    double rate = 50;
+    double seconds = 5;
+    double poll_interval = 1.0;
+    unsigned threads = 2;
+    int server_pid = 0;  // 0: unknown
+    bool json = false;
+};
+
+/// herald bench: runs a workload against the server at `client.url` and prints the figures.
+int run_bench(const ClientOptions& client, const BenchArguments& arguments);
 
 }  // namespace herald::cli

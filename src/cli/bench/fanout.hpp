@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cli/bench/stats.hpp"
+
+namespace herald::cli::bench {
+
+/// One fan-out run: S subscribers of one channel over one transport, a publisher sending R
+/// messages a second for T seconds, each message carrying its send time.
+struct FanoutOptions {
+    std::string url = "http://127.0.0.1:8080";
+    std::string transport = "longpoll";  // poll | longpoll
+    std::size_t subscribers = 100;
+    double rate = 50;  // messages per second
+    double seconds = 5;
+    double poll_interval = 1.0;  // poll: seconds between requests of one subscriber
+    unsigned threads = 2;
+    std::optional<int> server_pid;  // for server CPU from /proc
+    std::string channel;            // default: a fresh one per run
+};
+
+struct FanoutResult {
+    std::string transport;
+    std::size_t subscribers = 0;
+    std::uint64_t published = 0;
+    double seconds = 0;  // from the first publish to the last receipt
+    DeliveryCounts deliveries;
+    std::uint64_t expected = 0;   // published x subscribers
+    LatencySamples latency;       // publish to receipt, microseconds
+    Traffic subscribers_traffic;  // the subscribers' requests and answers
+    Traffic publisher_traffic;
+    std::optional<double> server_cpu_seconds;
+};
+
+/// Runs the workload against a server already listening at `options.url`.
+/// Throws std::runtime_error when the server cannot be reached.
+FanoutResult run_fanout(const FanoutOptions& options);
+
+}  // namespace herald::cli::bench

@@ -1,0 +1,96 @@
+#include "cli/bench/report.hpp"
+
+#include <cstdio>
+
+#include <boost/json.hpp>
+
+namespace herald::cli::bench {
+
+namespace json = boost::json;
+
+namespace {
+
+double per(double value, double count) {
+    return count > 0 ? value / count : 0;
+}
+
+json::object figures(FanoutResult& r) {
+    const double delivered = static_cast<double>(r.deliveries.received - r.deliveries.duplicated);
+    json::object out;
+    out["transport"] = r.transport;
+    out["subscribers"] = r.subscribers;
+    out["published"] = r.published;
+    out["expected_deliveries"] = r.expected;
+    out["deliveries"] = r.deliveries.received;
+    out["lost"] = r.deliveries.lost;
+    out["duplicated"] = r.deliveries.duplicated;
+    out["out_of_order"] = r.deliveries.out_of_order;
+    out["seconds"] = r.seconds;
+    out["deliveries_per_second"] = per(delivered, r.seconds);
+    json::object latency;
+    latency["p50_ms"] = static_cast<double>(r.latency.percentile(50)) / 1000;
+    latency["p90_ms"] = static_cast<double>(r.latency.percentile(90)) / 1000;
+    latency["p99_ms"] = static_cast<double>(r.latency.percentile(99)) / 1000;
+    latency["p999_ms"] = static_cast<double>(r.latency.percentile(99.9)) / 1000;
+    latency["max_ms"] = static_cast<double>(r.latency.max()) / 1000;
+    latency["samples"] = r.latency.count();
+    out["latency"] = std::move(latency);
+    const Traffic& t = r.subscribers_traffic;
+    out["bytes_in_per_delivery"] = per(static_cast<double>(t.bytes_received), delivered);
+    out["bytes_out_per_delivery"] = per(static_cast<double>(t.bytes_sent), delivered);
+    out["requests_per_delivery"] = per(static_cast<double>(t.requests), delivered);
+    out["subscriber_requests"] = t.requests;
+    out["subscriber_bytes_in"] = t.bytes_received;
+    out["subscriber_bytes_out"] = t.bytes_sent;
+    if (r.server_cpu_seconds) {
+        out["server_cpu_seconds"] = *r.server_cpu_seconds;
+        out["server_cpu_seconds_per_million"] = per(*r.server_cpu_seconds * 1e6, delivered);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string report_json(std::vector<FanoutResult>& results) {
+    json::array runs;
+    for (auto& result : results)
+        runs.push_back(figures(result));
+    return json::serialize(json::object{{"workload", "fanout"}, {"runs", std::move(runs)}});
+}
+
+std::string report_table(std::vector<FanoutResult>& results) {
+    std::string out;
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "%-9s %6s %9s %9s %8s %8s %8s %8s %6s %5s %5s %9s %9s %8s %10s\n", "transport",
+                  "subs", "deliver", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dup",
+                  "ooo", "B in/msg", "B out/msg", "req/msg", "cpu s/M");
+    out += line;
+    for (auto& r : results) {
+        json::object f = figures(r);
+        const json::object& l = f["latency"].as_object();
+        std::string cpu = "-";
+        if (const auto* value = f.if_contains("server_cpu_seconds_per_million")) {
+            char text[32];
+            std::snprintf(text, sizeof text, "%.1f", value->as_double());
+            cpu = text;
+        }
+        std::snprintf(
+                line, sizeof line,
+                "%-9s %6zu %9llu %9.0f %8.2f %8.2f %8.2f %8.2f %6llu %5llu %5llu %9.1f %9.1f "
+                "%8.2f %10s\n",
+                r.transport.c_str(), r.subscribers,
+                static_cast<unsigned long long>(r.deliveries.received),
+                f["deliveries_per_second"].as_double(), l.at("p50_ms").as_double(),
+                l.at("p90_ms").as_double(), l.at("p99_ms").as_double(), l.at("max_ms").as_double(),
+                static_cast<unsigned long long>(r.deliveries.lost),
+                static_cast<unsigned long long>(r.deliveries.duplicated),
+                static_cast<unsigned long long>(r.deliveries.out_of_order),
+                f["bytes_in_per_delivery"].as_double(), f["bytes_out_per_delivery"].as_double(),
+                f["requests_per_delivery"].as_double(), cpu.c_str());
+        out += line;
+    }
+    return out;
+}
+
+}  // namespace herald::cli::bench

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/bench/fanout.hpp"
+
+namespace herald::cli::bench {
+
+/// A readable table, a row per transport.
+std::string report_table(std::vector<FanoutResult>& results);
+
+/// The same figures as JSON, for scripts and docs.
+std::string report_json(std::vector<FanoutResult>& results);
+
+}  // namespace herald::cli::bench

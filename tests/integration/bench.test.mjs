@@ -1,0 +1,55 @@
+// herald bench: a short run whose report must be complete and self-consistent (never its speed).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { runHerald, startHerald } from '../support/herald.mjs';
+
+test('a fan-out run over poll and longpoll counts every delivery once, with no loss', async () => {
+    const herald = await startHerald();
+    try {
+        const { code, stdout, stderr } = await runHerald([
+            'bench', 'fanout', '--transport', 'longpoll,poll', '--subscribers', '20', '--rate', '20',
+            '--seconds', '1', '--poll-interval', '0.2', '--json', '--url', herald.url,
+            '--pid', String(herald.proc.pid)], { timeoutMs: 60000 });
+        assert.equal(code, 0, stderr);
+        const report = JSON.parse(stdout);
+        assert.equal(report.workload, 'fanout');
+        assert.deepEqual(report.runs.map((r) => r.transport), ['longpoll', 'poll']);
+        for (const run of report.runs) {
+            assert.equal(run.subscribers, 20);
+            assert.equal(run.published, 20);
+            assert.equal(run.expected_deliveries, 400);
+            assert.equal(run.deliveries, 400, `${run.transport}: every message reached every subscriber`);
+            assert.equal(run.lost, 0);
+            assert.equal(run.duplicated, 0);
+            assert.equal(run.out_of_order, 0);
+            assert.equal(run.latency.samples, run.deliveries, 'each delivery has a latency');
+            assert.ok(run.latency.p50_ms <= run.latency.p99_ms && run.latency.p99_ms <= run.latency.max_ms);
+            assert.ok(run.subscriber_requests >= 20, 'each subscriber polled');
+            assert.ok(Math.abs(run.requests_per_delivery - run.subscriber_requests / run.deliveries) < 1e-9);
+            assert.ok(Math.abs(run.bytes_in_per_delivery - run.subscriber_bytes_in / run.deliveries) < 1e-9);
+            assert.ok(run.bytes_in_per_delivery > 100, 'headers and bodies are counted');
+            assert.ok(run.server_cpu_seconds >= 0);
+            assert.ok(run.seconds > 0 && run.deliveries_per_second > 0);
+        }
+        const longpoll = report.runs[0];
+        const poll = report.runs[1];
+        assert.ok(poll.latency.p50_ms > longpoll.latency.p50_ms, 'a short poll waits for its interval');
+    } finally {
+        await herald.stop();
+    }
+});
+
+test('bench refuses a transport it does not have, and an unreachable server', async () => {
+    const herald = await startHerald();
+    try {
+        const bad = await runHerald(['bench', 'fanout', '--transport', 'carrier-pigeon', '--url', herald.url]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /carrier-pigeon/);
+    } finally {
+        await herald.stop();
+    }
+    const down = await runHerald(['bench', 'fanout', '--seconds', '1', '--url', herald.url]);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /cannot reach the server/);
+});
