@@ -110,6 +110,16 @@ int main(int argc, char** argv) {
             ->capture_default_str();
     bench->add_option("--pid", bench_arguments.server_pid,
                       "server PID, for its CPU time from /proc");
+    bench->add_option("--connections", bench_arguments.connections,
+                      "idle: connections held; throughput: publishing connections (say 64)")
+            ->capture_default_str();
+    bench->add_option("--messages", bench_arguments.messages, "throughput: publishes in all")
+            ->capture_default_str();
+    bench->add_option("--channels", bench_arguments.channels, "throughput: channels used")
+            ->capture_default_str();
+    bench->add_option("--storage", bench_arguments.storage,
+                      "storage of the server it starts when no --url is given")
+            ->capture_default_str();
     bench->add_flag("--json", bench_arguments.json, "print JSON instead of a table");
     add_client_options(*bench, client);
 
@@ -132,7 +142,12 @@ int main(int argc, char** argv) {
         }
         if (*pub) return herald::cli::run_pub(client, pub_arguments);
         if (*sub) return herald::cli::run_sub(client, sub_arguments);
-        if (*bench) return herald::cli::run_bench(client, bench_arguments);
+        if (*bench) {
+            // No --url (nor HERALD_URL): start a server of its own and measure that one.
+            bench_arguments.start_server =
+                    bench->count("--url") == 0 && std::getenv("HERALD_URL") == nullptr;
+            return herald::cli::run_bench(client, bench_arguments);
+        }
     } catch (const herald::config::ConfigError& error) {
         std::cerr << "herald: " << error.what() << "\n";
         return 2;

@@ -39,7 +39,12 @@ struct BenchArguments {
     double seconds = 5;
     double poll_interval = 1.0;
     unsigned threads = 2;
-    int server_pid = 0;  // 0: unknown
+    std::size_t connections = 1000;    // idle: connections; throughput: publishers (64)
+    std::uint64_t messages = 100'000;  // throughput: how many in all
+    std::size_t channels = 64;         // throughput: spread over this many channels
+    int server_pid = 0;                // 0: unknown
+    bool start_server = false;         // no --url: start `herald serve` and measure it
+    std::string storage = "sqlite";    // of a server it starts
     bool json = false;
 };
 

@@ -2,19 +2,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 #include "cli/bench/http_connection.hpp"
+#include "cli/bench/server_process.hpp"
 
 namespace herald::cli::bench {
 
@@ -26,17 +24,6 @@ namespace {
 std::int64_t wall_micros() {
     using namespace std::chrono;
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::optional<double> process_cpu_seconds(std::optional<int> pid) {
-    if (!pid) return std::nullopt;
-    std::ifstream stat("/proc/" + std::to_string(*pid) + "/stat");
-    std::string field;
-    for (int i = 1; i <= 13 && stat >> field; ++i) {
-    }
-    unsigned long long user = 0, system = 0;
-    if (!(stat >> user >> system)) return std::nullopt;
-    return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 /// State shared by every subscriber of a run; counters are atomics, the rest is set before.
@@ -196,7 +183,8 @@ FanoutResult run_fanout(const FanoutOptions& options) {
     FanoutResult result;
     result.transport = options.transport;
     result.subscribers = options.subscribers;
-    const auto cpu_before = process_cpu_seconds(options.server_pid);
+    const auto cpu_before =
+            options.server_pid ? process_cpu_seconds(*options.server_pid) : std::nullopt;
     net::io_context publisher_context;
     auto publisher =
             std::make_shared<HttpConnection>(publisher_context, endpoint, result.publisher_traffic);
@@ -229,7 +217,8 @@ FanoutResult run_fanout(const FanoutOptions& options) {
     while (run.caught_up.load() < options.subscribers && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    const auto cpu_after = process_cpu_seconds(options.server_pid);
+    const auto cpu_after =
+            options.server_pid ? process_cpu_seconds(*options.server_pid) : std::nullopt;
     run.stopping = true;
     for (std::size_t i = 0; i < subscribers.size(); ++i) {
         net::post(*contexts[i % threads], [s = subscribers[i]] { s->stop(); });

@@ -93,4 +93,99 @@ std::string report_table(std::vector<FanoutResult>& results) {
     return out;
 }
 
+namespace {
+
+json::object throughput_figures(ThroughputResult& r) {
+    json::object out;
+    out["workload"] = "throughput";
+    out["accepted"] = r.accepted;
+    out["failed"] = r.failed;
+    out["seconds"] = r.seconds;
+    out["messages_per_second"] = per(static_cast<double>(r.accepted), r.seconds);
+    json::object latency;
+    latency["p50_ms"] = static_cast<double>(r.latency.percentile(50)) / 1000;
+    latency["p90_ms"] = static_cast<double>(r.latency.percentile(90)) / 1000;
+    latency["p99_ms"] = static_cast<double>(r.latency.percentile(99)) / 1000;
+    latency["p999_ms"] = static_cast<double>(r.latency.percentile(99.9)) / 1000;
+    latency["max_ms"] = static_cast<double>(r.latency.max()) / 1000;
+    out["latency"] = std::move(latency);
+    out["bytes_out_per_message"] = per(static_cast<double>(r.traffic.bytes_sent), r.accepted);
+    out["bytes_in_per_message"] = per(static_cast<double>(r.traffic.bytes_received), r.accepted);
+    if (r.server_cpu_seconds) {
+        out["server_cpu_seconds"] = *r.server_cpu_seconds;
+        out["server_cpu_seconds_per_million"] =
+                per(*r.server_cpu_seconds * 1e6, static_cast<double>(r.accepted));
+    }
+    return out;
+}
+
+json::object idle_figures(const IdleResult& r) {
+    json::object out;
+    out["transport"] = r.transport;
+    out["connections"] = r.connections;
+    out["established"] = r.established;
+    if (r.rss_before && r.rss_after) {
+        out["server_rss_before"] = *r.rss_before;
+        out["server_rss_after"] = *r.rss_after;
+        out["bytes_per_connection"] = per(static_cast<double>(*r.rss_after - *r.rss_before),
+                                          static_cast<double>(r.established));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string report_table(ThroughputResult& result) {
+    json::object f = throughput_figures(result);
+    const json::object& l = f["latency"].as_object();
+    char text[512];
+    std::snprintf(text, sizeof text,
+                  "accepted %llu, failed %llu in %.2f s: %.0f msg/s\n"
+                  "publish latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n"
+                  "bytes per message: out %.1f, in %.1f\n",
+                  static_cast<unsigned long long>(result.accepted),
+                  static_cast<unsigned long long>(result.failed), result.seconds,
+                  f["messages_per_second"].as_double(), l.at("p50_ms").as_double(),
+                  l.at("p90_ms").as_double(), l.at("p99_ms").as_double(),
+                  l.at("p999_ms").as_double(), l.at("max_ms").as_double(),
+                  f["bytes_out_per_message"].as_double(), f["bytes_in_per_message"].as_double());
+    std::string out = text;
+    if (const auto* cpu = f.if_contains("server_cpu_seconds_per_million")) {
+        std::snprintf(text, sizeof text, "server CPU: %.1f s per million messages\n",
+                      cpu->as_double());
+        out += text;
+    }
+    return out;
+}
+
+std::string report_json(ThroughputResult& result) {
+    return json::serialize(throughput_figures(result));
+}
+
+std::string report_table(const std::vector<IdleResult>& results) {
+    std::string out = "transport  connections  established  server RSS before  after  bytes/conn\n";
+    char line[256];
+    for (const auto& r : results) {
+        json::object f = idle_figures(r);
+        if (const auto* bytes = f.if_contains("bytes_per_connection")) {
+            std::snprintf(line, sizeof line, "%-9s  %11zu  %11zu  %17lld  %5lld  %10.0f\n",
+                          r.transport.c_str(), r.connections, r.established, *r.rss_before,
+                          *r.rss_after, bytes->as_double());
+        } else {
+            std::snprintf(line, sizeof line,
+                          "%-9s  %11zu  %11zu  (server memory unknown: give --pid)\n",
+                          r.transport.c_str(), r.connections, r.established);
+        }
+        out += line;
+    }
+    return out;
+}
+
+std::string report_json(const std::vector<IdleResult>& results) {
+    json::array runs;
+    for (const auto& result : results)
+        runs.push_back(idle_figures(result));
+    return json::serialize(json::object{{"workload", "idle"}, {"runs", std::move(runs)}});
+}
+
 }  // namespace herald::cli::bench

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <sys/types.h>
+
+#include "cli/bench/stats.hpp"
+
+namespace herald::cli::bench {
+
+/// `throughput`: publishers send as fast as the server accepts, a bounded count in all.
+struct ThroughputOptions {
+    std::string url;
+    std::size_t connections = 64;
+    std::uint64_t messages = 100'000;
+    std::size_t channels = 64;
+    unsigned threads = 2;
+    std::optional<pid_t> server_pid;
+};
+
+struct ThroughputResult {
+    std::uint64_t accepted = 0;  // answered 201
+    std::uint64_t failed = 0;
+    double seconds = 0;
+    LatencySamples latency;  // request to answer, microseconds
+    Traffic traffic;
+    std::optional<double> server_cpu_seconds;
+};
+
+ThroughputResult run_throughput(const ThroughputOptions& options);
+
+/// `idle`: C connections held open doing nothing (a held long poll, or an idle keep-alive
+/// connection after one short poll); the server's memory per connection.
+struct IdleOptions {
+    std::string url;
+    std::string transport = "longpoll";
+    std::size_t connections = 1000;
+    unsigned threads = 2;
+    std::optional<pid_t> server_pid;
+};
+
+struct IdleResult {
+    std::string transport;
+    std::size_t connections = 0;
+    std::size_t established = 0;
+    std::optional<long long> rss_before;
+    std::optional<long long> rss_after;
+};
+
+IdleResult run_idle(const IdleOptions& options);
+
+}  // namespace herald::cli::bench
