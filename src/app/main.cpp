@@ -19,7 +19,7 @@ using herald::config::RawValues;
 
 std::string env_or(const char* name, std::string fallback) {
     const char* value = std::getenv(name);
-    return value != nullptr ? value : std::move(fallback);
+    return value != nullptr && *value != '\0' ? value : std::move(fallback);
 }
 
 /// Every option of the table as a flag of `serve`, its help naming the variable and file key.
@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
     CLI::App* bench = app.add_subcommand("bench", "Load generator: measure a transport's figures");
     bench->add_option("workload", bench_arguments.workload, "fanout | latency")
             ->capture_default_str();
+    bench->add_option("--target", bench_arguments.target,
+                      "herald, or nchan at --url (bench/nchan/start)")
+            ->capture_default_str();
     bench->add_option("--transport", bench_arguments.transports,
                       "poll, longpoll (several: a row each)")
             ->delimiter(',');
@@ -145,7 +148,7 @@ int main(int argc, char** argv) {
         if (*bench) {
             // No --url (nor HERALD_URL): start a server of its own and measure that one.
             bench_arguments.start_server =
-                    bench->count("--url") == 0 && std::getenv("HERALD_URL") == nullptr;
+                    bench->count("--url") == 0 && env_or("HERALD_URL", "").empty();
             return herald::cli::run_bench(client, bench_arguments);
         }
     } catch (const herald::config::ConfigError& error) {

@@ -33,6 +33,7 @@ int run_sub(const ClientOptions& client, const SubArguments& arguments);
 
 struct BenchArguments {
     std::string workload = "fanout";
+    std::string target = "herald";  // herald | nchan
     std::vector<std::string> transports{"longpoll"};
     std::size_t subscribers = 100;
     double rate = 50;

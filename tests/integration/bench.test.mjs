@@ -16,6 +16,7 @@ test('a fan-out run over poll and longpoll counts every delivery once, with no l
         assert.equal(report.workload, 'fanout');
         assert.deepEqual(report.runs.map((r) => r.transport), ['longpoll', 'poll']);
         for (const run of report.runs) {
+            assert.equal(run.target, 'herald');
             assert.equal(run.subscribers, 20);
             assert.equal(run.published, 20);
             assert.equal(run.expected_deliveries, 400);
@@ -35,6 +36,43 @@ test('a fan-out run over poll and longpoll counts every delivery once, with no l
         const longpoll = report.runs[0];
         const poll = report.runs[1];
         assert.ok(poll.latency.p50_ms > longpoll.latency.p50_ms, 'a short poll waits for its interval');
+    } finally {
+        await herald.stop();
+    }
+});
+
+test('bench starts a server of its own when given no --url, and measures its memory', async () => {
+    const { code, stdout, stderr } = await runHerald(['bench', 'idle', '--transport', 'longpoll',
+                                                      '--connections', '50', '--json'],
+                                                     { timeoutMs: 60000, env: { HERALD_URL: '' } });
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /started herald serve at http:\/\/127\.0\.0\.1:\d+/);
+    const report = JSON.parse(stdout);
+    assert.equal(report.workload, 'idle');
+    const [run] = report.runs;
+    assert.equal(run.connections, 50);
+    assert.equal(run.established, 50);
+    assert.ok(run.server_rss_after >= run.server_rss_before);
+    assert.ok(typeof run.bytes_per_connection === 'number');
+});
+
+test('bench throughput publishes exactly the bounded count', async () => {
+    const herald = await startHerald({ args: ['--storage', 'memory'] });
+    try {
+        const { code, stdout, stderr } = await runHerald([
+            'bench', 'throughput', '--connections', '8', '--messages', '500', '--channels', '4',
+            '--json', '--url', herald.url], { timeoutMs: 60000 });
+        assert.equal(code, 0, stderr);
+        const report = JSON.parse(stdout);
+        assert.equal(report.accepted, 500);
+        assert.equal(report.failed, 0);
+        assert.ok(report.latency.p50_ms <= report.latency.max_ms);
+        let total = 0;
+        for (let c = 0; c < 4; ++c) {
+            const info = await (await fetch(`${herald.url}/v1/channels/bench-throughput:${c}`)).json();
+            total += info.last_seq;
+        }
+        assert.equal(total, 500, 'the server stored exactly what was reported');
     } finally {
         await herald.stop();
     }

@@ -25,6 +25,7 @@ int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArg
     for (const std::string& transport : arguments.transports) {
         bench::FanoutOptions options;
         options.url = url;
+        options.target = arguments.target;
         options.transport = transport;
         // latency: one subscriber, one publisher.
         options.subscribers = arguments.workload == "latency" ? 1 : arguments.subscribers;
@@ -116,6 +117,16 @@ int run_bench(const ClientOptions& client, const BenchArguments& arguments) {
                       << "' is not available in this version (poll, longpoll)\n";
             return 2;
         }
+    }
+    if (arguments.target != "herald" && arguments.target != "nchan") {
+        std::cerr << "herald bench: unknown target '" << arguments.target << "' (herald, nchan)\n";
+        return 2;
+    }
+    if (arguments.target == "nchan" &&
+        (arguments.start_server || workload == "throughput" || workload == "idle")) {
+        std::cerr << "herald bench: --target nchan measures fanout and latency of an Nchan "
+                     "given with --url (bench/nchan/start)\n";
+        return 2;
     }
     try {
         if (workload == "idle") return run_idle(client, arguments);

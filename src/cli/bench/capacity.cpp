@@ -57,8 +57,9 @@ public:
         connection_->request(
                 http::verb::post, target_,
                 R"({"data":{"text":"a message of about a hundred bytes, from herald bench"}})",
-                [self = shared_from_this(), sent](beast::error_code ec, unsigned status,
-                                                  std::string) {
+                [self = shared_from_this(), sent](beast::error_code ec,
+                                                  HttpConnection::Response&& answer) {
+                    const unsigned status = answer.result_int();
                     self->latency.add(std::chrono::duration_cast<std::chrono::microseconds>(
                                               Clock::now() - sent)
                                               .count());
@@ -144,7 +145,7 @@ IdleResult run_idle(const IdleOptions& options) {
             if (long_poll) ++established;
             connection->request(
                     http::verb::get, target, {},
-                    [&established, long_poll](beast::error_code ec, unsigned, std::string) {
+                    [&established, long_poll](beast::error_code ec, HttpConnection::Response&&) {
                         if (!ec && !long_poll) ++established;
                     });
         });

@@ -18,6 +18,7 @@ namespace herald::cli::bench {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using Response = HttpConnection::Response;
 
 namespace {
 
@@ -28,15 +29,18 @@ std::int64_t wall_micros() {
 
 /// State shared by every subscriber of a run; counters are atomics, the rest is set before.
 struct Run {
-    std::string base;  // "/v1/channels/C/messages"
+    bool nchan = false;
+    std::string channel;
     bool long_poll = true;
     std::chrono::milliseconds poll_interval{1000};
-    std::atomic<std::uint64_t> target{0};  // last seq published, once publishing is over
+    std::atomic<std::uint64_t> target{0};  // last number published, once publishing is over
     std::atomic<std::size_t> caught_up{0};
     std::atomic<bool> stopping{false};
 };
 
-/// Polls (short or long) until told to stop, recording every message it receives.
+/// Polls (short or long) until told to stop, recording every message it receives. Against
+/// Herald the cursor is the message seq; against Nchan it is the Last-Modified and ETag pair
+/// of the previous answer, and messages are numbered by the publisher.
 /// Thread: its io_context's.
 class Subscriber : public std::enable_shared_from_this<Subscriber> {
 public:
@@ -61,25 +65,42 @@ public:
 private:
     void poll() {
         if (run_.stopping) return;
-        std::string target = run_.base + "?after=" + std::to_string(cursor_) + "&limit=1000";
-        if (run_.long_poll) target += "&wait=30";
-        connection_->request(http::verb::get, target, {},
-                             [self = shared_from_this()](beast::error_code ec, unsigned status,
-                                                         std::string body) {
-                                 self->on_answer(ec, status, body);
-                             });
+        std::string target;
+        HttpConnection::Headers headers;
+        if (run_.nchan) {
+            target = (run_.long_poll ? "/sub/" : "/poll/") + run_.channel;
+            if (!modified_.empty()) headers.emplace_back(http::field::if_modified_since, modified_);
+            if (!etag_.empty()) headers.emplace_back(http::field::if_none_match, etag_);
+        } else {
+            target = "/v1/channels/" + run_.channel + "/messages?after=" + std::to_string(cursor_) +
+                     "&limit=1000";
+            if (run_.long_poll) target += "&wait=30";
+        }
+        connection_->request(
+                http::verb::get, target, {},
+                [self = shared_from_this()](beast::error_code ec, Response&& answer) {
+                    self->on_answer(ec, answer);
+                },
+                headers);
     }
 
-    void on_answer(beast::error_code ec, unsigned status, const std::string& body) {
+    void on_answer(beast::error_code ec, Response& answer) {
         if (run_.stopping) return;
+        const unsigned status = answer.result_int();
         bool got = false;
-        if (!ec && status == 200) got = record(body);
+        if (!ec && status == 200)
+            got = run_.nchan ? record_nchan(answer) : record_herald(answer.body());
         const std::uint64_t target = run_.target.load();
         if (!counted_ && target != 0 && cursor_ >= target) {
             counted_ = true;
             ++run_.caught_up;
         }
-        if (run_.long_poll && !ec && (got || status == 204)) return poll();
+        // A long poll asks again at once, after a message or a timeout (204, 304, 408); a
+        // short poll that got something asks again at once too, to catch up (Nchan answers
+        // one message per request).
+        if (!ec && (got || (run_.long_poll && (status == 204 || status == 304 || status == 408)))) {
+            return poll();
+        }
         // Short polls wait their interval; a failed request waits too rather than spin.
         timer_.expires_after(run_.long_poll ? std::chrono::milliseconds(100) : run_.poll_interval);
         timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
@@ -87,77 +108,95 @@ private:
         });
     }
 
-    bool record(const std::string& body) {
+    void record(std::uint64_t number, const json::value& payload, std::int64_t now) {
+        check.receive(number);
+        if (const json::value* sent = payload.as_object().if_contains("t")) {
+            latency.add(now - sent->to_number<std::int64_t>());
+        }
+        cursor_ = std::max(cursor_, number);
+        last_receipt = now;
+    }
+
+    bool record_herald(const std::string& body) {
         boost::system::error_code ec;
         json::value reply = json::parse(body, ec);
         if (ec || !reply.is_object()) return false;
         const json::array& messages = reply.as_object().at("messages").as_array();
         const std::int64_t now = wall_micros();
         for (const json::value& message : messages) {
-            const auto seq = message.at("seq").to_number<std::uint64_t>();
-            check.receive(seq);
-            const json::value* sent = message.at("data").as_object().if_contains("t");
-            if (sent != nullptr) latency.add(now - sent->to_number<std::int64_t>());
-            cursor_ = std::max(cursor_, seq);
+            record(message.at("seq").to_number<std::uint64_t>(), message.at("data"), now);
         }
-        if (!messages.empty()) last_receipt = now;
         return !messages.empty();
+    }
+
+    bool record_nchan(const Response& answer) {
+        modified_ = std::string(answer[http::field::last_modified]);
+        etag_ = std::string(answer[http::field::etag]);
+        boost::system::error_code ec;
+        json::value payload = json::parse(answer.body(), ec);
+        if (ec || !payload.is_object()) return false;
+        record(payload.at("n").to_number<std::uint64_t>(), payload, wall_micros());
+        return true;
     }
 
     std::shared_ptr<HttpConnection> connection_;
     net::steady_timer timer_;
     Run& run_;
     std::uint64_t cursor_;
+    std::string modified_;
+    std::string etag_;
     bool counted_ = false;
 };
 
-net::ip::tcp::endpoint resolve(const std::string& url, std::string& host) {
+net::ip::tcp::endpoint resolve(const std::string& url) {
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->scheme() != "http") {
         throw std::runtime_error("--url must look like http://HOST:PORT, not '" + url + "'");
     }
-    host = std::string(parsed->host());
     net::io_context context;
     net::ip::tcp::resolver resolver(context);
-    auto results = resolver.resolve(host, parsed->has_port() ? std::string(parsed->port()) : "80");
+    auto results = resolver.resolve(std::string(parsed->host()),
+                                    parsed->has_port() ? std::string(parsed->port()) : "80");
     return results.begin()->endpoint();
 }
 
 /// A blocking request on its own io_context, for set-up.
-std::string fetch(net::ip::tcp::endpoint endpoint, http::verb method, const std::string& target,
-                  const std::string& body, unsigned& status) {
+Response fetch(net::ip::tcp::endpoint endpoint, const std::string& target) {
     net::io_context context;
     Traffic ignored;
     auto connection = std::make_shared<HttpConnection>(context, endpoint, ignored);
-    std::string answer;
+    Response response;
     beast::error_code error;
-    connection->request(method, target, body, [&](beast::error_code ec, unsigned s, std::string b) {
+    connection->request(http::verb::get, target, {}, [&](beast::error_code ec, Response&& answer) {
         error = ec;
-        status = s;
-        answer = std::move(b);
+        response = std::move(answer);
     });
     context.run();
     if (error) throw std::runtime_error("cannot reach the server: " + error.message());
-    return answer;
+    return response;
 }
 
 }  // namespace
 
 FanoutResult run_fanout(const FanoutOptions& options) {
-    std::string host;
-    const auto endpoint = resolve(options.url, host);
-    const std::string channel =
-            options.channel.empty() ? "bench-" + std::to_string(wall_micros()) : options.channel;
+    const auto endpoint = resolve(options.url);
     Run run;
-    run.base = "/v1/channels/" + channel + "/messages";
+    run.nchan = options.target == "nchan";
+    run.channel =
+            options.channel.empty() ? "bench-" + std::to_string(wall_micros()) : options.channel;
     run.long_poll = options.transport == "longpoll";
     run.poll_interval =
             std::chrono::milliseconds(static_cast<std::int64_t>(options.poll_interval * 1000));
 
-    unsigned status = 0;
-    const std::string info = fetch(endpoint, http::verb::get, run.base + "?limit=1", {}, status);
-    if (status != 200) throw std::runtime_error("the server answered " + std::to_string(status));
-    const auto start_seq = json::parse(info).at("last_seq").to_number<std::uint64_t>();
+    // Herald: start after the channel's newest seq. Nchan: a fresh channel, numbered from 1.
+    std::uint64_t start_seq = 0;
+    if (!run.nchan) {
+        Response info = fetch(endpoint, "/v1/channels/" + run.channel + "/messages?limit=1");
+        if (info.result_int() != 200) {
+            throw std::runtime_error("the server answered " + std::to_string(info.result_int()));
+        }
+        start_seq = json::parse(info.body()).at("last_seq").to_number<std::uint64_t>();
+    }
 
     // Subscribers, spread over the threads.
     const unsigned threads = std::max(1u, options.threads);
@@ -177,10 +216,11 @@ FanoutResult run_fanout(const FanoutOptions& options) {
         workers.emplace_back([&context] { context->run(); });
     }
     // Long polls must be held before the first publish, or the first messages would be reads.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 + options.subscribers / 5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + options.subscribers / 5));
 
     // The publisher, on this thread: one connection, paced by the clock.
     FanoutResult result;
+    result.target = options.target;
     result.transport = options.transport;
     result.subscribers = options.subscribers;
     const auto cpu_before =
@@ -188,31 +228,40 @@ FanoutResult run_fanout(const FanoutOptions& options) {
     net::io_context publisher_context;
     auto publisher =
             std::make_shared<HttpConnection>(publisher_context, endpoint, result.publisher_traffic);
+    const std::string publish_target =
+            run.nchan ? "/pub/" + run.channel : "/v1/channels/" + run.channel + "/messages";
     const auto started = Clock::now();
     const std::int64_t started_wall = wall_micros();
     const auto total = static_cast<std::uint64_t>(options.rate * options.seconds);
-    std::uint64_t first_seq = 0;
-    std::uint64_t last_seq = 0;
-    for (std::uint64_t n = 0; n < total; ++n) {
-        std::this_thread::sleep_until(started +
-                                      std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double>(n / options.rate)));
-        const std::string body = "{\"data\":{\"t\":" + std::to_string(wall_micros()) + "}}";
-        publisher->request(http::verb::post, run.base, body,
-                           [&](beast::error_code ec, unsigned s, std::string answer) {
-                               if (ec || s != 201) return;
-                               const auto seq =
-                                       json::parse(answer).at("seq").to_number<std::uint64_t>();
-                               if (first_seq == 0) first_seq = seq;
-                               last_seq = std::max(last_seq, seq);
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        std::this_thread::sleep_until(
+                started + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>((n - 1) / options.rate)));
+        const std::string payload =
+                "{\"t\":" + std::to_string(wall_micros()) + ",\"n\":" + std::to_string(n) + "}";
+        const std::string body = run.nchan ? payload : "{\"data\":" + payload + "}";
+        publisher->request(http::verb::post, publish_target, body,
+                           [&](beast::error_code ec, Response&& answer) {
+                               const unsigned status = answer.result_int();
+                               if (ec || status < 200 || status > 202) return;
+                               // Herald numbers by seq; Nchan by the publisher's n.
+                               const std::uint64_t number =
+                                       run.nchan ? n
+                                                 : json::parse(answer.body())
+                                                           .at("seq")
+                                                           .to_number<std::uint64_t>();
+                               if (first == 0) first = number;
+                               last = std::max(last, number);
                                ++result.published;
                            });
         publisher_context.restart();
         publisher_context.run();
     }
-    run.target = last_seq == 0 ? start_seq : last_seq;
+    run.target = last == 0 ? start_seq : last;
 
-    // Drain: every subscriber reaches the last seq, or the deadline passes.
+    // Drain: every subscriber reaches the last message, or the deadline passes.
     const auto deadline = Clock::now() + std::chrono::seconds(5) + run.poll_interval * 2;
     while (run.caught_up.load() < options.subscribers && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -230,8 +279,8 @@ FanoutResult run_fanout(const FanoutOptions& options) {
 
     std::int64_t last_receipt = started_wall;
     for (auto& subscriber : subscribers) {
-        result.deliveries += subscriber->check.counts(first_seq == 0 ? 1 : first_seq,
-                                                      first_seq == 0 ? 0 : last_seq);
+        result.deliveries +=
+                subscriber->check.counts(first == 0 ? 1 : first, first == 0 ? 0 : last);
         result.latency.merge(subscriber->latency);
         result.subscribers_traffic += subscriber->traffic;
         last_receipt = std::max(last_receipt, subscriber->last_receipt);

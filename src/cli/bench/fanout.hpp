@@ -12,6 +12,7 @@ namespace herald::cli::bench {
 /// messages a second for T seconds, each message carrying its send time.
 struct FanoutOptions {
     std::string url = "http://127.0.0.1:8080";
+    std::string target = "herald";       // herald | nchan (bench/nchan/nginx.conf.template)
     std::string transport = "longpoll";  // poll | longpoll
     std::size_t subscribers = 100;
     double rate = 50;  // messages per second
@@ -23,6 +24,7 @@ struct FanoutOptions {
 };
 
 struct FanoutResult {
+    std::string target;
     std::string transport;
     std::size_t subscribers = 0;
     std::uint64_t published = 0;

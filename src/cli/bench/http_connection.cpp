@@ -6,9 +6,12 @@ HttpConnection::HttpConnection(net::io_context& context, net::ip::tcp::endpoint 
                                Traffic& traffic)
     : stream_(context), endpoint_(endpoint), traffic_(traffic) {}
 
-void HttpConnection::request(http::verb method, std::string target, std::string body, Done done) {
+void HttpConnection::request(http::verb method, std::string target, std::string body, Done done,
+                             const Headers& headers) {
     request_ = {method, target, 11};
     request_.set(http::field::host, "herald-bench");
+    for (const auto& [field, value] : headers)
+        request_.set(field, value);
     if (method == http::verb::post) {
         request_.set(http::field::content_type, "application/json");
         request_.body() = std::move(body);
@@ -47,16 +50,16 @@ void HttpConnection::on_write(beast::error_code ec, std::size_t bytes) {
 void HttpConnection::on_read(beast::error_code ec, std::size_t bytes) {
     traffic_.bytes_received += bytes;
     if (ec) return finish(ec);
-    auto response = parser_->release();
+    Response response = parser_->release();
     if (!response.keep_alive()) close();
     auto done = std::move(done_);
-    done({}, response.result_int(), std::move(response.body()));
+    done({}, std::move(response));
 }
 
 void HttpConnection::finish(beast::error_code ec) {
     close();
     auto done = std::move(done_);
-    if (done) done(ec, 0, {});
+    if (done) done(ec, Response{});
 }
 
 void HttpConnection::close() {

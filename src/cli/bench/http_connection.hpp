@@ -4,6 +4,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,12 +25,16 @@ namespace http = beast::http;
 /// Thread: its io_context's. Owned by the pending operation and whoever holds it.
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 public:
-    using Done = std::function<void(beast::error_code, unsigned status, std::string body)>;
+    using Response = http::response<http::string_body>;
+    /// The answer, or an error and an empty response.
+    using Done = std::function<void(beast::error_code, Response&&)>;
+    using Headers = std::vector<std::pair<http::field, std::string>>;
 
     HttpConnection(net::io_context& context, net::ip::tcp::endpoint endpoint, Traffic& traffic);
 
     /// Sends one request (connecting first when needed) and calls `done` with the answer.
-    void request(http::verb method, std::string target, std::string body, Done done);
+    void request(http::verb method, std::string target, std::string body, Done done,
+                 const Headers& headers = {});
     void close();
 
 private:

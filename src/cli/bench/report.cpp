@@ -17,6 +17,7 @@ double per(double value, double count) {
 json::object figures(FanoutResult& r) {
     const double delivered = static_cast<double>(r.deliveries.received - r.deliveries.duplicated);
     json::object out;
+    out["target"] = r.target;
     out["transport"] = r.transport;
     out["subscribers"] = r.subscribers;
     out["published"] = r.published;
@@ -62,9 +63,9 @@ std::string report_table(std::vector<FanoutResult>& results) {
     std::string out;
     char line[512];
     std::snprintf(line, sizeof line,
-                  "%-9s %6s %9s %9s %8s %8s %8s %8s %6s %5s %5s %9s %9s %8s %10s\n", "transport",
-                  "subs", "deliver", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "lost", "dup",
-                  "ooo", "B in/msg", "B out/msg", "req/msg", "cpu s/M");
+                  "%-7s %-9s %6s %9s %9s %8s %8s %8s %8s %6s %5s %5s %9s %9s %8s %10s\n", "target",
+                  "transport", "subs", "deliver", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms",
+                  "lost", "dup", "ooo", "B in/msg", "B out/msg", "req/msg", "cpu s/M");
     out += line;
     for (auto& r : results) {
         json::object f = figures(r);
@@ -77,9 +78,9 @@ std::string report_table(std::vector<FanoutResult>& results) {
         }
         std::snprintf(
                 line, sizeof line,
-                "%-9s %6zu %9llu %9.0f %8.2f %8.2f %8.2f %8.2f %6llu %5llu %5llu %9.1f %9.1f "
-                "%8.2f %10s\n",
-                r.transport.c_str(), r.subscribers,
+                "%-7s %-9s %6zu %9llu %9.0f %8.2f %8.2f %8.2f %8.2f %6llu %5llu %5llu %9.1f "
+                "%9.1f %8.2f %10s\n",
+                r.target.c_str(), r.transport.c_str(), r.subscribers,
                 static_cast<unsigned long long>(r.deliveries.received),
                 f["deliveries_per_second"].as_double(), l.at("p50_ms").as_double(),
                 l.at("p90_ms").as_double(), l.at("p99_ms").as_double(), l.at("max_ms").as_double(),

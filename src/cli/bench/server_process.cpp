@@ -85,7 +85,20 @@ ServerProcess::~ServerProcess() {
     std::filesystem::remove_all(directory_, ignored);
 }
 
-std::optional<double> process_cpu_seconds(pid_t pid) {
+namespace {
+
+/// The process and its children (nginx's workers, say).
+std::vector<pid_t> process_tree(pid_t pid) {
+    std::vector<pid_t> pids{pid};
+    std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) +
+                           "/children");
+    pid_t child = 0;
+    while (children >> child)
+        pids.push_back(child);
+    return pids;
+}
+
+std::optional<double> own_cpu_seconds(pid_t pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
     if (!std::getline(stat, line)) return std::nullopt;
@@ -99,13 +112,31 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
     return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::optional<long long> process_rss_bytes(pid_t pid) {
+std::optional<long long> own_rss_bytes(pid_t pid) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     std::string line;
     while (std::getline(status, line)) {
         if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;
     }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<double> process_cpu_seconds(pid_t pid) {
+    std::optional<double> total;
+    for (pid_t each : process_tree(pid)) {
+        if (auto seconds = own_cpu_seconds(each)) total = total.value_or(0) + *seconds;
+    }
+    return total;
+}
+
+std::optional<long long> process_rss_bytes(pid_t pid) {
+    std::optional<long long> total;
+    for (pid_t each : process_tree(pid)) {
+        if (auto bytes = own_rss_bytes(each)) total = total.value_or(0) + *bytes;
+    }
+    return total;
 }
 
 }  // namespace herald::cli::bench

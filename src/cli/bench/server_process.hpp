@@ -27,10 +27,11 @@ private:
     std::string url_;
 };
 
-/// CPU seconds (user + system) of a process, from /proc; nothing when it cannot be read.
+/// CPU seconds (user + system) of a process and its children (nginx workers), from /proc;
+/// nothing when it cannot be read.
 std::optional<double> process_cpu_seconds(pid_t pid);
 
-/// Resident memory of a process in bytes (VmRSS), from /proc.
+/// Resident memory (VmRSS) of a process and its children, in bytes, from /proc.
 std::optional<long long> process_rss_bytes(pid_t pid);
 
 }  // namespace herald::cli::bench
