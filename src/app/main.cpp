@@ -124,6 +124,8 @@ int main(int argc, char** argv) {
                       "storage of the server it starts when no --url is given")
             ->capture_default_str();
     bench->add_flag("--json", bench_arguments.json, "print JSON instead of a table");
+    bench->add_option("--svg", bench_arguments.svg,
+                      "fanout, latency: draw the latency distribution");
     add_client_options(*bench, client);
 
     try {

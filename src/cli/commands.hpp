@@ -47,6 +47,7 @@ struct BenchArguments {
     bool start_server = false;         // no --url: start `herald serve` and measure it
     std::string storage = "sqlite";    // of a server it starts
     bool json = false;
+    std::string svg;  // fanout, latency: write the latency chart here
 };
 
 /// herald bench: runs a workload against the server at `client.url` and prints the figures.

@@ -2,16 +2,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { runHerald, startHerald } from '../support/herald.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { runHerald, startHerald, tempDir } from '../support/herald.mjs';
 
 test('a fan-out run over poll and longpoll counts every delivery once, with no loss', async () => {
     const herald = await startHerald();
+    const dir = tempDir();
     try {
+        const chart = path.join(dir, 'latency.svg');
         const { code, stdout, stderr } = await runHerald([
             'bench', 'fanout', '--transport', 'longpoll,poll', '--subscribers', '20', '--rate', '20',
             '--seconds', '1', '--poll-interval', '0.2', '--json', '--url', herald.url,
-            '--pid', String(herald.proc.pid)], { timeoutMs: 60000 });
+            '--pid', String(herald.proc.pid), '--svg', chart], { timeoutMs: 60000 });
         assert.equal(code, 0, stderr);
+        const svg = fs.readFileSync(chart, 'utf8');
+        assert.match(svg, /^<svg /);
+        assert.equal((svg.match(/<polyline /g) ?? []).length, 2, 'a line per transport');
+        assert.match(svg, /herald longpoll/);
         const report = JSON.parse(stdout);
         assert.equal(report.workload, 'fanout');
         assert.deepEqual(report.runs.map((r) => r.transport), ['longpoll', 'poll']);
@@ -38,6 +47,7 @@ test('a fan-out run over poll and longpoll counts every delivery once, with no l
         assert.ok(poll.latency.p50_ms > longpoll.latency.p50_ms, 'a short poll waits for its interval');
     } finally {
         await herald.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
     }
 });
 

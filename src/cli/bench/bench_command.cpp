@@ -1,3 +1,4 @@
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -5,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "cli/bench/capacity.hpp"
+#include "cli/bench/chart.hpp"
 #include "cli/bench/fanout.hpp"
 #include "cli/bench/report.hpp"
 #include "cli/bench/server_process.hpp"
@@ -41,6 +43,14 @@ int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArg
     }
     std::cout << (arguments.json ? bench::report_json(results) + "\n"
                                  : bench::report_table(results));
+    if (!arguments.svg.empty()) {
+        std::ofstream chart(arguments.svg);
+        chart << bench::latency_chart_svg(results);
+        if (!chart) {
+            std::cerr << "herald bench: cannot write " << arguments.svg << "\n";
+            return 1;
+        }
+    }
     return 0;
 }
 
