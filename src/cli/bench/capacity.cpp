@@ -10,6 +10,7 @@
 #include <boost/url/parse.hpp>
 
 #include "cli/bench/http_connection.hpp"
+#include "cli/bench/progress.hpp"
 #include "cli/bench/server_process.hpp"
 
 namespace herald::cli::bench {
@@ -49,10 +50,11 @@ public:
           target_("/v1/channels/" + std::move(channel) + "/messages") {}
 
     void next() {
-        if (budget_.fetch_sub(1) == 0) {
-            budget_ = 0;
-            return connection_->close();
-        }
+        // Take one message of the budget, unless it is spent (never below zero).
+        std::uint64_t left = budget_.load();
+        do {
+            if (left == 0) return connection_->close();
+        } while (!budget_.compare_exchange_weak(left, left - 1));
         const auto sent = Clock::now();
         connection_->request(
                 http::verb::post, target_,
@@ -104,7 +106,12 @@ ThroughputResult run_throughput(const ThroughputOptions& options) {
     const auto cpu_before =
             options.server_pid ? process_cpu_seconds(*options.server_pid) : std::nullopt;
     const auto started = Clock::now();
-    run_contexts(contexts);
+    {
+        Progress progress("throughput", [&budget, &options] {
+            return 1.0 - static_cast<double>(budget.load()) / static_cast<double>(options.messages);
+        });
+        run_contexts(contexts);
+    }
     ThroughputResult result;
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     const auto cpu_after =

@@ -12,6 +12,7 @@
 #include <boost/url/parse.hpp>
 
 #include "cli/bench/http_connection.hpp"
+#include "cli/bench/progress.hpp"
 #include "cli/bench/server_process.hpp"
 
 namespace herald::cli::bench {
@@ -233,6 +234,10 @@ FanoutResult run_fanout(const FanoutOptions& options) {
     const auto started = Clock::now();
     const std::int64_t started_wall = wall_micros();
     const auto total = static_cast<std::uint64_t>(options.rate * options.seconds);
+    std::atomic<std::uint64_t> sent{0};
+    Progress progress(options.target + " " + options.transport, [&sent, total] {
+        return total == 0 ? 1.0 : static_cast<double>(sent.load()) / static_cast<double>(total);
+    });
     std::uint64_t first = 0;
     std::uint64_t last = 0;
     for (std::uint64_t n = 1; n <= total; ++n) {
@@ -258,6 +263,7 @@ FanoutResult run_fanout(const FanoutOptions& options) {
                            });
         publisher_context.restart();
         publisher_context.run();
+        ++sent;
     }
     run.target = last == 0 ? start_seq : last;
 
