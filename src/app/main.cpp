@@ -111,6 +111,10 @@ int main(int argc, char** argv) {
             ->capture_default_str();
     bench->add_option("--threads", bench_arguments.threads, "client threads")
             ->capture_default_str();
+    bench->add_option(
+                 "--per-process", bench_arguments.per_process,
+                 "fanout: subscribers per process; more fork worker processes (open-file limit)")
+            ->capture_default_str();
     bench->add_option("--pid", bench_arguments.server_pid,
                       "server PID, for its CPU time from /proc");
     bench->add_option("--connections", bench_arguments.connections,

@@ -40,6 +40,7 @@ struct BenchArguments {
     double seconds = 5;
     double poll_interval = 1.0;
     unsigned threads = 2;
+    std::size_t per_process = 15'000;  // fanout: subscribers per process before forking workers
     std::size_t connections = 1000;    // idle: connections; throughput: publishers (64)
     std::uint64_t messages = 100'000;  // throughput: how many in all
     std::size_t channels = 64;         // throughput: spread over this many channels

@@ -51,6 +51,25 @@ test('a fan-out run over poll and longpoll counts every delivery once, with no l
     }
 });
 
+test('past --per-process subscribers, worker processes share the run and their counts add up', async () => {
+    const herald = await startHerald({ args: ['--storage', 'memory'] });
+    try {
+        const { code, stdout, stderr } = await runHerald([
+            'bench', 'fanout', '--transport', 'longpoll', '--subscribers', '20', '--per-process', '7',
+            '--rate', '20', '--seconds', '1', '--json', '--url', herald.url], { timeoutMs: 60000 });
+        assert.equal(code, 0, stderr);
+        const [run] = JSON.parse(stdout).runs;
+        assert.equal(run.subscribers, 20);
+        assert.equal(run.deliveries, 20 * run.published, 'every process counted its subscribers');
+        assert.equal(run.lost, 0);
+        assert.equal(run.duplicated, 0);
+        assert.equal(run.latency.samples, run.deliveries, 'latency samples came back from the workers');
+        assert.ok(run.subscriber_requests >= 20);
+    } finally {
+        await herald.stop();
+    }
+});
+
 test('bench starts a server of its own when given no --url, and measures its memory', async () => {
     const { code, stdout, stderr } = await runHerald(['bench', 'idle', '--transport', 'longpoll',
                                                       '--connections', '50', '--json'],

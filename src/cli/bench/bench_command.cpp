@@ -35,6 +35,7 @@ int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArg
         options.seconds = arguments.seconds;
         options.poll_interval = arguments.poll_interval;
         options.threads = arguments.threads;
+        options.per_process = arguments.per_process;
         options.server_pid = pid;
         std::cerr << "herald bench: " << arguments.workload << " over " << transport << ", "
                   << options.subscribers << " subscribers, " << options.rate << " msg/s for "

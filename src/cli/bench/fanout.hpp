@@ -19,6 +19,9 @@ struct FanoutOptions {
     double seconds = 5;
     double poll_interval = 1.0;  // poll: seconds between requests of one subscriber
     unsigned threads = 2;
+    /// Subscribers per process: one process may hold about 19,000 sockets here, so past this
+    /// the run forks worker processes.
+    std::size_t per_process = 15'000;
     std::optional<int> server_pid;  // for server CPU from /proc
     std::string channel;            // default: a fresh one per run
 };

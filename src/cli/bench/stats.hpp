@@ -16,6 +16,7 @@ public:
     /// there is none.
     std::int64_t percentile(double p);
     std::int64_t max();
+    const std::vector<std::int64_t>& samples() const { return samples_; }
 
 private:
     void sort();
