@@ -42,29 +42,39 @@ struct Run {
     std::atomic<bool> stopping{false};
 };
 
-/// Polls (short or long) until told to stop, recording every message it receives. Against
-/// Herald the cursor is the message seq; against Nchan it is the Last-Modified and ETag pair
-/// of the previous answer, and messages are numbered by the publisher.
+/// One subscriber of a transport: what every transport's client records. A new transport
+/// (SSE, HTTP streaming, WebSocket) is one more class of this kind, made by `make_subscriber`.
 /// Thread: its io_context's.
-class Subscriber : public std::enable_shared_from_this<Subscriber> {
+class Subscriber {
 public:
-    Subscriber(net::io_context& context, net::ip::tcp::endpoint endpoint, Run& run,
-               std::uint64_t after)
-        : connection_(std::make_shared<HttpConnection>(context, endpoint, traffic)),
-          timer_(context),
-          run_(run),
-          cursor_(after) {}
-
-    void start() { poll(); }
-    void stop() {
-        timer_.cancel();
-        connection_->close();
-    }
+    virtual ~Subscriber() = default;
+    virtual void start() = 0;
+    virtual void stop() = 0;
 
     LatencySamples latency;
     DeliveryCheck check;
     Traffic traffic;
     std::int64_t last_receipt = 0;
+};
+
+/// Polls (short or long) until told to stop, recording every message it receives. Against
+/// Herald the cursor is the message seq; against Nchan it is the Last-Modified and ETag pair
+/// of the previous answer, and messages are numbered by the publisher.
+class PollingSubscriber final : public Subscriber,
+                                public std::enable_shared_from_this<PollingSubscriber> {
+public:
+    PollingSubscriber(net::io_context& context, net::ip::tcp::endpoint endpoint, Run& run,
+                      std::uint64_t after)
+        : connection_(std::make_shared<HttpConnection>(context, endpoint, traffic)),
+          timer_(context),
+          run_(run),
+          cursor_(after) {}
+
+    void start() override { poll(); }
+    void stop() override {
+        timer_.cancel();
+        connection_->close();
+    }
 
 private:
     void poll() {
@@ -152,6 +162,14 @@ private:
     bool counted_ = false;
 };
 
+/// The subscriber of `run`'s transport.
+std::shared_ptr<Subscriber> make_subscriber(net::io_context& context,
+                                            net::ip::tcp::endpoint endpoint, Run& run,
+                                            std::uint64_t after) {
+    // poll and longpoll today; sse, stream and ws add their own class here.
+    return std::make_shared<PollingSubscriber>(context, endpoint, run, after);
+}
+
 net::ip::tcp::endpoint resolve(const std::string& url) {
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->scheme() != "http") {
@@ -191,7 +209,7 @@ public:
         }
         for (std::size_t i = 0; i < count; ++i) {
             auto& context = *contexts_[i % contexts_.size()];
-            subscribers_.push_back(std::make_shared<Subscriber>(context, endpoint, run, start_seq));
+            subscribers_.push_back(make_subscriber(context, endpoint, run, start_seq));
             net::post(context, [s = subscribers_.back()] { s->start(); });
         }
         for (auto& context : contexts_) {
