@@ -7,8 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include <boost/url/parse.hpp>
-
 #include "cli/bench/http_connection.hpp"
 #include "cli/bench/progress.hpp"
 #include "cli/bench/server_process.hpp"
@@ -18,18 +16,6 @@ namespace herald::cli::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-net::ip::tcp::endpoint resolve_url(const std::string& url) {
-    auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed || parsed->scheme() != "http") {
-        throw std::runtime_error("--url must look like http://HOST:PORT, not '" + url + "'");
-    }
-    net::io_context context;
-    net::ip::tcp::resolver resolver(context);
-    auto results = resolver.resolve(std::string(parsed->host()),
-                                    parsed->has_port() ? std::string(parsed->port()) : "80");
-    return results.begin()->endpoint();
-}
 
 /// Runs `threads` io_contexts until their work is done.
 void run_contexts(std::vector<std::unique_ptr<net::io_context>>& contexts) {
@@ -89,7 +75,7 @@ private:
 }  // namespace
 
 ThroughputResult run_throughput(const ThroughputOptions& options) {
-    const auto endpoint = resolve_url(options.url);
+    const auto endpoint = resolve_http_url(options.url);
     std::atomic<std::uint64_t> budget{options.messages};
     std::vector<std::unique_ptr<net::io_context>> contexts;
     for (unsigned i = 0; i < std::max(1u, options.threads); ++i) {
@@ -127,7 +113,7 @@ ThroughputResult run_throughput(const ThroughputOptions& options) {
 }
 
 IdleResult run_idle(const IdleOptions& options) {
-    const auto endpoint = resolve_url(options.url);
+    const auto endpoint = resolve_http_url(options.url);
     IdleResult result;
     result.transport = options.transport;
     result.connections = options.connections;

@@ -12,7 +12,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include "cli/bench/http_connection.hpp"
 #include "cli/bench/progress.hpp"
@@ -168,18 +167,6 @@ std::shared_ptr<Subscriber> make_subscriber(net::io_context& context,
                                             std::uint64_t after) {
     // poll and longpoll today; sse, stream and ws add their own class here.
     return std::make_shared<PollingSubscriber>(context, endpoint, run, after);
-}
-
-net::ip::tcp::endpoint resolve(const std::string& url) {
-    auto parsed = boost::urls::parse_absolute_uri(url);
-    if (!parsed || parsed->scheme() != "http") {
-        throw std::runtime_error("--url must look like http://HOST:PORT, not '" + url + "'");
-    }
-    net::io_context context;
-    net::ip::tcp::resolver resolver(context);
-    auto results = resolver.resolve(std::string(parsed->host()),
-                                    parsed->has_port() ? std::string(parsed->port()) : "80");
-    return results.begin()->endpoint();
 }
 
 /// A blocking request on its own io_context, for set-up.
@@ -343,7 +330,7 @@ void collect(WorkerProcess& worker, FanoutResult& result, std::int64_t& last_rec
 }  // namespace
 
 FanoutResult run_fanout(const FanoutOptions& options) {
-    const auto endpoint = resolve(options.url);
+    const auto endpoint = resolve_http_url(options.url);
     Run run;
     run.nchan = options.target == "nchan";
     run.channel =

@@ -1,6 +1,22 @@
 #include "cli/bench/http_connection.hpp"
 
+#include <stdexcept>
+
+#include <boost/url/parse.hpp>
+
 namespace herald::cli::bench {
+
+net::ip::tcp::endpoint resolve_http_url(const std::string& url) {
+    auto parsed = boost::urls::parse_absolute_uri(url);
+    if (!parsed || parsed->scheme() != "http") {
+        throw std::runtime_error("--url must look like http://HOST:PORT, not '" + url + "'");
+    }
+    net::io_context context;
+    net::ip::tcp::resolver resolver(context);
+    auto results = resolver.resolve(std::string(parsed->host()),
+                                    parsed->has_port() ? std::string(parsed->port()) : "80");
+    return results.begin()->endpoint();
+}
 
 HttpConnection::HttpConnection(net::io_context& context, net::ip::tcp::endpoint endpoint,
                                Traffic& traffic)

@@ -20,6 +20,9 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
+/// The address of an "http://HOST:PORT" URL; throws std::runtime_error for anything else.
+net::ip::tcp::endpoint resolve_http_url(const std::string& url);
+
 /// One keep-alive HTTP/1.1 connection of the load generator, one request at a time. Counts
 /// every byte it writes and reads, headers included, into `traffic`.
 /// Thread: its io_context's. Owned by the pending operation and whoever holds it.

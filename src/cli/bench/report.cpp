@@ -14,6 +14,17 @@ double per(double value, double count) {
     return count > 0 ? value / count : 0;
 }
 
+/// Percentiles in milliseconds, and how many samples they come from.
+json::object latency_figures(LatencySamples& samples) {
+    auto ms = [&samples](double p) { return static_cast<double>(samples.percentile(p)) / 1000; };
+    return json::object{{"p50_ms", ms(50)},
+                        {"p90_ms", ms(90)},
+                        {"p99_ms", ms(99)},
+                        {"p999_ms", ms(99.9)},
+                        {"max_ms", static_cast<double>(samples.max()) / 1000},
+                        {"samples", samples.count()}};
+}
+
 json::object figures(FanoutResult& r) {
     const double delivered = static_cast<double>(r.deliveries.received - r.deliveries.duplicated);
     json::object out;
@@ -28,14 +39,7 @@ json::object figures(FanoutResult& r) {
     out["out_of_order"] = r.deliveries.out_of_order;
     out["seconds"] = r.seconds;
     out["deliveries_per_second"] = per(delivered, r.seconds);
-    json::object latency;
-    latency["p50_ms"] = static_cast<double>(r.latency.percentile(50)) / 1000;
-    latency["p90_ms"] = static_cast<double>(r.latency.percentile(90)) / 1000;
-    latency["p99_ms"] = static_cast<double>(r.latency.percentile(99)) / 1000;
-    latency["p999_ms"] = static_cast<double>(r.latency.percentile(99.9)) / 1000;
-    latency["max_ms"] = static_cast<double>(r.latency.max()) / 1000;
-    latency["samples"] = r.latency.count();
-    out["latency"] = std::move(latency);
+    out["latency"] = latency_figures(r.latency);
     const Traffic& t = r.subscribers_traffic;
     out["bytes_in_per_delivery"] = per(static_cast<double>(t.bytes_received), delivered);
     out["bytes_out_per_delivery"] = per(static_cast<double>(t.bytes_sent), delivered);
@@ -103,13 +107,7 @@ json::object throughput_figures(ThroughputResult& r) {
     out["failed"] = r.failed;
     out["seconds"] = r.seconds;
     out["messages_per_second"] = per(static_cast<double>(r.accepted), r.seconds);
-    json::object latency;
-    latency["p50_ms"] = static_cast<double>(r.latency.percentile(50)) / 1000;
-    latency["p90_ms"] = static_cast<double>(r.latency.percentile(90)) / 1000;
-    latency["p99_ms"] = static_cast<double>(r.latency.percentile(99)) / 1000;
-    latency["p999_ms"] = static_cast<double>(r.latency.percentile(99.9)) / 1000;
-    latency["max_ms"] = static_cast<double>(r.latency.max()) / 1000;
-    out["latency"] = std::move(latency);
+    out["latency"] = latency_figures(r.latency);
     out["bytes_out_per_message"] = per(static_cast<double>(r.traffic.bytes_sent), r.accepted);
     out["bytes_in_per_message"] = per(static_cast<double>(r.traffic.bytes_received), r.accepted);
     if (r.server_cpu_seconds) {
