@@ -26,6 +26,12 @@ void append_json_string(std::string& out, std::string_view text) {
     out += '"';
 }
 
+const std::string& Message::encoded(WireForm form, const Encoder& encode) const {
+    Encoded& slot = encoded_[static_cast<std::size_t>(form)];
+    std::call_once(slot.once, [&] { slot.bytes = encode(*this); });
+    return slot.bytes;
+}
+
 Message::Message(storage::StoredMessage stored) : stored_(std::move(stored)) {
     json_.reserve(64 + stored_.channel.size() + stored_.id.size() + stored_.event.size() +
                   stored_.data.size());

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <array>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "storage/stored_message.hpp"
@@ -9,9 +12,15 @@ namespace herald::core {
 
 using Seq = storage::Seq;
 
+/// The wire forms a message may be sent in, each encoded at most once (wire/ encodes them).
+enum class WireForm { sse, ndjson, websocket };
+inline constexpr std::size_t kWireForms = 3;
+
 /// One committed message, read-only for every shard and subscriber.
 class Message {
 public:
+    using Encoder = std::function<std::string(const Message&)>;
+
     explicit Message(storage::StoredMessage stored);
 
     const std::string& channel() const { return stored_.channel; }
@@ -25,9 +34,20 @@ public:
     /// {"channel":C,"seq":S,"id":I,"event":E,"data":D,"time":T}
     const std::string& json() const { return json_; }
 
+    /// The message in `form`, made by `encode` the first time any subscriber on any shard asks
+    /// for it and shared by every later one: never encoded per subscriber.
+    /// Thread: any; the first caller encodes, concurrent callers wait for it.
+    const std::string& encoded(WireForm form, const Encoder& encode) const;
+
 private:
+    struct Encoded {
+        std::once_flag once;
+        std::string bytes;
+    };
+
     storage::StoredMessage stored_;
     std::string json_;
+    mutable std::array<Encoded, kWireForms> encoded_;
 };
 
 using MessagePtr = std::shared_ptr<const Message>;
