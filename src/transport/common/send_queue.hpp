@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+
+namespace herald::transport {
+
+/// One frame to send: a view of bytes and whatever keeps them alive (the shared message whose
+/// encoded form they are, or a string of the connection's own). Never a copy per subscriber.
+struct Frame {
+    std::shared_ptr<const void> owner;
+    std::string_view bytes;
+
+    /// A frame that owns its bytes (headers, gap events, keepalives).
+    static Frame own(std::string bytes);
+};
+
+enum class Enqueued {
+    queued,      // it will leave with the next write
+    over_limit,  // the peer is too slow: past the byte bound; the caller closes the connection
+};
+
+/// The outbound queue of one streaming connection, bounded in bytes (API.md Flow control:
+/// a subscriber that falls further behind is a slow consumer). Frames that queue while a write
+/// is in flight leave together in one gather write. Pure bookkeeping: the connection does I/O.
+/// Thread: its connection's shard.
+class SendQueue {
+public:
+    explicit SendQueue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+    /// Counts against the bound everything not yet written, in flight included.
+    [[nodiscard]] Enqueued push(Frame frame);
+
+    /// True when frames wait and no write is in flight: the caller should start one.
+    bool ready() const { return !pending_.empty() && in_flight_.empty(); }
+    bool writing() const { return !in_flight_.empty(); }
+
+    /// Moves every pending frame in flight and returns their buffers, for one gather write.
+    const std::vector<boost::asio::const_buffer>& start_write();
+    /// The write in flight completed: its frames are released.
+    void finish_write();
+
+    std::size_t queued_bytes() const { return queued_bytes_; }
+
+private:
+    std::size_t max_bytes_;
+    std::size_t queued_bytes_ = 0;
+    std::vector<Frame> pending_;
+    std::vector<Frame> in_flight_;
+    std::vector<boost::asio::const_buffer> buffers_;
+};
+
+}  // namespace herald::transport
