@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "core/channel_service.hpp"
+#include "core/channel_subscribers.hpp"
+
+namespace herald::core {
+
+/// Where a stream's messages go: the connection (SSE, HTTP stream, WebSocket) behind it.
+/// Thread: the stream's shard.
+class StreamSink {
+public:
+    virtual ~StreamSink() = default;
+    virtual void on_message(const MessagePtr& message) = 0;
+    /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention).
+    virtual void on_gap(const Gap& gap) = 0;
+    /// The server ends the stream (shutdown, slow consumer).
+    virtual void on_close(CloseReason reason) = 0;
+};
+
+/// One stream's subscription to one channel: history after a cursor first, then live messages,
+/// with no gap and no duplicate at the seam. It subscribes before it reads, and both happen in
+/// one handler of its shard; the hub posts a message to the shard only after its commit, so a
+/// message is either in the read or delivered afterwards, and seqs already sent are dropped.
+/// Thread: its shard's only.
+class ChannelStream final : public Subscriber {
+public:
+    ChannelStream(ChannelService& service, std::size_t shard, std::string channel,
+                  StreamSink& sink);
+
+    /// Without a cursor, live only: messages published from now on (API.md).
+    void start(std::optional<Seq> after);
+    void deliver(const MessagePtr& message) override;
+    void close(CloseReason reason) override;
+
+    const std::string& channel() const { return channel_; }
+    Seq last_sent() const { return last_sent_; }
+
+private:
+    static constexpr std::size_t kReadPage = 1000;  // the read limit of API.md
+
+    ChannelService& service_;
+    std::size_t shard_;
+    std::string channel_;
+    StreamSink& sink_;
+    Subscription subscription_;
+    Seq last_sent_ = 0;
+};
+
+}  // namespace herald::core
