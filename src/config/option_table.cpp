@@ -167,6 +167,16 @@ std::vector<OptionSpec> make_table() {
                    &Options::max_connections, 0, kHuge),
             duration("limits.long_poll_max_wait", "Longest a long poll is held (wait=S is capped)",
                      &Options::long_poll_max_wait, seconds(1), hours(1)),
+            number("limits.send_queue_bytes",
+                   "Bytes a streaming connection may have unsent before it is closed as a slow "
+                   "consumer",
+                   &Options::send_queue_bytes, 4 * kKiB, 1024 * kMiB),
+            duration("sse.retry", "Reconnect delay SSE clients are told (the retry: field)",
+                     &Options::sse_retry, milliseconds(0), hours(1)),
+            duration("sse.keepalive",
+                     "Idle time after which SSE and HTTP streams get a keepalive (a comment line "
+                     "or an empty line)",
+                     &Options::sse_keepalive, milliseconds(100), hours(1)),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
     };

@@ -32,6 +32,10 @@ struct Options {
     std::size_t max_message_bytes = 64 * kKiB;
     std::size_t max_connections = 0;
     milliseconds long_poll_max_wait{120'000};
+    std::size_t send_queue_bytes = kMiB;
+    // [sse]
+    milliseconds sse_retry{2'000};
+    milliseconds sse_keepalive{15'000};
     // [log]
     std::string log_level = "info";
 };

@@ -13,9 +13,19 @@ void ChannelStream::start(std::optional<Seq> after) {
         return;
     }
     last_sent_ = *after;
-    for (bool first_page = true;; first_page = false) {
+    replaying_ = true;
+    replay();
+}
+
+void ChannelStream::resume() {
+    if (replaying_ && subscription_.active()) replay();
+}
+
+void ChannelStream::replay() {
+    while (sink_.has_room()) {
         ReadResult page = service_.read(channel_, last_sent_, kReadPage);
-        if (first_page && page.gap) {
+        // Retention may also trim between two pages of a paused replay: announce that too.
+        if (page.gap) {
             sink_.on_gap(*page.gap);
             last_sent_ = std::max(last_sent_, page.gap->first_seq - 1);
         }
@@ -23,12 +33,21 @@ void ChannelStream::start(std::optional<Seq> after) {
             sink_.on_message(message);
             last_sent_ = message->seq();
         }
-        if (page.messages.size() < kReadPage) return;  // caught up with the snapshot
+        if (page.messages.size() < kReadPage) {
+            replaying_ = false;  // caught up with the log: live from here
+            return;
+        }
     }
 }
 
+void ChannelStream::stop() {
+    subscription_.reset();
+    replaying_ = false;
+}
+
 void ChannelStream::deliver(const MessagePtr& message) {
-    if (message->seq() <= last_sent_) return;  // already sent from history
+    // While replaying, the log has this message and the replay will read it in its turn.
+    if (replaying_ || message->seq() <= last_sent_) return;
     if (message->seq() > last_sent_ + 1) {
         // Cannot happen while the log keeps what it commits; say so rather than skip silently.
         sink_.on_gap(Gap{last_sent_, message->seq()});
@@ -38,7 +57,7 @@ void ChannelStream::deliver(const MessagePtr& message) {
 }
 
 void ChannelStream::close(CloseReason reason) {
-    subscription_.reset();
+    stop();
     sink_.on_close(reason);
 }
 

@@ -17,14 +17,19 @@ public:
     virtual void on_message(const MessagePtr& message) = 0;
     /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention).
     virtual void on_gap(const Gap& gap) = 0;
-    /// The server ends the stream (shutdown, slow consumer).
+    /// The server ends the stream (shutdown).
     virtual void on_close(CloseReason reason) = 0;
+    /// False while the connection has enough unsent: history replay pauses until `resume`.
+    virtual bool has_room() const = 0;
 };
 
 /// One stream's subscription to one channel: history after a cursor first, then live messages,
 /// with no gap and no duplicate at the seam. It subscribes before it reads, and both happen in
 /// one handler of its shard; the hub posts a message to the shard only after its commit, so a
 /// message is either in the read or delivered afterwards, and seqs already sent are dropped.
+/// A long history is replayed page by page as the connection drains (`resume`), so a cursor
+/// far back costs one page of memory, not the whole backlog; live messages that arrive
+/// meanwhile are dropped and read back from the log in their turn.
 /// Thread: its shard's only.
 class ChannelStream final : public Subscriber {
 public:
@@ -33,14 +38,22 @@ public:
 
     /// Without a cursor, live only: messages published from now on (API.md).
     void start(std::optional<Seq> after);
+    /// The sink has room again: goes on with a paused replay.
+    void resume();
+    /// Unsubscribes; the sink hears nothing more.
+    void stop();
+
     void deliver(const MessagePtr& message) override;
     void close(CloseReason reason) override;
 
     const std::string& channel() const { return channel_; }
     Seq last_sent() const { return last_sent_; }
+    bool replaying() const { return replaying_; }
 
 private:
     static constexpr std::size_t kReadPage = 1000;  // the read limit of API.md
+
+    void replay();
 
     ChannelService& service_;
     std::size_t shard_;
@@ -48,6 +61,7 @@ private:
     StreamSink& sink_;
     Subscription subscription_;
     Seq last_sent_ = 0;
+    bool replaying_ = false;
 };
 
 }  // namespace herald::core

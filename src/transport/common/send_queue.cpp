@@ -15,21 +15,28 @@ Enqueued SendQueue::push(Frame frame) {
     return Enqueued::queued;
 }
 
-const std::vector<boost::asio::const_buffer>& SendQueue::start_write() {
+const std::vector<boost::asio::const_buffer>& SendQueue::start_write(
+        boost::asio::const_buffer before, boost::asio::const_buffer after) {
     in_flight_.swap(pending_);
+    in_flight_bytes_ = queued_bytes_;
     buffers_.clear();
-    buffers_.reserve(in_flight_.size());
+    buffers_.reserve(in_flight_.size() + 2);
+    if (before.size() != 0) buffers_.push_back(before);
     for (const Frame& frame : in_flight_) {
         buffers_.emplace_back(frame.bytes.data(), frame.bytes.size());
     }
+    if (after.size() != 0) buffers_.push_back(after);
     return buffers_;
 }
 
 void SendQueue::finish_write() {
-    for (const Frame& frame : in_flight_)
-        queued_bytes_ -= frame.bytes.size();
-    in_flight_.clear();  // keeps its capacity: the next swap reuses it
+    queued_bytes_ -= in_flight_bytes_;
+    in_flight_bytes_ = 0;
+    in_flight_.clear();
     buffers_.clear();
+    // An idle connection keeps no buffer (DESIGN.md): drop what a burst grew.
+    if (in_flight_.capacity() > kKeptFrames) in_flight_.shrink_to_fit();
+    if (buffers_.capacity() > kKeptFrames) buffers_.shrink_to_fit();
 }
 
 }  // namespace herald::transport

@@ -41,15 +41,26 @@ public:
     bool writing() const { return !in_flight_.empty(); }
 
     /// Moves every pending frame in flight and returns their buffers, for one gather write.
-    const std::vector<boost::asio::const_buffer>& start_write();
+    /// `before` and `after`, when not empty, frame them (an HTTP head, a chunk's size line and
+    /// its CRLF); the caller keeps their bytes alive until `finish_write`.
+    const std::vector<boost::asio::const_buffer>& start_write(
+            boost::asio::const_buffer before = {}, boost::asio::const_buffer after = {});
     /// The write in flight completed: its frames are released.
     void finish_write();
 
+    /// Bytes not yet written, in flight included.
     std::size_t queued_bytes() const { return queued_bytes_; }
+    /// Bytes waiting for the next write.
+    std::size_t pending_bytes() const { return queued_bytes_ - in_flight_bytes_; }
+    std::size_t pending_frames() const { return pending_.size(); }
+    std::size_t max_bytes() const { return max_bytes_; }
 
 private:
+    static constexpr std::size_t kKeptFrames = 8;  // capacity kept across writes
+
     std::size_t max_bytes_;
     std::size_t queued_bytes_ = 0;
+    std::size_t in_flight_bytes_ = 0;
     std::vector<Frame> pending_;
     std::vector<Frame> in_flight_;
     std::vector<boost::asio::const_buffer> buffers_;

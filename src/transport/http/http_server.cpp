@@ -2,12 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "transport/http/http_session.hpp"
+#include "transport/stream/stream_session.hpp"
 
 namespace herald::transport {
 
 HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
-    : shards_(shards), context_(context), router_(context) {}
+    : shards_(shards), context_(context), router_(context) {
+    context_.tickers.clear();
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        tickers_.push_back(
+                std::make_unique<KeepaliveTicker>(shards_[i].executor(), context_.streams.keepalive));
+        context_.tickers.push_back(tickers_.back().get());
+    }
+}
 
 boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpoint) {
     runtime::tcp::endpoint bind_to = endpoint;
@@ -23,20 +33,35 @@ boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpo
 
 void HttpServer::start() {
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        shards_[i].post([listener = listeners_[i].get()] { listener->start(); });
+        shards_[i].post([listener = listeners_[i].get(), ticker = tickers_[i].get()] {
+            listener->start();
+            ticker->start();
+        });
     }
 }
 
 void HttpServer::stop() {
+    std::vector<std::future<void>> stopped;
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        shards_[i].post([listener = listeners_[i].get()] { listener->stop(); });
+        auto done = std::make_shared<std::promise<void>>();
+        stopped.push_back(done->get_future());
+        shards_[i].post([listener = listeners_[i].get(), ticker = tickers_[i].get(), done] {
+            listener->stop();
+            // Streams end now, while their shard runs: none outlives its ticker.
+            ticker->stop([](KeepaliveTicker::Client& client) {
+                static_cast<StreamSession&>(client).close(core::CloseReason::shutdown);
+            });
+            done->set_value();
+        });
     }
+    for (auto& done : stopped)
+        done.wait();
 }
 
 void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
     const std::size_t limit = context_.limits.max_connections;
     if (limit != 0 &&
-        context_.metrics.http_connections.value() >= static_cast<std::int64_t>(limit)) {
+        context_.metrics.connections() >= static_cast<std::int64_t>(limit)) {
         // Over the configured bound: refuse at once rather than queue (API.md Flow control).
         static const std::string kBusy =
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"

@@ -24,6 +24,7 @@ public:
     runtime::tcp::endpoint local_endpoint() const { return listeners_.front()->local_endpoint(); }
 
     void start();
+    /// Stops accepting and ends every stream; returns once each shard has done so.
     void stop();
 
 private:
@@ -33,6 +34,7 @@ private:
     HttpContext& context_;
     Router router_;
     std::vector<std::unique_ptr<runtime::Listener>> listeners_;
+    std::vector<std::unique_ptr<KeepaliveTicker>> tickers_;  // one per shard
 };
 
 }  // namespace herald::transport

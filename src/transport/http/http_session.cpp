@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include "transport/common/disconnect.hpp"
 #include "transport/http/responses.hpp"
 #include "transport/http/router.hpp"
 
@@ -13,10 +14,9 @@ using wire::ApiError;
 
 namespace {
 
-bool is_normal_disconnect(beast::error_code ec) {
-    return ec == http::error::end_of_stream || ec == net::error::eof ||
-           ec == net::error::connection_reset || ec == net::error::operation_aborted ||
-           ec == beast::error::timeout || ec == net::error::broken_pipe;
+bool is_normal_http_end(beast::error_code ec) {
+    return is_normal_disconnect(ec) || ec == http::error::end_of_stream ||
+           ec == beast::error::timeout;
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ void HttpSession::on_read_body(beast::error_code ec) {
 }
 
 void HttpSession::reject(beast::error_code ec) {
-    if (is_normal_disconnect(ec) || ec == http::error::partial_message) return close();
+    if (is_normal_http_end(ec) || ec == http::error::partial_message) return close();
     metrics_.malformed_requests.inc();
     Response response;
     if (ec == http::error::header_limit) {
@@ -132,7 +132,7 @@ void HttpSession::respond(Response&& response) {
 void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
     response_.reset();
     if (ec) {
-        if (!is_normal_disconnect(ec))
+        if (!is_normal_http_end(ec))
             spdlog::debug("http: write failed: {}; closing", ec.message());
         return close();
     }
@@ -150,6 +150,17 @@ void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
         return;
     }
     do_read_header();
+}
+
+std::optional<runtime::Socket> HttpSession::hand_over(Response& head) {
+    if (closed_ || !awaiting_response_ || watching_) return std::nullopt;
+    awaiting_response_ = false;
+    closed_ = true;  // this session is done; the socket lives on in the caller
+    on_abort_ = nullptr;
+    head.version(version_);
+    // Whatever the client pipelined after a streaming request is dropped with this buffer:
+    // the connection will not read requests again.
+    return stream_.release_socket();
 }
 
 void HttpSession::on_disconnect(std::function<void()> on_abort) {

@@ -30,6 +30,7 @@ public:
 
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
+    std::optional<runtime::Socket> hand_over(Response& head) override;
 
 private:
     void do_read_header();

@@ -4,11 +4,13 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/beast/http.hpp>
 
+#include "runtime/listener.hpp"
 #include "util/sizes.hpp"
 
 namespace herald::transport {
@@ -40,6 +42,10 @@ public:
     virtual void respond(Response&& response) = 0;
     /// Until `respond`, watches the socket; if the peer leaves, calls `on_abort` once.
     virtual void on_disconnect(std::function<void()> on_abort) = 0;
+    /// Ends HTTP on this connection for a response whose body never ends (SSE, streams):
+    /// completes `head` (version, CORS) and hands over the socket; the caller sends `head` and
+    /// the body. Empty when the request was answered already or the connection is closed.
+    virtual std::optional<runtime::Socket> hand_over(Response& head) = 0;
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;

@@ -3,6 +3,14 @@
 namespace herald::transport {
 namespace {
 
+void sample(std::string& out, const char* name, std::string_view labels, long long value) {
+    out += name;
+    out += labels;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+}
+
 void add(std::string& out, const char* name, const char* type, const char* help,
          std::string_view labels, long long value) {
     out += "# HELP ";
@@ -14,11 +22,7 @@ void add(std::string& out, const char* name, const char* type, const char* help,
     out += ' ';
     out += type;
     out += '\n';
-    out += name;
-    out += labels;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
+    sample(out, name, labels, value);
 }
 
 long long as_number(std::uint64_t value) {
@@ -29,8 +33,11 @@ long long as_number(std::uint64_t value) {
 
 std::string render_metrics(const core::ServerMetrics& m) {
     std::string out;
-    add(out, "herald_connections", "gauge", "Open connections by transport.",
-        "{transport=\"http\"}", m.http_connections.value());
+    out += "# HELP herald_connections Open connections by transport.\n";
+    out += "# TYPE herald_connections gauge\n";
+    sample(out, "herald_connections", "{transport=\"http\"}", m.http_connections.value());
+    sample(out, "herald_connections", "{transport=\"sse\"}", m.sse_connections.value());
+    sample(out, "herald_connections", "{transport=\"stream\"}", m.stream_connections.value());
     add(out, "herald_long_poll_waits", "gauge", "Long-poll requests held right now.", "",
         m.long_poll_waits.value());
     add(out, "herald_http_requests_total", "counter", "HTTP requests routed.", "",

@@ -7,6 +7,7 @@
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
 #include "transport/poll/read_handler.hpp"
+#include "transport/stream/stream_handler.hpp"
 
 namespace herald::transport {
 
@@ -21,15 +22,23 @@ public:
         : inner_(std::move(inner)), allow_origin_(std::move(allow_origin)) {}
 
     void respond(Response&& response) override {
-        response.set(http::field::access_control_allow_origin, allow_origin_);
-        if (allow_origin_ != "*") response.set(http::field::vary, "Origin");
+        add_headers(response);
         inner_->respond(std::move(response));
     }
     void on_disconnect(std::function<void()> on_abort) override {
         inner_->on_disconnect(std::move(on_abort));
     }
+    std::optional<runtime::Socket> hand_over(Response& head) override {
+        add_headers(head);
+        return inner_->hand_over(head);
+    }
 
 private:
+    void add_headers(Response& response) const {
+        response.set(http::field::access_control_allow_origin, allow_origin_);
+        if (allow_origin_ != "*") response.set(http::field::vary, "Origin");
+    }
+
     ExchangePtr inner_;
     std::string allow_origin_;
 };
@@ -96,7 +105,9 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
             return handle_channel_list(context_, shard, *target, std::move(exchange));
         }
         const std::string& channel = path[2];
-        if (path.size() == 4 && path[3] != "messages") {
+        const std::string_view resource = path.size() == 4 ? path[3] : "";
+        if (path.size() == 4 && resource != "messages" && resource != "events" &&
+            resource != "stream") {
             return exchange->respond(error_response(ApiError::not_found, "no such resource"));
         }
         if (!core::is_valid_channel(channel)) {
@@ -106,6 +117,12 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         if (path.size() == 3) {
             if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
             return handle_channel_info(context_, shard, channel, std::move(exchange));
+        }
+        if (resource == "events" || resource == "stream") {
+            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
+            return handle_stream(context_, shard, request, *target, channel,
+                                 resource == "events" ? StreamFormat::sse : StreamFormat::ndjson,
+                                 std::move(exchange));
         }
         if (is(request, http::verb::post)) {
             return handle_publish(context_, shard, request, channel, std::move(exchange));

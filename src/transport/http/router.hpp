@@ -2,8 +2,12 @@
 
 #include <cstddef>
 
+#include <vector>
+
 #include "core/channel_service.hpp"
+#include "transport/common/keepalive_ticker.hpp"
 #include "transport/http/http_types.hpp"
+#include "transport/stream/stream_settings.hpp"
 #include "transport/http/request_target.hpp"
 
 namespace herald::transport {
@@ -13,6 +17,9 @@ struct HttpContext {
     core::ChannelService& channels;
     HttpLimits limits;
     core::ServerMetrics& metrics;
+    StreamSettings streams;
+    /// One per shard, owned by the HttpServer.
+    std::vector<KeepaliveTicker*> tickers;
 };
 
 /// Maps a request to its handler by path and method; answers 404 and 405 itself.

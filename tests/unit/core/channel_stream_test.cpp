@@ -27,6 +27,9 @@ public:
         events.push_back(event);
     }
     void on_close(CloseReason) override { events.push_back("closed"); }
+    bool has_room() const override { return room; }
+
+    bool room = true;
 
     std::vector<std::string> events;
 };
@@ -126,6 +129,24 @@ TEST_F(ChannelStreamTest, TrimmedHistoryIsOneGapFirst) {
     publish(1);
     settle();
     EXPECT_EQ(sink_.events, (std::vector<std::string>{"gap1-4", "m4", "m5", "m6", "m7"}));
+}
+
+TEST_F(ChannelStreamTest, ReplayWaitsForRoomAndLosesNothingMeanwhile) {
+    publish(2);
+    sink_.room = false;  // the connection is full before the first page
+    start(Seq{0});
+    publish(1);  // delivered live while paused: dropped, read back later
+    settle();
+    EXPECT_TRUE(sink_.events.empty());
+    on_shard([this] {
+        EXPECT_TRUE(stream_->replaying());
+        sink_.room = true;
+        stream_->resume();
+        EXPECT_FALSE(stream_->replaying());
+    });
+    publish(1);
+    settle();
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"m1", "m2", "m3", "m4"}));
 }
 
 TEST_F(ChannelStreamTest, CloseEndsTheSubscription) {

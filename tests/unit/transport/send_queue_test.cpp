@@ -54,5 +54,20 @@ TEST(SendQueue, SharedBytesAreReferencedNotCopied) {
     EXPECT_EQ(shared.use_count(), 3) << "each queue holds a reference, no copy";
 }
 
+TEST(SendQueue, FramingGoesAroundTheFramesOfOneWrite) {
+    SendQueue queue(1024);
+    EXPECT_EQ(queue.push(Frame::own("a")), Enqueued::queued);
+    EXPECT_EQ(queue.push(Frame::own("bc")), Enqueued::queued);
+    EXPECT_EQ(queue.pending_bytes(), 3u);
+    const std::string before = "3\r\n";
+    const std::string after = "\r\n";
+    EXPECT_EQ(joined(queue.start_write(boost::asio::buffer(before), boost::asio::buffer(after))),
+              "3\r\nabc\r\n");
+    EXPECT_EQ(queue.pending_bytes(), 0u);
+    EXPECT_EQ(queue.queued_bytes(), 3u) << "in flight still counts against the bound";
+    queue.finish_write();
+    EXPECT_EQ(queue.queued_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace herald::transport

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace herald::transport {
+
+/// One timer per shard for every long-lived connection's keepalive and write deadline, instead
+/// of a steady_timer each (DESIGN.md: an idle connection costs almost nothing). It ticks four
+/// times per keepalive interval; a connection compares tick numbers, so a keepalive goes out
+/// between 1 and 1.25 intervals after the last write.
+/// Thread: its shard's only.
+class KeepaliveTicker {
+public:
+    using Tick = std::uint32_t;
+    static constexpr Tick kTicksPerInterval = 4;
+
+    class Client {
+    public:
+        virtual ~Client() = default;
+        /// Called once per tick while registered; may `remove` itself.
+        virtual void on_tick(Tick now) = 0;
+
+    private:
+        friend class KeepaliveTicker;
+        static constexpr std::size_t kUnregistered = std::numeric_limits<std::size_t>::max();
+        std::size_t slot_ = kUnregistered;
+    };
+
+    KeepaliveTicker(boost::asio::io_context::executor_type executor,
+                    std::chrono::milliseconds interval);
+
+    /// False once stopped: the caller should close.
+    [[nodiscard]] bool add(Client& client);
+    void remove(Client& client);
+    bool contains(const Client& client) const { return client.slot_ != Client::kUnregistered; }
+
+    Tick now() const { return now_; }
+    /// Whole ticks in `duration`, at least one.
+    Tick ticks(std::chrono::milliseconds duration) const;
+
+    void start();
+    /// Stops ticking and forgets every client; `on_stop` runs for each of them first (the
+    /// server closes them at shutdown).
+    template <class OnStop>
+    void stop(OnStop on_stop) {
+        stopped_ = true;
+        timer_.cancel();
+        while (!clients_.empty()) {
+            Client& client = *clients_.back();
+            remove(client);
+            on_stop(client);
+        }
+    }
+
+private:
+    void arm();
+    void on_timer(boost::system::error_code ec);
+
+    boost::asio::steady_timer timer_;
+    std::chrono::milliseconds period_;
+    std::vector<Client*> clients_;
+    Tick now_ = 0;
+    bool stopped_ = false;
+};
+
+}  // namespace herald::transport

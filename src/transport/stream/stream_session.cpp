@@ -1,0 +1,190 @@
+#include "transport/stream/stream_session.hpp"
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "transport/common/disconnect.hpp"
+#include "wire/stream_encoding.hpp"
+
+namespace herald::transport {
+
+namespace net = boost::asio;
+
+namespace {
+
+constexpr std::string_view kChunkEnd = "\r\n";
+
+const core::Message::Encoder kSseEncoder = wire::sse_event;
+const core::Message::Encoder kNdjsonEncoder = wire::ndjson_line;
+
+}  // namespace
+
+StreamSession::StreamSession(runtime::Socket&& socket, Setup setup,
+                             core::ChannelService& channels, KeepaliveTicker& ticker,
+                             const StreamSettings& settings, core::ServerMetrics& metrics)
+    : socket_(std::move(socket)),
+      stream_(channels, setup.shard, std::move(setup.channel), *this),
+      queue_(settings.send_queue_bytes),
+      ticker_(ticker),
+      settings_(settings),
+      metrics_(metrics),
+      head_(std::move(setup.head)),
+      format_(setup.format),
+      chunked_(setup.chunked) {
+    connections_gauge().inc();
+}
+
+StreamSession::~StreamSession() {
+    ticker_.remove(*this);  // only registered here if the server never closed it
+    connections_gauge().dec();
+}
+
+Gauge& StreamSession::connections_gauge() const {
+    return format_ == StreamFormat::sse ? metrics_.sse_connections : metrics_.stream_connections;
+}
+
+void StreamSession::start(std::optional<core::Seq> after) {
+    if (!ticker_.add(*this)) return close(core::CloseReason::shutdown);
+    last_write_tick_ = ticker_.now();
+    if (format_ == StreamFormat::sse) push(Frame::own(wire::sse_retry(settings_.retry)));
+    stream_.start(after);
+    schedule_flush();  // the head leaves even when there is nothing to replay
+    do_watch();
+}
+
+void StreamSession::on_message(const core::MessagePtr& message) {
+    const std::string& bytes = format_ == StreamFormat::sse
+                                       ? message->encoded(core::WireForm::sse, kSseEncoder)
+                                       : message->encoded(core::WireForm::ndjson, kNdjsonEncoder);
+    ++unflushed_messages_;
+    push(Frame{message, bytes});
+}
+
+void StreamSession::on_gap(const core::Gap& gap) {
+    push(Frame::own(format_ == StreamFormat::sse ? wire::sse_gap_event(stream_.channel(), gap)
+                                                 : wire::ndjson_gap_line(stream_.channel(), gap)));
+}
+
+bool StreamSession::has_room() const {
+    // Replay a page only while the connection is less than half full: live messages keep room.
+    return !closed_ && queue_.queued_bytes() < queue_.max_bytes() / 2;
+}
+
+void StreamSession::push(Frame frame) {
+    if (closed_) return;
+    if (queue_.push(std::move(frame)) == Enqueued::over_limit) {
+        metrics_.slow_consumer_closes.inc();
+        spdlog::info("stream: a subscriber of {} is {} bytes behind; closing it as a slow consumer",
+                     stream_.channel(), queue_.queued_bytes());
+        return close(core::CloseReason::slow_consumer);
+    }
+    schedule_flush();
+}
+
+void StreamSession::schedule_flush() {
+    if (flush_scheduled_ || queue_.writing() || closed_) return;
+    flush_scheduled_ = true;
+    // After the rest of this loop turn (a committed batch reaches every subscriber in one
+    // handler): everything it queued leaves in one write.
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_flush(); });
+}
+
+void StreamSession::do_flush() {
+    flush_scheduled_ = false;
+    if (closed_ || queue_.writing()) return;
+    if (!queue_.ready() && head_.empty()) return;
+    std::size_t head_size = head_.size();
+    std::size_t size_line = 0;
+    if (chunked_ && queue_.pending_bytes() > 0) {
+        const int n = std::snprintf(chunk_size_.data(), chunk_size_.size(), "%zx\r\n",
+                                    queue_.pending_bytes());
+        size_line = static_cast<std::size_t>(n);
+    }
+    const auto& frames = queue_.start_write(
+            net::const_buffer(chunk_size_.data(), size_line),
+            size_line != 0 ? net::buffer(kChunkEnd.data(), kChunkEnd.size()) : net::const_buffer());
+    std::vector<net::const_buffer> with_head;
+    const std::vector<net::const_buffer>* buffers = &frames;
+    if (head_size != 0) {  // the first write only
+        with_head.reserve(frames.size() + 1);
+        with_head.emplace_back(head_.data(), head_size);
+        with_head.insert(with_head.end(), frames.begin(), frames.end());
+        buffers = &with_head;
+    }
+    last_write_tick_ = ticker_.now();
+    if (unflushed_messages_ != 0) {
+        metrics_.messages_delivered.inc(std::exchange(unflushed_messages_, 0));
+    }
+    net::async_write(socket_, *buffers,
+                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                         self->on_write(ec);
+                     });
+}
+
+void StreamSession::on_write(boost::system::error_code ec) {
+    if (!head_.empty()) std::string().swap(head_);  // sent: free it
+    queue_.finish_write();
+    if (closed_) return;
+    if (ec) {
+        if (!is_normal_disconnect(ec)) {
+            spdlog::debug("stream: {} write failed: {}; closing", stream_.channel(), ec.message());
+        }
+        return close(core::CloseReason::normal);
+    }
+    stream_.resume();  // a paused history replay goes on as the connection drains
+    if (queue_.ready()) do_flush();
+}
+
+void StreamSession::do_watch() {
+    // The client sends nothing after its request; readable means it left (or misbehaves).
+    socket_.async_wait(net::socket_base::wait_read,
+                       [self = shared_from_this()](boost::system::error_code ec) {
+                           self->on_watch(ec);
+                       });
+}
+
+void StreamSession::on_watch(boost::system::error_code ec) {
+    if (closed_) return;
+    if (!ec) {
+        std::array<char, 512> discard;
+        const ssize_t n =
+                ::recv(socket_.native_handle(), discard.data(), discard.size(), MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+            return do_watch();  // stray bytes or a spurious wake-up: keep streaming
+        }
+    }
+    close(core::CloseReason::normal);
+}
+
+void StreamSession::on_tick(KeepaliveTicker::Tick now) {
+    if (closed_) return;
+    if (queue_.writing()) {
+        // A write that has not finished for this long: the peer stopped reading.
+        if (now - last_write_tick_ >= ticker_.ticks(settings_.write_timeout)) {
+            metrics_.slow_consumer_closes.inc();
+            close(core::CloseReason::slow_consumer);
+        }
+        return;
+    }
+    if (now - last_write_tick_ >= KeepaliveTicker::kTicksPerInterval) {
+        push(Frame{nullptr, format_ == StreamFormat::sse ? wire::kSseKeepalive
+                                                         : wire::kNdjsonKeepalive});
+    }
+}
+
+void StreamSession::close(core::CloseReason) {
+    if (std::exchange(closed_, true)) return;
+    stream_.stop();
+    ticker_.remove(*this);
+    // Pending operations complete with operation_aborted and release this session.
+    boost::system::error_code ignored;
+    socket_.shutdown(net::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+}  // namespace herald::transport

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "util/sizes.hpp"
+
+namespace herald::transport {
+
+/// The two streaming responses of API.md: Server-Sent Events and NDJSON lines.
+enum class StreamFormat { sse, ndjson };
+
+/// Bounds and timings of streaming responses; each default says why.
+struct StreamSettings {
+    std::size_t send_queue_bytes = kMiB;              // API.md Flow control: then a slow consumer
+    std::chrono::milliseconds retry{2'000};           // API.md: the SSE retry: field
+    std::chrono::milliseconds keepalive{15'000};      // API.md; under common proxy idle cuts
+    std::chrono::milliseconds write_timeout{30'000};  // a peer that stops reading entirely
+};
+
+}  // namespace herald::transport
