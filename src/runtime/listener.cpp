@@ -17,6 +17,19 @@ using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 Listener::Listener(Shard& shard, AcceptHandler on_accept)
     : acceptor_(shard.executor()), backoff_(shard.context()), on_accept_(std::move(on_accept)) {}
 
+boost::system::error_code check_port_free(const tcp::endpoint& endpoint) {
+    if (endpoint.port() == 0) return {};
+    // Without SO_REUSEPORT the bind fails while any process listens there, even one whose
+    // sockets would let ours join their SO_REUSEPORT group and silently share its traffic.
+    net::io_context context;
+    tcp::acceptor probe(context);
+    boost::system::error_code ec;
+    probe.open(endpoint.protocol(), ec);
+    if (!ec) probe.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    return ec;
+}
+
 boost::system::error_code Listener::open(const tcp::endpoint& endpoint) {
     boost::system::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);

@@ -16,6 +16,9 @@ using tcp = net::ip::tcp;
 using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 using Acceptor = net::basic_socket_acceptor<tcp, net::io_context::executor_type>;
 
+/// An error when something already listens on `endpoint`'s port (port 0: never).
+[[nodiscard]] boost::system::error_code check_port_free(const tcp::endpoint& endpoint);
+
 /// Accepts connections for one shard on a port shared with the other shards (SO_REUSEPORT),
 /// so the kernel spreads new connections over the shards and a connection never changes thread.
 /// Thread: its shard's only (after `open`).

@@ -20,6 +20,7 @@ HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
 }
 
 boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpoint) {
+    if (auto ec = runtime::check_port_free(endpoint)) return ec;
     runtime::tcp::endpoint bind_to = endpoint;
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         auto listener = std::make_unique<runtime::Listener>(
