@@ -51,6 +51,68 @@ test('a fan-out run over poll and longpoll counts every delivery once, with no l
     }
 });
 
+test('SSE and stream fan-out deliver every message once, in order, read as they arrive', async () => {
+    const herald = await startHerald({ args: ['--storage', 'memory'] });
+    try {
+        const { code, stdout, stderr } = await runHerald([
+            'bench', 'fanout', '--transport', 'sse,stream', '--subscribers', '20', '--rate', '50',
+            '--seconds', '1', '--json', '--url', herald.url, '--pid', String(herald.proc.pid)],
+            { timeoutMs: 60000 });
+        assert.equal(code, 0, stderr);
+        const report = JSON.parse(stdout);
+        assert.deepEqual(report.runs.map((r) => r.transport), ['sse', 'stream']);
+        for (const run of report.runs) {
+            assert.equal(run.published, 50);
+            assert.equal(run.publish_failures, 0);
+            assert.equal(run.deliveries, 1000, `${run.transport}: every message reached every subscriber`);
+            assert.equal(run.lost, 0);
+            assert.equal(run.duplicated, 0);
+            assert.equal(run.out_of_order, 0);
+            assert.equal(run.latency.samples, run.deliveries, 'each delivery has a latency');
+            assert.equal(run.subscriber_requests, 20, 'one request per subscriber, held throughout');
+            // Each delivery carries at least its message JSON; headers are counted too.
+            assert.ok(run.bytes_in_per_delivery > 60, `${run.transport}: ${run.bytes_in_per_delivery}`);
+            assert.ok(run.latency.p99_ms < 1000, 'a stream delivers as messages arrive');
+            assert.ok(run.server_cpu_seconds >= 0);
+            assert.ok(run.tcp_segments_per_delivery > 0);
+        }
+    } finally {
+        await herald.stop();
+    }
+});
+
+test('--rate 0 publishes as fast as accepted and still loses nothing', async () => {
+    const herald = await startHerald({ args: ['--storage', 'memory'] });
+    try {
+        const { code, stdout, stderr } = await runHerald([
+            'bench', 'fanout', '--transport', 'sse', '--subscribers', '10', '--rate', '0',
+            '--seconds', '1', '--json', '--url', herald.url], { timeoutMs: 60000 });
+        assert.equal(code, 0, stderr);
+        const [run] = JSON.parse(stdout).runs;
+        assert.equal(run.rate, 0);
+        assert.ok(run.published > 50, `published ${run.published} in a second`);
+        assert.equal(run.deliveries, 10 * run.published);
+        assert.equal(run.lost, 0);
+        assert.equal(run.duplicated, 0);
+        assert.equal(run.out_of_order, 0);
+        assert.ok(run.published_per_second > 0 && run.deliveries_per_second > 0);
+    } finally {
+        await herald.stop();
+    }
+});
+
+test('bench idle holds SSE streams open once their headers arrived', async () => {
+    const { code, stdout, stderr } = await runHerald(['bench', 'idle', '--transport', 'sse',
+                                                      '--connections', '50', '--json'],
+                                                     { timeoutMs: 60000, env: { HERALD_URL: '' } });
+    assert.equal(code, 0, stderr);
+    const [run] = JSON.parse(stdout).runs;
+    assert.equal(run.target, 'herald');
+    assert.equal(run.transport, 'sse');
+    assert.equal(run.established, 50);
+    assert.ok(typeof run.bytes_per_connection === 'number');
+});
+
 test('past --per-process subscribers, worker processes share the run and their counts add up', async () => {
     const herald = await startHerald({ args: ['--storage', 'memory'] });
     try {

@@ -19,7 +19,8 @@ namespace {
 namespace json = boost::json;
 
 bool known_transport(const std::string& transport) {
-    return transport == "poll" || transport == "longpoll";
+    return transport == "poll" || transport == "longpoll" || transport == "sse" ||
+           transport == "stream";
 }
 
 int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArguments& arguments) {
@@ -31,15 +32,20 @@ int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArg
         options.transport = transport;
         // latency: one subscriber, one publisher.
         options.subscribers = arguments.workload == "latency" ? 1 : arguments.subscribers;
-        options.rate = arguments.rate;
+        options.rate = arguments.rate;  // 0: as fast as accepted
         options.seconds = arguments.seconds;
         options.poll_interval = arguments.poll_interval;
         options.threads = arguments.threads;
         options.per_process = arguments.per_process;
         options.server_pid = pid;
         std::cerr << "herald bench: " << arguments.workload << " over " << transport << ", "
-                  << options.subscribers << " subscribers, " << options.rate << " msg/s for "
-                  << options.seconds << " s\n";
+                  << options.subscribers << " subscribers, ";
+        if (options.rate > 0) {
+            std::cerr << options.rate << " msg/s";
+        } else {
+            std::cerr << "as many msg/s as accepted";
+        }
+        std::cerr << " for " << options.seconds << " s\n";
         results.push_back(bench::run_fanout(options));
     }
     std::cout << (arguments.json ? bench::report_json(results) + "\n"
@@ -99,6 +105,7 @@ int run_idle(const ClientOptions& client, const BenchArguments& arguments) {
         Target server = target(client, arguments);
         bench::IdleOptions options;
         options.url = server.url;
+        options.target = arguments.target;
         options.transport = transport;
         options.connections = arguments.connections;
         options.threads = arguments.threads;
@@ -125,7 +132,7 @@ int run_bench(const ClientOptions& client, const BenchArguments& arguments) {
     for (const std::string& transport : arguments.transports) {
         if (!known_transport(transport)) {
             std::cerr << "herald bench: transport '" << transport
-                      << "' is not available in this version (poll, longpoll)\n";
+                      << "' is not available in this version (poll, longpoll, sse, stream)\n";
             return 2;
         }
     }
@@ -133,10 +140,14 @@ int run_bench(const ClientOptions& client, const BenchArguments& arguments) {
         std::cerr << "herald bench: unknown target '" << arguments.target << "' (herald, nchan)\n";
         return 2;
     }
-    if (arguments.target == "nchan" &&
-        (arguments.start_server || workload == "throughput" || workload == "idle")) {
-        std::cerr << "herald bench: --target nchan measures fanout and latency of an Nchan "
+    if (arguments.target == "nchan" && (arguments.start_server || workload == "throughput")) {
+        std::cerr << "herald bench: --target nchan measures fanout, latency and idle of an Nchan "
                      "given with --url (bench/nchan/start)\n";
+        return 2;
+    }
+    if (!(arguments.rate >= 0) || !(arguments.seconds > 0)) {
+        std::cerr << "herald bench: --rate must be 0 (as fast as accepted) or more, --seconds "
+                     "more than 0\n";
         return 2;
     }
     try {

@@ -10,6 +10,7 @@
 #include "cli/bench/http_connection.hpp"
 #include "cli/bench/progress.hpp"
 #include "cli/bench/server_process.hpp"
+#include "cli/bench/subscriber.hpp"
 
 namespace herald::cli::bench {
 
@@ -112,59 +113,108 @@ ThroughputResult run_throughput(const ThroughputOptions& options) {
     return result;
 }
 
+namespace {
+
+/// Idle connections, each in its own state: a held long poll, a kept-alive connection after
+/// one short poll, or an open stream after its response headers. `established` counts those
+/// that reached that state.
+/// Thread: the caller's; the connections run on `threads` io_contexts until `close`.
+class IdleConnections {
+public:
+    IdleConnections(const IdleOptions& options, net::ip::tcp::endpoint endpoint)
+        : board_(options.connections) {
+        run_.nchan = options.target == "nchan";
+        run_.channel = "bench-idle";
+        run_.transport = options.transport;
+        for (unsigned i = 0; i < std::max(1u, options.threads); ++i) {
+            contexts_.push_back(std::make_unique<net::io_context>(1));
+        }
+        traffic_.resize(options.connections);
+        for (std::size_t i = 0; i < options.connections; ++i) {
+            auto& context = *contexts_[i % contexts_.size()];
+            if (run_.streaming()) {
+                // The stream's subscriber, with nothing ever published to its channel.
+                streams_.push_back(make_subscriber(context, endpoint, run_, 0, board_.slot(i)));
+                net::post(context, [s = streams_.back()] { s->start(); });
+            } else {
+                polls_.push_back(std::make_shared<HttpConnection>(context, endpoint, traffic_[i]));
+                net::post(context, [this, c = polls_.back()] { poll(*c); });
+            }
+        }
+        for (auto& context : contexts_) {
+            guards_.emplace_back(context->get_executor());
+            workers_.emplace_back([&context] { context->run(); });
+        }
+    }
+
+    ~IdleConnections() { close(); }
+    IdleConnections(const IdleConnections&) = delete;
+    IdleConnections& operator=(const IdleConnections&) = delete;
+
+    std::size_t established() const {
+        return run_.streaming() ? run_.connected.load() : polls_established_.load();
+    }
+
+    void close() {
+        if (run_.stopping.exchange(true)) return;
+        for (std::size_t i = 0; i < streams_.size(); ++i) {
+            net::post(*contexts_[i % contexts_.size()], [s = streams_[i]] { s->stop(); });
+        }
+        for (std::size_t i = 0; i < polls_.size(); ++i) {
+            net::post(*contexts_[i % contexts_.size()], [c = polls_[i]] { c->close(); });
+        }
+        guards_.clear();
+        for (auto& context : contexts_)
+            context->stop();
+        for (auto& worker : workers_)
+            worker.join();
+    }
+
+private:
+    void poll(HttpConnection& connection) {
+        // A long poll is held until the run ends; a short poll answers and the connection
+        // then sits idle, kept alive.
+        const bool long_poll = run_.long_poll();
+        std::string target = run_.nchan ? (long_poll ? "/sub/" : "/poll/") + run_.channel
+                                        : "/v1/channels/" + run_.channel + "/messages";
+        if (long_poll && !run_.nchan) target += "?wait=120";
+        if (long_poll) ++polls_established_;
+        connection.request(http::verb::get, target, {},
+                           [this, long_poll](beast::error_code ec, HttpConnection::Response&&) {
+                               if (!ec && !long_poll) ++polls_established_;
+                           });
+    }
+
+    Run run_;
+    ProgressBoard board_;
+    std::vector<std::unique_ptr<net::io_context>> contexts_;
+    std::vector<Traffic> traffic_;
+    std::vector<std::shared_ptr<HttpConnection>> polls_;
+    std::vector<std::shared_ptr<Subscriber>> streams_;
+    std::atomic<std::size_t> polls_established_{0};
+    std::vector<std::thread> workers_;
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
+};
+
+}  // namespace
+
 IdleResult run_idle(const IdleOptions& options) {
     const auto endpoint = resolve_http_url(options.url);
     IdleResult result;
+    result.target = options.target;
     result.transport = options.transport;
     result.connections = options.connections;
     if (options.server_pid) result.rss_before = process_rss_bytes(*options.server_pid);
-
-    std::vector<std::unique_ptr<net::io_context>> contexts;
-    for (unsigned i = 0; i < std::max(1u, options.threads); ++i) {
-        contexts.push_back(std::make_unique<net::io_context>(1));
-    }
-    std::vector<Traffic> traffic(options.connections);
-    std::vector<std::shared_ptr<HttpConnection>> connections;
-    std::atomic<std::size_t> established{0};
-    const bool long_poll = options.transport == "longpoll";
-    for (std::size_t i = 0; i < options.connections; ++i) {
-        auto& context = *contexts[i % contexts.size()];
-        connections.push_back(std::make_shared<HttpConnection>(context, endpoint, traffic[i]));
-        net::post(context, [connection = connections.back(), &established, long_poll] {
-            // A long poll is held until the run ends; a short poll answers and the
-            // connection then sits idle, kept alive.
-            const std::string target = long_poll ? "/v1/channels/bench-idle/messages?wait=120"
-                                                 : "/v1/channels/bench-idle/messages";
-            if (long_poll) ++established;
-            connection->request(
-                    http::verb::get, target, {},
-                    [&established, long_poll](beast::error_code ec, HttpConnection::Response&&) {
-                        if (!ec && !long_poll) ++established;
-                    });
-        });
-    }
-    std::vector<std::thread> workers;
-    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
-    for (auto& context : contexts) {
-        guards.emplace_back(context->get_executor());
-        workers.emplace_back([&context] { context->run(); });
-    }
+    IdleConnections connections(options, endpoint);
     // Let every request reach the server and settle.
-    const auto deadline = Clock::now() + std::chrono::seconds(20);
-    while (established.load() < options.connections && Clock::now() < deadline) {
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (connections.established() < options.connections && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + options.connections / 20));
-    result.established = established.load();
+    result.established = connections.established();
     if (options.server_pid) result.rss_after = process_rss_bytes(*options.server_pid);
-    for (std::size_t i = 0; i < connections.size(); ++i) {
-        net::post(*contexts[i % contexts.size()], [c = connections[i]] { c->close(); });
-    }
-    guards.clear();
-    for (auto& context : contexts)
-        context->stop();
-    for (auto& worker : workers)
-        worker.join();
+    connections.close();
     return result;
 }
 

@@ -31,17 +31,20 @@ struct ThroughputResult {
 
 ThroughputResult run_throughput(const ThroughputOptions& options);
 
-/// `idle`: C connections held open doing nothing (a held long poll, or an idle keep-alive
-/// connection after one short poll); the server's memory per connection.
+/// `idle`: C connections held open doing nothing (a held long poll, an idle keep-alive
+/// connection after one short poll, or an SSE or NDJSON stream of a channel nobody publishes
+/// to, once its response headers arrived); the server's memory per connection.
 struct IdleOptions {
     std::string url;
-    std::string transport = "longpoll";
+    std::string target = "herald";       // herald | nchan
+    std::string transport = "longpoll";  // poll | longpoll | sse | stream
     std::size_t connections = 1000;
     unsigned threads = 2;
     std::optional<pid_t> server_pid;
 };
 
 struct IdleResult {
+    std::string target;
     std::string transport;
     std::size_t connections = 0;
     std::size_t established = 0;

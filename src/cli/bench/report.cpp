@@ -1,5 +1,6 @@
 #include "cli/bench/report.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 #include <boost/json.hpp>
@@ -31,7 +32,11 @@ json::object figures(FanoutResult& r) {
     out["target"] = r.target;
     out["transport"] = r.transport;
     out["subscribers"] = r.subscribers;
+    out["rate"] = r.rate;  // asked for; 0: as fast as accepted
     out["published"] = r.published;
+    out["publish_failures"] = r.publish_failures;
+    out["publish_seconds"] = r.publish_seconds;
+    out["published_per_second"] = per(static_cast<double>(r.published), r.publish_seconds);
     out["expected_deliveries"] = r.expected;
     out["deliveries"] = r.deliveries.received;
     out["lost"] = r.deliveries.lost;
@@ -50,6 +55,11 @@ json::object figures(FanoutResult& r) {
     if (r.server_cpu_seconds) {
         out["server_cpu_seconds"] = *r.server_cpu_seconds;
         out["server_cpu_seconds_per_million"] = per(*r.server_cpu_seconds * 1e6, delivered);
+        out["server_cpu_us_per_delivery"] = out["server_cpu_seconds_per_million"];  // same unit
+    }
+    if (r.tcp_segments) {
+        out["tcp_segments"] = *r.tcp_segments;
+        out["tcp_segments_per_delivery"] = per(static_cast<double>(*r.tcp_segments), delivered);
     }
     return out;
 }
@@ -67,9 +77,10 @@ std::string report_table(std::vector<FanoutResult>& results) {
     std::string out;
     char line[512];
     std::snprintf(line, sizeof line,
-                  "%-7s %-9s %6s %9s %9s %8s %8s %8s %8s %6s %5s %5s %9s %9s %8s %10s\n", "target",
-                  "transport", "subs", "deliver", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms",
-                  "lost", "dup", "ooo", "B in/msg", "B out/msg", "req/msg", "cpu s/M");
+                  "%-7s %-9s %6s %6s %9s %9s %8s %8s %8s %8s %6s %5s %5s %9s %9s %8s %10s\n",
+                  "target", "transport", "subs", "rate", "deliver", "per s", "p50 ms", "p90 ms",
+                  "p99 ms", "max ms", "lost", "dup", "ooo", "B in/msg", "B out/msg", "req/msg",
+                  "cpu s/M");
     out += line;
     for (auto& r : results) {
         json::object f = figures(r);
@@ -80,11 +91,12 @@ std::string report_table(std::vector<FanoutResult>& results) {
             std::snprintf(text, sizeof text, "%.1f", value->as_double());
             cpu = text;
         }
+        const std::string rate = r.rate > 0 ? std::to_string(std::lround(r.rate)) : "max";
         std::snprintf(
                 line, sizeof line,
-                "%-7s %-9s %6zu %9llu %9.0f %8.2f %8.2f %8.2f %8.2f %6llu %5llu %5llu %9.1f "
+                "%-7s %-9s %6zu %6s %9llu %9.0f %8.2f %8.2f %8.2f %8.2f %6llu %5llu %5llu %9.1f "
                 "%9.1f %8.2f %10s\n",
-                r.target.c_str(), r.transport.c_str(), r.subscribers,
+                r.target.c_str(), r.transport.c_str(), r.subscribers, rate.c_str(),
                 static_cast<unsigned long long>(r.deliveries.received),
                 f["deliveries_per_second"].as_double(), l.at("p50_ms").as_double(),
                 l.at("p90_ms").as_double(), l.at("p99_ms").as_double(), l.at("max_ms").as_double(),
@@ -120,6 +132,7 @@ json::object throughput_figures(ThroughputResult& r) {
 
 json::object idle_figures(const IdleResult& r) {
     json::object out;
+    out["target"] = r.target;
     out["transport"] = r.transport;
     out["connections"] = r.connections;
     out["established"] = r.established;
@@ -162,18 +175,19 @@ std::string report_json(ThroughputResult& result) {
 }
 
 std::string report_table(const std::vector<IdleResult>& results) {
-    std::string out = "transport  connections  established  server RSS before  after  bytes/conn\n";
+    std::string out =
+            "target  transport  connections  established  server RSS before  after  bytes/conn\n";
     char line[256];
     for (const auto& r : results) {
         json::object f = idle_figures(r);
         if (const auto* bytes = f.if_contains("bytes_per_connection")) {
-            std::snprintf(line, sizeof line, "%-9s  %11zu  %11zu  %17lld  %5lld  %10.0f\n",
-                          r.transport.c_str(), r.connections, r.established, *r.rss_before,
-                          *r.rss_after, bytes->as_double());
+            std::snprintf(line, sizeof line, "%-6s  %-9s  %11zu  %11zu  %17lld  %5lld  %10.0f\n",
+                          r.target.c_str(), r.transport.c_str(), r.connections, r.established,
+                          *r.rss_before, *r.rss_after, bytes->as_double());
         } else {
             std::snprintf(line, sizeof line,
-                          "%-9s  %11zu  %11zu  (server memory unknown: give --pid)\n",
-                          r.transport.c_str(), r.connections, r.established);
+                          "%-6s  %-9s  %11zu  %11zu  (server memory unknown: give --pid)\n",
+                          r.target.c_str(), r.transport.c_str(), r.connections, r.established);
         }
         out += line;
     }

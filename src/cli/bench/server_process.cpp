@@ -139,4 +139,24 @@ std::optional<long long> process_rss_bytes(pid_t pid) {
     return total;
 }
 
+std::optional<std::uint64_t> tcp_out_segments() {
+    // Two "Tcp:" lines: the field names, then the values in the same order.
+    std::ifstream snmp("/proc/net/snmp");
+    std::string names;
+    std::string values;
+    std::string line;
+    while (std::getline(snmp, line)) {
+        if (!line.starts_with("Tcp:")) continue;
+        (names.empty() ? names : values) = line;
+    }
+    std::istringstream name_words(names);
+    std::istringstream value_words(values);
+    std::string name;
+    std::string value;
+    while (name_words >> name && value_words >> value) {
+        if (name == "OutSegs") return std::stoull(value);
+    }
+    return std::nullopt;
+}
+
 }  // namespace herald::cli::bench

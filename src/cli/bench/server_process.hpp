@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ private:
 /// CPU seconds (user + system) of a process and its children (nginx workers), from /proc;
 /// nothing when it cannot be read.
 std::optional<double> process_cpu_seconds(pid_t pid);
+
+/// TCP segments this host (its network namespace) has sent, from /proc/net/snmp. Over
+/// loopback a segment is sent once and received once: both directions count, ACKs included.
+std::optional<std::uint64_t> tcp_out_segments();
 
 /// Resident memory (VmRSS) of a process and its children, in bytes, from /proc.
 std::optional<long long> process_rss_bytes(pid_t pid);
