@@ -22,7 +22,7 @@ void ChannelStream::resume() {
 }
 
 void ChannelStream::replay() {
-    while (sink_.has_room()) {
+    while (sink_.has_room(nullptr)) {
         ReadResult page = service_.read(channel_, last_sent_, kReadPage);
         // Retention may also trim between two pages of a paused replay: announce that too.
         if (page.gap) {
@@ -30,6 +30,8 @@ void ChannelStream::replay() {
             last_sent_ = std::max(last_sent_, page.gap->first_seq - 1);
         }
         for (const MessagePtr& message : page.messages) {
+            // Full mid-page: the rest of the page is read again when the sink drains.
+            if (!sink_.has_room(message.get())) return;
             sink_.on_message(message);
             last_sent_ = message->seq();
         }

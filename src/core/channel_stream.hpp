@@ -19,8 +19,9 @@ public:
     virtual void on_gap(const Gap& gap) = 0;
     /// The server ends the stream (shutdown).
     virtual void on_close(CloseReason reason) = 0;
-    /// False while the connection has enough unsent: history replay pauses until `resume`.
-    virtual bool has_room() const = 0;
+    /// Whether history replay may send `next` now; false pauses it until `resume`. Without
+    /// `next`: whether another page is worth reading.
+    virtual bool has_room(const Message* next) const = 0;
 };
 
 /// One stream's subscription to one channel: history after a cursor first, then live messages,

@@ -9,7 +9,10 @@ Frame Frame::own(std::string bytes) {
 }
 
 Enqueued SendQueue::push(Frame frame) {
-    if (queued_bytes_ + frame.bytes.size() > max_bytes_) return Enqueued::over_limit;
+    // An empty queue takes any frame, so one message larger than the bound still goes out.
+    if (queued_bytes_ != 0 && queued_bytes_ + frame.bytes.size() > max_bytes_) {
+        return Enqueued::over_limit;
+    }
     queued_bytes_ += frame.bytes.size();
     pending_.push_back(std::move(frame));
     return Enqueued::queued;

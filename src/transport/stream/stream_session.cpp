@@ -57,12 +57,14 @@ void StreamSession::start(std::optional<core::Seq> after) {
     do_watch();
 }
 
+const std::string& StreamSession::encoded(const core::Message& message) const {
+    return format_ == StreamFormat::sse ? message.encoded(core::WireForm::sse, kSseEncoder)
+                                        : message.encoded(core::WireForm::ndjson, kNdjsonEncoder);
+}
+
 void StreamSession::on_message(const core::MessagePtr& message) {
-    const std::string& bytes = format_ == StreamFormat::sse
-                                       ? message->encoded(core::WireForm::sse, kSseEncoder)
-                                       : message->encoded(core::WireForm::ndjson, kNdjsonEncoder);
     ++unflushed_messages_;
-    push(Frame{message, bytes});
+    push(Frame{message, encoded(*message)});
 }
 
 void StreamSession::on_gap(const core::Gap& gap) {
@@ -70,9 +72,13 @@ void StreamSession::on_gap(const core::Gap& gap) {
                                                  : wire::ndjson_gap_line(stream_.channel(), gap)));
 }
 
-bool StreamSession::has_room() const {
-    // Replay a page only while the connection is less than half full: live messages keep room.
-    return !closed_ && queue_.queued_bytes() < queue_.max_bytes() / 2;
+bool StreamSession::has_room(const core::Message* next) const {
+    if (closed_) return false;
+    const std::size_t queued = queue_.queued_bytes();
+    // A page is read while the queue is less than half full, so live messages keep room; each
+    // replayed message must fit whole (an empty queue takes anything).
+    if (next == nullptr) return queued < queue_.max_bytes() / 2;
+    return queued == 0 || queued + encoded(*next).size() <= queue_.max_bytes() / 2;
 }
 
 void StreamSession::push(Frame frame) {

@@ -48,12 +48,13 @@ public:
     void on_message(const core::MessagePtr& message) override;
     void on_gap(const core::Gap& gap) override;
     void on_close(core::CloseReason reason) override { close(reason); }
-    bool has_room() const override;
+    bool has_room(const core::Message* next) const override;
 
     // KeepaliveTicker::Client
     void on_tick(KeepaliveTicker::Tick now) override;
 
 private:
+    const std::string& encoded(const core::Message& message) const;
     void push(Frame frame);
     void schedule_flush();
     void do_flush();

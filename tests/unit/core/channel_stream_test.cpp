@@ -27,7 +27,7 @@ public:
         events.push_back(event);
     }
     void on_close(CloseReason) override { events.push_back("closed"); }
-    bool has_room() const override { return room; }
+    bool has_room(const Message*) const override { return room; }
 
     bool room = true;
 

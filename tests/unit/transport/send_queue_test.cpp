@@ -43,6 +43,12 @@ TEST(SendQueue, PastTheByteBoundIsASlowConsumer) {
     EXPECT_EQ(queue.push(Frame::own("x")), Enqueued::queued);
 }
 
+TEST(SendQueue, AnEmptyQueueTakesAFrameLargerThanTheBound) {
+    SendQueue queue(4);
+    EXPECT_EQ(queue.push(Frame::own("larger")), Enqueued::queued) << "else it could never leave";
+    EXPECT_EQ(queue.push(Frame::own("x")), Enqueued::over_limit);
+}
+
 TEST(SendQueue, SharedBytesAreReferencedNotCopied) {
     auto shared = std::make_shared<const std::string>("encoded once");
     SendQueue first(100);
