@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     herald::cli::SubArguments sub_arguments;
     CLI::App* sub = app.add_subcommand("sub", "Print a channel's messages, one JSON per line");
     sub->add_option("channel", sub_arguments.channel, "Channel name")->required();
-    sub->add_option("--transport", sub_arguments.transport, "poll | longpoll")
+    sub->add_option("--transport", sub_arguments.transport, "poll | longpoll | sse | stream")
             ->capture_default_str();
     sub->add_option("--after", sub_arguments.after,
                     "Start after this seq (default: only new messages)");

@@ -21,7 +21,7 @@ int run_pub(const ClientOptions& client, const PubArguments& arguments);
 
 struct SubArguments {
     std::string channel;
-    std::string transport = "longpoll";  // poll | longpoll
+    std::string transport = "longpoll";  // poll | longpoll | sse | stream
     std::optional<std::uint64_t> after;
     std::uint64_t count = 0;        // stop after this many messages; 0: never
     double interval_seconds = 1.0;  // poll: time between requests

@@ -31,15 +31,64 @@ bool HttpClient::connect(std::string& error) {
     return true;
 }
 
+http::request<http::string_body> HttpClient::make_request(http::verb method,
+                                                         const std::string& target) {
+    http::request<http::string_body> request{method, target, 11};
+    request.set(http::field::host, host_);
+    request.set(http::field::user_agent, "herald-cli");
+    if (!token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
+    return request;
+}
+
+std::optional<HttpReply> HttpClient::stream(const std::string& target, const OnBytes& on_bytes,
+                                            std::string& error) {
+    // A fresh connection: this one will not serve another request.
+    if (connected_) {
+        beast::error_code ignored;
+        stream_.socket().close(ignored);
+        connected_ = false;
+    }
+    if (!connect(error)) return std::nullopt;
+    http::request<http::string_body> request = make_request(http::verb::get, target);
+    boost::system::error_code ec;
+    http::write(stream_, request, ec);
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);  // the body never ends
+    if (!ec) http::read_header(stream_, buffer_, parser, ec);
+    if (ec) {
+        error = "request to " + host_ + ":" + port_ + " failed: " + ec.message();
+        beast::error_code ignored;
+        stream_.socket().close(ignored);
+        connected_ = false;
+        return std::nullopt;
+    }
+    HttpReply reply{parser.get().result_int(), {}};
+    char piece[16 * 1024];
+    while (!parser.is_done()) {
+        parser.get().body().data = piece;
+        parser.get().body().size = sizeof piece;
+        http::read_some(stream_, buffer_, parser, ec);  // not read: it waits to fill `piece`
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) break;
+        const std::string_view bytes(piece, sizeof piece - parser.get().body().size);
+        if (reply.status != 200) {
+            reply.body.append(bytes);
+        } else if (!bytes.empty() && !on_bytes(bytes)) {
+            break;
+        }
+    }
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    connected_ = false;
+    return reply;
+}
+
 std::optional<HttpReply> HttpClient::request(http::verb method, const std::string& target,
                                              const std::string& body, std::string& error) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         const bool reused = connected_;
         if (!connected_ && !connect(error)) return std::nullopt;
-        http::request<http::string_body> request{method, target, 11};
-        request.set(http::field::host, host_);
-        request.set(http::field::user_agent, "herald-cli");
-        if (!token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
+        http::request<http::string_body> request = make_request(method, target);
         if (method == http::verb::post) {
             request.set(http::field::content_type, "application/json");
             request.body() = body;

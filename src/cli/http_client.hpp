@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -30,8 +32,17 @@ public:
     std::optional<HttpReply> request(http::verb method, const std::string& target,
                                      const std::string& body, std::string& error);
 
+    /// Receives each piece of a body as it arrives; false stops reading.
+    using OnBytes = std::function<bool(std::string_view)>;
+    /// Sends a GET whose answer streams (SSE, NDJSON) and feeds its body to `on_bytes` until
+    /// the server ends it or `on_bytes` says stop. Returns the status (and, when it is not 200,
+    /// the body); nothing and `error` when the connection failed before an answer.
+    std::optional<HttpReply> stream(const std::string& target, const OnBytes& on_bytes,
+                                    std::string& error);
+
 private:
     bool connect(std::string& error);
+    http::request<http::string_body> make_request(http::verb method, const std::string& target);
 
     boost::asio::io_context context_;
     beast::tcp_stream stream_{context_};

@@ -6,6 +6,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/pchars.hpp>
 
+#include "cli/bench/event_stream_parser.hpp"
 #include "cli/commands.hpp"
 
 namespace herald::cli {
@@ -14,38 +15,88 @@ namespace json = boost::json;
 
 namespace {
 
-/// Polls until `count` messages were printed (or forever). Each request asks for messages
-/// after the last one printed, so a dropped connection loses nothing.
-class Poller {
+/// What every transport of `herald sub` shares: the cursor, and printing messages and gaps as
+/// one JSON line each until `count` messages were printed (or forever).
+class Printer {
 public:
-    Poller(const ClientOptions& client, const SubArguments& arguments)
+    Printer(const ClientOptions& client, const SubArguments& arguments)
         : http_(client.url, client.token),
           arguments_(arguments),
-          base_("/v1/channels/" + boost::urls::encode(arguments.channel, boost::urls::pchars) +
-                "/messages") {}
+          base_("/v1/channels/" + boost::urls::encode(arguments.channel, boost::urls::pchars)) {}
 
-    int run() {
+protected:
+    /// --after N, or without it what is newest now: only new messages, like a stream's default,
+    /// and a cursor to resume from after a drop.
+    bool start() {
         if (arguments_.after) {
             cursor_ = *arguments_.after;
-        } else if (!start_live()) {
-            return 1;
+            return true;
         }
+        std::string error;
+        auto reply = http_.request(http::verb::get, base_ + "/messages?limit=1", "", error);
+        if (!reply || reply->status != 200) {
+            std::cerr << "herald sub: "
+                      << (reply ? "HTTP " + std::to_string(reply->status) + ": " + reply->body
+                                : error)
+                      << "\n";
+            return false;
+        }
+        cursor_ = json::parse(reply->body).at("last_seq").to_number<std::uint64_t>();
+        return true;
+    }
+
+    bool done() const { return arguments_.count != 0 && printed_ >= arguments_.count; }
+
+    void print_gap(const json::value& gap) {
+        std::cout << json::serialize(gap) << "\n";
+        cursor_ =
+                std::max<std::uint64_t>(cursor_, gap.at("first_seq").to_number<std::uint64_t>() - 1);
+    }
+
+    void print_message(const json::value& message) {
+        if (done()) return;
+        std::cout << json::serialize(message) << "\n";
+        cursor_ = message.at("seq").to_number<std::uint64_t>();
+        ++printed_;
+    }
+
+    /// Whether to go on after a failed request (5xx, no answer): yes, after a second.
+    bool retry(const std::optional<HttpReply>& reply, const std::string& error) {
+        if (reply && reply->status >= 400 && reply->status < 500) {
+            std::cerr << "herald sub: HTTP " << reply->status << ": " << reply->body << "\n";
+            return false;
+        }
+        std::cerr << "herald sub: " << (reply ? "HTTP " + std::to_string(reply->status) : error)
+                  << "; retrying in 1s\n";
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        return true;
+    }
+
+    HttpClient http_;
+    const SubArguments& arguments_;
+    std::string base_;
+    std::uint64_t cursor_ = 0;
+    std::uint64_t printed_ = 0;
+};
+
+/// Short or long polling. Each request asks for messages after the last one printed, so a
+/// dropped connection loses nothing.
+class Poller : Printer {
+public:
+    using Printer::Printer;
+
+    int run() {
+        if (!start()) return 1;
         const bool long_poll = arguments_.transport == "longpoll";
-        while (arguments_.count == 0 || printed_ < arguments_.count) {
-            std::string target = base_ + "?after=" + std::to_string(cursor_) + "&limit=1000";
+        while (!done()) {
+            std::string target = base_ + "/messages?after=" + std::to_string(cursor_) +
+                                 "&limit=1000";
             if (long_poll) target += "&wait=" + std::to_string(arguments_.wait_seconds);
             std::string error;
             auto reply = http_.request(http::verb::get, target, "", error);
-            if (!reply || (reply->status >= 500)) {
-                std::cerr << "herald sub: "
-                          << (reply ? "HTTP " + std::to_string(reply->status) : error)
-                          << "; retrying in 1s\n";
-                std::this_thread::sleep_for(std::chrono::seconds(1));
+            if (!reply || reply->status >= 400) {
+                if (!retry(reply, error)) return 1;
                 continue;
-            }
-            if (reply->status >= 400) {
-                std::cerr << "herald sub: HTTP " << reply->status << ": " << reply->body << "\n";
-                return 1;
             }
             const bool got = reply->status == 200 && print(reply->body);
             if (!long_poll && !got) {
@@ -57,56 +108,81 @@ public:
     }
 
 private:
-    /// No --after: start from what is newest now, like a stream does.
-    bool start_live() {
-        std::string error;
-        auto reply = http_.request(http::verb::get, base_ + "?limit=1", "", error);
-        if (!reply || reply->status != 200) {
-            std::cerr << "herald sub: " << (reply ? reply->body : error) << "\n";
-            return false;
-        }
-        cursor_ = json::parse(reply->body).at("last_seq").to_number<std::uint64_t>();
-        return true;
-    }
-
     /// Prints the gap and messages of one reply; true if it held any message.
     bool print(const std::string& body) {
         boost::system::error_code ec;
         json::value reply = json::parse(body, ec);
         if (ec || !reply.is_object()) return false;
         const json::object& object = reply.as_object();
-        if (const json::value* gap = object.if_contains("gap")) {
-            std::cout << json::serialize(*gap) << "\n";
-            cursor_ = std::max<std::uint64_t>(cursor_,
-                                              gap->at("first_seq").to_number<std::uint64_t>() - 1);
-        }
+        if (const json::value* gap = object.if_contains("gap")) print_gap(*gap);
         const json::array& messages = object.at("messages").as_array();
-        for (const json::value& message : messages) {
-            std::cout << json::serialize(message) << "\n";
-            cursor_ = message.at("seq").to_number<std::uint64_t>();
-            if (arguments_.count != 0 && ++printed_ >= arguments_.count) break;
-        }
+        for (const json::value& message : messages)
+            print_message(message);
         std::cout.flush();
         return !messages.empty();
     }
+};
 
-    HttpClient http_;
-    const SubArguments& arguments_;
-    std::string base_;
-    std::uint64_t cursor_ = 0;
-    std::uint64_t printed_ = 0;
+/// Server-Sent Events or an NDJSON stream. When the server ends the stream (restart, slow
+/// consumer) it reconnects after the last seq printed, so nothing is lost.
+class StreamFollower : Printer {
+public:
+    using Printer::Printer;
+
+    int run() {
+        if (!start()) return 1;
+        const bool sse = arguments_.transport == "sse";
+        while (!done()) {
+            const std::string target = base_ + (sse ? "/events" : "/stream") +
+                                       "?after=" + std::to_string(cursor_);
+            bench::SseParser events;
+            bench::NdjsonParser lines;
+            std::string error;
+            auto reply = http_.stream(
+                    target,
+                    [&](std::string_view bytes) {
+                        if (sse) {
+                            events.feed(bytes, [this](const bench::SseEvent& event) {
+                                print_json(event.data);
+                            });
+                        } else {
+                            lines.feed(bytes, [this](std::string_view line) { print_json(line); });
+                        }
+                        std::cout.flush();
+                        return !done();
+                    },
+                    error);
+            if (done()) break;
+            if (reply && reply->status == 200) error = "the server ended the stream";
+            if (!retry(reply && reply->status == 200 ? std::nullopt : reply, error)) return 1;
+        }
+        return 0;
+    }
+
+private:
+    void print_json(std::string_view text) {
+        boost::system::error_code ec;
+        json::value value = json::parse(text, ec);
+        if (ec || !value.is_object()) return;
+        const json::string* type = value.as_object().contains("type")
+                                           ? value.at("type").if_string()
+                                           : nullptr;
+        if (type != nullptr && *type == "gap") return print_gap(value);
+        print_message(value);
+    }
 };
 
 }  // namespace
 
 int run_sub(const ClientOptions& client, const SubArguments& arguments) {
-    if (arguments.transport != "poll" && arguments.transport != "longpoll") {
-        std::cerr << "herald sub: transport '" << arguments.transport
-                  << "' is not available in this version (poll, longpoll)\n";
-        return 2;
+    const std::string& transport = arguments.transport;
+    if (transport == "poll" || transport == "longpoll") return Poller(client, arguments).run();
+    if (transport == "sse" || transport == "stream") {
+        return StreamFollower(client, arguments).run();
     }
-    Poller poller(client, arguments);
-    return poller.run();
+    std::cerr << "herald sub: transport '" << transport
+              << "' is not available in this version (poll, longpoll, sse, stream)\n";
+    return 2;
 }
 
 }  // namespace herald::cli

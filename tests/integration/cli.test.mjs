@@ -46,7 +46,7 @@ describe('herald pub and sub', () => {
         assert.match(stderr, /400/);
     });
 
-    for (const transport of ['longpoll', 'poll']) {
+    for (const transport of ['longpoll', 'poll', 'sse', 'stream']) {
         test(`sub --transport ${transport} prints full message JSON, one per line`, async () => {
             const channel = `cli:sub-${transport}`;
             for (let i = 1; i <= 3; ++i) await publish(herald.url, channel, { data: i });
@@ -59,13 +59,23 @@ describe('herald pub and sub', () => {
         });
     }
 
-    test('sub prints a gap object when history was trimmed', async () => {
-        for (let i = 1; i <= 6; ++i) await publish(herald.url, 'cli:gap', { data: i });
-        const { code, stdout } = await runHerald(['sub', 'cli:gap', '--after', '0', '--count', '3', '--url', herald.url]);
-        assert.equal(code, 0);
-        const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-        assert.deepEqual(lines[0], { type: 'gap', channel: 'cli:gap', after: 0, first_seq: 4 });
-        assert.deepEqual(lines.slice(1).map((m) => m.seq), [4, 5, 6]);
+    for (const transport of ['longpoll', 'sse', 'stream']) {
+        test(`sub --transport ${transport} prints a gap object when history was trimmed`, async () => {
+            const channel = `cli:gap-${transport}`;
+            for (let i = 1; i <= 6; ++i) await publish(herald.url, channel, { data: i });
+            const { code, stdout } = await runHerald(['sub', channel, '--transport', transport, '--after', '0',
+                                                      '--count', '3', '--url', herald.url]);
+            assert.equal(code, 0);
+            const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+            assert.deepEqual(lines[0], { type: 'gap', channel, after: 0, first_seq: 4 });
+            assert.deepEqual(lines.slice(1).map((m) => m.seq), [4, 5, 6]);
+        });
+    }
+
+    test('sub --transport sse rejects a bad channel with exit code 1', async () => {
+        const { code, stderr } = await runHerald(['sub', 'bad channel', '--transport', 'sse', '--url', herald.url]);
+        assert.equal(code, 1);
+        assert.match(stderr, /400/);
     });
 
     test('sub without --after prints only what is published after it starts', async () => {
@@ -84,6 +94,37 @@ describe('herald pub and sub', () => {
         assert.equal(await exited, 0);
         const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
         assert.deepEqual(lines.map((m) => m.data), ['new']);
+    });
+});
+
+describe('herald sub across a server restart', () => {
+    test('sub --transport sse reconnects after kill -9 and prints every message once', async () => {
+        const port = await freePort();
+        const dataDir = tempDir();
+        let server = await startHerald({ listen: `127.0.0.1:${port}`, dataDir });
+        const child = spawn(heraldBin, ['sub', 'cli:restart', '--transport', 'sse', '--after', '0',
+                                        '--count', '6', '--url', server.url]);
+        let stdout = '';
+        child.stdout.on('data', (d) => { stdout += d; });
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        try {
+            for (let i = 1; i <= 3; ++i) await publish(server.url, 'cli:restart', { data: i });
+            const deadline = Date.now() + 5000;
+            while (stdout.trim().split('\n').filter(Boolean).length < 3) {
+                assert.ok(Date.now() < deadline, `sub printed the first three: ${stdout}`);
+                await new Promise((r) => setTimeout(r, 25));
+            }
+            await server.kill();
+            server = await startHerald({ listen: `127.0.0.1:${port}`, dataDir });
+            for (let i = 4; i <= 6; ++i) await publish(server.url, 'cli:restart', { data: i });
+            assert.equal(await exited, 0);
+            const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+            assert.deepEqual(lines.map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
+        } finally {
+            if (child.exitCode === null) child.kill('SIGKILL');
+            await server.stop();
+            fs.rmSync(dataDir, { recursive: true, force: true });
+        }
     });
 });
 
