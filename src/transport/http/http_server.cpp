@@ -12,10 +12,14 @@ namespace herald::transport {
 HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
     : shards_(shards), context_(context), router_(context) {
     context_.tickers.clear();
+    context_.coalescers.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         tickers_.push_back(
                 std::make_unique<KeepaliveTicker>(shards_[i].executor(), context_.streams.keepalive));
         context_.tickers.push_back(tickers_.back().get());
+        coalescers_.push_back(std::make_unique<WriteCoalescer>(
+                shards_[i].executor(), context_.streams.coalesce_window));
+        context_.coalescers.push_back(coalescers_.back().get());
     }
 }
 
@@ -46,12 +50,14 @@ void HttpServer::stop() {
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
         auto done = std::make_shared<std::promise<void>>();
         stopped.push_back(done->get_future());
-        shards_[i].post([listener = listeners_[i].get(), ticker = tickers_[i].get(), done] {
+        shards_[i].post([listener = listeners_[i].get(), ticker = tickers_[i].get(),
+                         coalescer = coalescers_[i].get(), done] {
             listener->stop();
             // Streams end now, while their shard runs: none outlives its ticker.
             ticker->stop([](KeepaliveTicker::Client& client) {
                 static_cast<StreamSession&>(client).close(core::CloseReason::shutdown);
             });
+            coalescer->stop();
             done->set_value();
         });
     }

@@ -35,6 +35,7 @@ private:
     Router router_;
     std::vector<std::unique_ptr<runtime::Listener>> listeners_;
     std::vector<std::unique_ptr<KeepaliveTicker>> tickers_;  // one per shard
+    std::vector<std::unique_ptr<WriteCoalescer>> coalescers_;
 };
 
 }  // namespace herald::transport

@@ -6,6 +6,7 @@
 
 #include "core/channel_service.hpp"
 #include "transport/common/keepalive_ticker.hpp"
+#include "transport/common/write_coalescer.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/http/request_target.hpp"
@@ -18,8 +19,9 @@ struct HttpContext {
     HttpLimits limits;
     core::ServerMetrics& metrics;
     StreamSettings streams;
-    /// One per shard, owned by the HttpServer.
+    /// One of each per shard, owned by the HttpServer.
     std::vector<KeepaliveTicker*> tickers;
+    std::vector<WriteCoalescer*> coalescers;
 };
 
 /// Maps a request to its handler by path and method; answers 404 and 405 itself.

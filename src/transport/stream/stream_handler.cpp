@@ -73,7 +73,10 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
     if (!socket) return;
     StreamSession::Setup setup{format, request.version() >= 11, shard, channel, serialize(head)};
     auto session = std::make_shared<StreamSession>(std::move(*socket), std::move(setup),
-                                                   context.channels, *context.tickers[shard],
+                                                   context.channels,
+                                                   StreamSession::ShardServices{
+                                                           *context.tickers[shard],
+                                                           *context.coalescers[shard]},
                                                    context.streams, context.metrics);
     session->start(cursor.after);
 }

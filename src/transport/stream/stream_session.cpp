@@ -25,12 +25,13 @@ const core::Message::Encoder kNdjsonEncoder = wire::ndjson_line;
 }  // namespace
 
 StreamSession::StreamSession(runtime::Socket&& socket, Setup setup,
-                             core::ChannelService& channels, KeepaliveTicker& ticker,
+                             core::ChannelService& channels, ShardServices services,
                              const StreamSettings& settings, core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
       stream_(channels, setup.shard, std::move(setup.channel), *this),
       queue_(settings.send_queue_bytes),
-      ticker_(ticker),
+      ticker_(services.ticker),
+      coalescer_(services.coalescer),
       settings_(settings),
       metrics_(metrics),
       head_(std::move(setup.head)),
@@ -95,6 +96,9 @@ void StreamSession::push(Frame frame) {
 void StreamSession::schedule_flush() {
     if (flush_scheduled_ || queue_.writing() || closed_) return;
     flush_scheduled_ = true;
+    if (WriteCoalescer::Clock::now() - last_write_time_ < coalescer_.window()) {
+        return coalescer_.defer(shared_from_this());  // busy: join the shard's next flush
+    }
     // After the rest of this loop turn (a committed batch reaches every subscriber in one
     // handler): everything it queued leaves in one write.
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_flush(); });
@@ -123,6 +127,7 @@ void StreamSession::do_flush() {
         buffers = &with_head;
     }
     last_write_tick_ = ticker_.now();
+    last_write_time_ = WriteCoalescer::Clock::now();
     if (unflushed_messages_ != 0) {
         metrics_.messages_delivered.inc(std::exchange(unflushed_messages_, 0));
     }
@@ -143,7 +148,7 @@ void StreamSession::on_write(boost::system::error_code ec) {
         return close(core::CloseReason::normal);
     }
     stream_.resume();  // a paused history replay goes on as the connection drains
-    if (queue_.ready()) do_flush();
+    if (queue_.ready()) schedule_flush();
 }
 
 void StreamSession::do_watch() {

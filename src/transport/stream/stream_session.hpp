@@ -12,6 +12,7 @@
 #include "runtime/listener.hpp"
 #include "transport/common/keepalive_ticker.hpp"
 #include "transport/common/send_queue.hpp"
+#include "transport/common/write_coalescer.hpp"
 #include "transport/stream/stream_settings.hpp"
 
 namespace herald::transport {
@@ -24,6 +25,7 @@ namespace herald::transport {
 /// Thread: its shard's only. Owned by its pending socket operations.
 class StreamSession final : public core::StreamSink,
                             public KeepaliveTicker::Client,
+                            public WriteCoalescer::Client,
                             public std::enable_shared_from_this<StreamSession> {
 public:
     struct Setup {
@@ -34,8 +36,14 @@ public:
         std::string head;  // the response's status line and headers
     };
 
+    /// The shard's services a stream uses.
+    struct ShardServices {
+        KeepaliveTicker& ticker;
+        WriteCoalescer& coalescer;
+    };
+
     StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
-                  KeepaliveTicker& ticker, const StreamSettings& settings,
+                  ShardServices services, const StreamSettings& settings,
                   core::ServerMetrics& metrics);
     ~StreamSession() override;
 
@@ -52,6 +60,8 @@ public:
 
     // KeepaliveTicker::Client
     void on_tick(KeepaliveTicker::Tick now) override;
+    // WriteCoalescer::Client
+    void flush_deferred() override { do_flush(); }
 
 private:
     const std::string& encoded(const core::Message& message) const;
@@ -67,11 +77,13 @@ private:
     core::ChannelStream stream_;
     SendQueue queue_;
     KeepaliveTicker& ticker_;
+    WriteCoalescer& coalescer_;
     const StreamSettings& settings_;
     core::ServerMetrics& metrics_;
     std::string head_;                 // sent before the first chunk, then freed
     std::array<char, 20> chunk_size_;  // "<hex>\r\n" of the chunk in flight
     KeepaliveTicker::Tick last_write_tick_ = 0;
+    WriteCoalescer::Clock::time_point last_write_time_{};
     std::uint32_t unflushed_messages_ = 0;  // counted into /metrics once per write
     StreamFormat format_;
     bool chunked_;

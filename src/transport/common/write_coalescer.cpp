@@ -1,0 +1,31 @@
+#include "transport/common/write_coalescer.hpp"
+
+namespace herald::transport {
+
+WriteCoalescer::WriteCoalescer(boost::asio::io_context::executor_type executor,
+                               std::chrono::microseconds window)
+    : timer_(executor), window_(window) {}
+
+void WriteCoalescer::defer(std::shared_ptr<Client> client) {
+    deferred_.push_back(std::move(client));
+    if (std::exchange(armed_, true)) return;
+    timer_.expires_after(window_);
+    timer_.async_wait([this](boost::system::error_code ec) { on_timer(ec); });
+}
+
+void WriteCoalescer::on_timer(boost::system::error_code ec) {
+    armed_ = false;
+    if (ec) return;
+    running_.swap(deferred_);
+    for (auto& client : running_)
+        client->flush_deferred();
+    running_.clear();
+}
+
+void WriteCoalescer::stop() {
+    timer_.cancel();
+    deferred_.clear();
+    running_.clear();
+}
+
+}  // namespace herald::transport
