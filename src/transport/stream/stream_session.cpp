@@ -1,6 +1,7 @@
 #include "transport/stream/stream_session.hpp"
 
 #include <cstdio>
+#include <span>
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -94,7 +95,7 @@ void StreamSession::push(Frame frame) {
 }
 
 void StreamSession::schedule_flush() {
-    if (flush_scheduled_ || queue_.writing() || closed_) return;
+    if (flush_scheduled_ || writing_ || closed_) return;
     flush_scheduled_ = true;
     if (WriteCoalescer::Clock::now() - last_write_time_ < coalescer_.window()) {
         return coalescer_.defer(shared_from_this());  // busy: join the shard's next flush
@@ -106,38 +107,38 @@ void StreamSession::schedule_flush() {
 
 void StreamSession::do_flush() {
     flush_scheduled_ = false;
-    if (closed_ || queue_.writing()) return;
+    if (closed_ || writing_) return;
     if (!queue_.ready() && head_.empty()) return;
-    std::size_t head_size = head_.size();
     std::size_t size_line = 0;
     if (chunked_ && queue_.pending_bytes() > 0) {
         const int n = std::snprintf(chunk_size_.data(), chunk_size_.size(), "%zx\r\n",
                                     queue_.pending_bytes());
         size_line = static_cast<std::size_t>(n);
     }
-    const auto& frames = queue_.start_write(
-            net::const_buffer(chunk_size_.data(), size_line),
-            size_line != 0 ? net::buffer(kChunkEnd.data(), kChunkEnd.size()) : net::const_buffer());
-    std::vector<net::const_buffer> with_head;
-    const std::vector<net::const_buffer>* buffers = &frames;
-    if (head_size != 0) {  // the first write only
-        with_head.reserve(frames.size() + 1);
-        with_head.emplace_back(head_.data(), head_size);
-        with_head.insert(with_head.end(), frames.begin(), frames.end());
-        buffers = &with_head;
+    net::const_buffer before(chunk_size_.data(), size_line);
+    if (!head_.empty()) {  // the first write: the head, then the first chunk's size line
+        head_.append(chunk_size_.data(), size_line);
+        before = net::buffer(head_);
     }
+    const auto& buffers = queue_.start_write(
+            before,
+            size_line != 0 ? net::buffer(kChunkEnd.data(), kChunkEnd.size()) : net::const_buffer());
+    writing_ = true;
     last_write_tick_ = ticker_.now();
     last_write_time_ = WriteCoalescer::Clock::now();
     if (unflushed_messages_ != 0) {
         metrics_.messages_delivered.inc(std::exchange(unflushed_messages_, 0));
     }
-    net::async_write(socket_, *buffers,
+    // A span, not the vector: the write keeps a copy of its buffer sequence, and the queue's
+    // buffers live until finish_write.
+    net::async_write(socket_, std::span<const net::const_buffer>(buffers),
                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                          self->on_write(ec);
                      });
 }
 
 void StreamSession::on_write(boost::system::error_code ec) {
+    writing_ = false;
     if (!head_.empty()) std::string().swap(head_);  // sent: free it
     queue_.finish_write();
     if (closed_) return;
@@ -174,7 +175,7 @@ void StreamSession::on_watch(boost::system::error_code ec) {
 
 void StreamSession::on_tick(KeepaliveTicker::Tick now) {
     if (closed_) return;
-    if (queue_.writing()) {
+    if (writing_) {
         // A write that has not finished for this long: the peer stopped reading.
         if (now - last_write_tick_ >= ticker_.ticks(settings_.write_timeout)) {
             metrics_.slow_consumer_closes.inc();

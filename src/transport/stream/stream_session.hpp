@@ -88,6 +88,7 @@ private:
     StreamFormat format_;
     bool chunked_;
     bool flush_scheduled_ = false;
+    bool writing_ = false;  // the queue's frames or the head alone are being written
     bool closed_ = false;
 };
 
