@@ -204,17 +204,25 @@ IdleResult run_idle(const IdleOptions& options) {
     result.target = options.target;
     result.transport = options.transport;
     result.connections = options.connections;
+    // Let every request of a group reach the server and settle.
+    const auto settle = [](const IdleConnections& group, std::size_t count) {
+        const auto deadline = Clock::now() + std::chrono::seconds(30);
+        while (group.established() < count && Clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500 + count / 20));
+    };
+    IdleOptions warm_up_options = options;
+    warm_up_options.connections = std::max<std::size_t>(1, options.connections / 10);
+    IdleConnections warm_up(warm_up_options, endpoint);
+    settle(warm_up, warm_up_options.connections);
     if (options.server_pid) result.rss_before = process_rss_bytes(*options.server_pid);
     IdleConnections connections(options, endpoint);
-    // Let every request reach the server and settle.
-    const auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (connections.established() < options.connections && Clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500 + options.connections / 20));
+    settle(connections, options.connections);
     result.established = connections.established();
     if (options.server_pid) result.rss_after = process_rss_bytes(*options.server_pid);
     connections.close();
+    warm_up.close();
     return result;
 }
 

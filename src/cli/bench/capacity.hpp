@@ -33,7 +33,9 @@ ThroughputResult run_throughput(const ThroughputOptions& options);
 
 /// `idle`: C connections held open doing nothing (a held long poll, an idle keep-alive
 /// connection after one short poll, or an SSE or NDJSON stream of a channel nobody publishes
-/// to, once its response headers arrived); the server's memory per connection.
+/// to, once its response headers arrived); the server's memory per connection. A tenth as many
+/// are opened first and held, untimed: the growth measured is per added connection, without the
+/// server's one-time costs of a first client (thread arenas, storage readers, caches).
 struct IdleOptions {
     std::string url;
     std::string target = "herald";       // herald | nchan
