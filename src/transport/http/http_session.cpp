@@ -24,7 +24,9 @@ bool is_normal_http_end(beast::error_code ec) {
 HttpSession::HttpSession(runtime::Socket&& socket, std::size_t shard, Router& router,
                          const HttpLimits& limits, core::ServerMetrics& metrics)
     : stream_(std::move(socket)),
-      buffer_(limits.max_body_bytes + limits.max_header_bytes + 4 * kKiB),
+      // The parser takes a body piece by piece, so the buffer only has to hold a whole header
+      // (and what a client pipelines behind it): its bound is a connection's worst case.
+      buffer_(limits.max_header_bytes + 4 * kKiB),
       shard_(shard),
       router_(router),
       limits_(limits),
@@ -141,8 +143,9 @@ void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
         stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
         return close();
     }
-    // Idle connections should not hold a large buffer (long-lived clients are many).
-    if (buffer_.size() == 0 && buffer_.capacity() > 16 * kKiB) buffer_.shrink_to_fit();
+    // An idle connection holds no buffer (long-lived clients are many); the next read starts
+    // again with a small one.
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
     if (watching_) {
         read_after_watch_ = true;  // on_watch reads once the pending wait is cancelled
         beast::error_code ignored;
