@@ -98,11 +98,12 @@ int main(int argc, char** argv) {
                       "herald, or nchan at --url (bench/nchan/start)")
             ->capture_default_str();
     bench->add_option("--transport", bench_arguments.transports,
-                      "poll, longpoll (several: a row each)")
+                      "poll, longpoll, sse, stream (several: a row each)")
             ->delimiter(',');
     bench->add_option("--subscribers", bench_arguments.subscribers, "fanout: subscribers")
             ->capture_default_str();
-    bench->add_option("--rate", bench_arguments.rate, "messages published per second")
+    bench->add_option("--rate", bench_arguments.rate,
+                      "messages published per second; 0: as fast as the server accepts them")
             ->capture_default_str();
     bench->add_option("--seconds", bench_arguments.seconds, "how long to publish")
             ->capture_default_str();
