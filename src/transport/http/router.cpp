@@ -105,7 +105,8 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
             return handle_channel_list(context_, shard, *target, std::move(exchange));
         }
         const std::string& channel = path[2];
-        const std::string_view resource = path.size() == 4 ? path[3] : "";
+        const std::string_view resource =
+                path.size() == 4 ? std::string_view(path[3]) : std::string_view();
         if (path.size() == 4 && resource != "messages" && resource != "events" &&
             resource != "stream") {
             return exchange->respond(error_response(ApiError::not_found, "no such resource"));
