@@ -49,8 +49,18 @@ std::uint64_t start_after(net::ip::tcp::endpoint endpoint, const Run& run) {
 }
 
 /// Publishes on this thread until done; the progress bar follows it.
-std::shared_ptr<Publisher> publish(const FanoutOptions& options, net::ip::tcp::endpoint endpoint,
-                                   const Run& run, ProgressBoard& board) {
+/// What the publisher did: copied out, since the publisher dies with its io_context.
+struct Published {
+    std::uint64_t accepted = 0;
+    std::uint64_t failed = 0;
+    double seconds = 0;
+    Traffic traffic;
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+
+Published publish(const FanoutOptions& options, net::ip::tcp::endpoint endpoint, const Run& run,
+                  ProgressBoard& board) {
     PublisherOptions publisher_options;
     publisher_options.target =
             run.nchan ? "/pub/" + run.channel : "/v1/channels/" + run.channel + "/messages";
@@ -70,7 +80,8 @@ std::shared_ptr<Publisher> publish(const FanoutOptions& options, net::ip::tcp::e
     });
     publisher->start();
     context.run();
-    return publisher;
+    return Published{publisher->accepted, publisher->failed, publisher->publishing_seconds,
+                     publisher->traffic, publisher->first, publisher->last};
 }
 
 }  // namespace
@@ -113,13 +124,13 @@ FanoutResult run_fanout(const FanoutOptions& options) {
             options.server_pid ? process_cpu_seconds(*options.server_pid) : std::nullopt;
     const auto segments_before = tcp_out_segments();
     const std::int64_t started_wall = wall_micros();
-    auto publisher = publish(options, endpoint, run, board);
-    result.published = publisher->accepted;
-    result.publish_failures = publisher->failed;
-    result.publish_seconds = publisher->publishing_seconds;
-    result.publisher_traffic = publisher->traffic;
-    const std::uint64_t first = publisher->first;
-    const std::uint64_t last = publisher->last;
+    const Published published = publish(options, endpoint, run, board);
+    result.published = published.accepted;
+    result.publish_failures = published.failed;
+    result.publish_seconds = published.seconds;
+    result.publisher_traffic = published.traffic;
+    const std::uint64_t first = published.first;
+    const std::uint64_t last = published.last;
 
     // Drain: every subscriber reaches the last message, or the deadline passes.
     for (auto& worker : workers)
