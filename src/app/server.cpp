@@ -81,7 +81,11 @@ int serve(const config::Options& options) {
     streams.send_queue_bytes = options.send_queue_bytes;
     streams.retry = options.sse_retry;
     streams.keepalive = options.sse_keepalive;
-    transport::HttpContext http_context{channels, http_limits(options), metrics, streams, {}, {}};
+    transport::WsSettings websocket;
+    websocket.max_frame_bytes = options.ws_max_frame_bytes;
+    websocket.max_subscriptions = options.max_subscriptions;
+    transport::HttpContext http_context{channels, http_limits(options), metrics, streams,
+                                        websocket, {}, {}};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());

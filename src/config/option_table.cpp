@@ -171,6 +171,11 @@ std::vector<OptionSpec> make_table() {
                    "Bytes a streaming connection may have unsent before it is closed as a slow "
                    "consumer",
                    &Options::send_queue_bytes, 4 * kKiB, 1024 * kMiB),
+            number("limits.max_subscriptions", "Channel subscriptions per WebSocket connection",
+                   &Options::max_subscriptions, 1, 100'000),
+            number("limits.ws_max_frame_bytes",
+                   "Largest WebSocket message a client may send, in bytes (bigger: close 1009)",
+                   &Options::ws_max_frame_bytes, 1 * kKiB, 64 * kMiB),
             duration("sse.retry", "Reconnect delay SSE clients are told (the retry: field)",
                      &Options::sse_retry, milliseconds(0), hours(1)),
             duration("sse.keepalive",

@@ -33,6 +33,8 @@ struct Options {
     std::size_t max_connections = 0;
     milliseconds long_poll_max_wait{120'000};
     std::size_t send_queue_bytes = kMiB;
+    std::size_t max_subscriptions = 100;
+    std::size_t ws_max_frame_bytes = kMiB;
     // [sse]
     milliseconds sse_retry{2'000};
     milliseconds sse_keepalive{15'000};

@@ -10,6 +10,7 @@ struct ServerMetrics {
     Gauge http_connections;    // open HTTP connections (polling clients included)
     Gauge sse_connections;     // Server-Sent Events responses being streamed
     Gauge stream_connections;  // NDJSON streams
+    Gauge ws_connections;      // WebSocket connections after their upgrade
     Gauge long_poll_waits;   // requests held by long polling right now
     Counter http_requests;
     Counter http_errors;            // responses with status >= 400
@@ -24,7 +25,8 @@ struct ServerMetrics {
 
     /// Every open connection, whatever its transport: what limits.max_connections bounds.
     std::int64_t connections() const {
-        return http_connections.value() + sse_connections.value() + stream_connections.value();
+        return http_connections.value() + sse_connections.value() + stream_connections.value() +
+               ws_connections.value();
     }
 };
 

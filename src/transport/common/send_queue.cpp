@@ -18,6 +18,11 @@ Enqueued SendQueue::push(Frame frame) {
     return Enqueued::queued;
 }
 
+void SendQueue::push_final(Frame frame) {
+    queued_bytes_ += frame.bytes.size();
+    pending_.push_back(std::move(frame));
+}
+
 const std::vector<boost::asio::const_buffer>& SendQueue::start_write(
         boost::asio::const_buffer before, boost::asio::const_buffer after) {
     in_flight_.swap(pending_);

@@ -35,6 +35,8 @@ public:
 
     /// Counts against the bound everything not yet written, in flight included.
     [[nodiscard]] Enqueued push(Frame frame);
+    /// Queues past the bound: the last frame of a connection being closed (a close frame).
+    void push_final(Frame frame);
 
     /// True when frames wait and no write is in flight: the caller should start one.
     bool ready() const { return !pending_.empty() && in_flight_.empty(); }

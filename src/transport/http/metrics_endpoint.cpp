@@ -38,6 +38,7 @@ std::string render_metrics(const core::ServerMetrics& m) {
     sample(out, "herald_connections", "{transport=\"http\"}", m.http_connections.value());
     sample(out, "herald_connections", "{transport=\"sse\"}", m.sse_connections.value());
     sample(out, "herald_connections", "{transport=\"stream\"}", m.stream_connections.value());
+    sample(out, "herald_connections", "{transport=\"ws\"}", m.ws_connections.value());
     add(out, "herald_long_poll_waits", "gauge", "Long-poll requests held right now.", "",
         m.long_poll_waits.value());
     add(out, "herald_http_requests_total", "counter", "HTTP requests routed.", "",

@@ -8,6 +8,7 @@
 #include "transport/http/responses.hpp"
 #include "transport/poll/read_handler.hpp"
 #include "transport/stream/stream_handler.hpp"
+#include "transport/websocket/ws_handler.hpp"
 
 namespace herald::transport {
 
@@ -97,6 +98,11 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
                     error_response(ApiError::unavailable, "storage is not answering"));
         }
         return exchange->respond(text_response(http::status::ok, "ready\n", "text/plain"));
+    }
+
+    if (api && path.size() == 2 && path[1] == "ws") {
+        if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
+        return handle_ws_upgrade(context_, shard, request, std::move(exchange));
     }
 
     if (api && path.size() >= 2 && path[1] == "channels" && path.size() <= 4) {

@@ -9,6 +9,7 @@
 #include "transport/common/write_coalescer.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/stream/stream_settings.hpp"
+#include "transport/websocket/ws_settings.hpp"
 #include "transport/http/request_target.hpp"
 
 namespace herald::transport {
@@ -19,6 +20,7 @@ struct HttpContext {
     HttpLimits limits;
     core::ServerMetrics& metrics;
     StreamSettings streams;
+    WsSettings websocket;
     /// One of each per shard, owned by the HttpServer.
     std::vector<KeepaliveTicker*> tickers;
     std::vector<WriteCoalescer*> coalescers;

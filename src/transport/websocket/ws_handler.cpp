@@ -1,0 +1,81 @@
+#include "transport/websocket/ws_handler.hpp"
+
+#include <sstream>
+
+#include <boost/beast/websocket/detail/hybi13.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "transport/http/responses.hpp"
+#include "transport/websocket/ws_session.hpp"
+
+namespace herald::transport {
+
+using wire::ApiError;
+
+namespace {
+
+/// The key is base64 of 16 random bytes: 24 characters ending in "==".
+bool is_valid_key(std::string_view key) {
+    if (key.size() != 24 || !key.ends_with("==")) return false;
+    for (char c : key.substr(0, 22)) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return false;
+    }
+    return true;
+}
+
+/// Whether the comma-separated `offers` contain `protocol`.
+bool offers(std::string_view list, std::string_view protocol) {
+    while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        while (!item.empty() && item.front() == ' ')
+            item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ')
+            item.remove_suffix(1);
+        if (item == protocol) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+}  // namespace
+
+void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& request,
+                       ExchangePtr exchange) {
+    if (!beast::websocket::is_upgrade(request)) {
+        return exchange->respond(
+                error_response(ApiError::bad_request, "expected a WebSocket upgrade request"));
+    }
+    if (request[http::field::sec_websocket_version] != "13") {
+        Response response = error_response(ApiError::bad_request, "Sec-WebSocket-Version must be 13");
+        response.result(http::status::upgrade_required);
+        response.set(http::field::sec_websocket_version, "13");
+        return exchange->respond(std::move(response));
+    }
+    const auto key = request[http::field::sec_websocket_key];
+    if (!is_valid_key(key)) {
+        return exchange->respond(
+                error_response(ApiError::bad_request, "Sec-WebSocket-Key is missing or malformed"));
+    }
+    beast::websocket::detail::sec_ws_accept_type accept;
+    beast::websocket::detail::make_sec_ws_accept(accept, key);
+
+    Response head{http::status::switching_protocols, request.version()};
+    head.set(http::field::upgrade, "websocket");
+    head.set(http::field::connection, "Upgrade");
+    head.set(http::field::sec_websocket_accept, std::string_view(accept.data(), accept.size()));
+    if (offers(request[http::field::sec_websocket_protocol], "herald.v1")) {
+        head.set(http::field::sec_websocket_protocol, "herald.v1");
+    }
+    std::optional<runtime::Socket> socket = exchange->hand_over(head);
+    if (!socket) return;
+    std::ostringstream serialized;
+    serialized << head.base();
+    std::make_shared<WsSession>(std::move(*socket), shard, std::move(serialized).str(),
+                                context.channels, context.streams, context.websocket,
+                                context.metrics)
+            ->start();
+}
+
+}  // namespace herald::transport

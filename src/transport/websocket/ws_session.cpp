@@ -1,0 +1,262 @@
+#include "transport/websocket/ws_session.hpp"
+
+#include <array>
+#include <span>
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "transport/common/disconnect.hpp"
+#include "wire/json_responses.hpp"
+#include "wire/websocket/frame_encoder.hpp"
+
+namespace herald::transport {
+
+namespace net = boost::asio;
+namespace ws = wire::websocket;
+
+namespace {
+
+std::string encode_ws_message(const core::Message& message) {
+    return ws::encode_text_frame(wire::ws_message(message));
+}
+
+const core::Message::Encoder kWsEncoder = encode_ws_message;
+
+}  // namespace
+
+/// One channel subscription of the connection: the resume-then-live stream, and the sink that
+/// turns what it yields into frames of this connection.
+class WsSession::Subscription final : public core::StreamSink {
+public:
+    Subscription(WsSession& session, std::string channel)
+        : session_(session), stream_(session.channels_, session.shard_, std::move(channel), *this) {}
+
+    core::ChannelStream& stream() { return stream_; }
+
+    void on_message(const core::MessagePtr& message) override { session_.send_message(message); }
+    void on_gap(const core::Gap& gap) override {
+        session_.send_text(wire::gap_object(stream_.channel(), gap));
+    }
+    void on_close(core::CloseReason) override { session_.close(); }
+    bool has_room(const core::Message* next) const override { return session_.has_room(next); }
+
+private:
+    WsSession& session_;
+    core::ChannelStream stream_;
+};
+
+WsSession::WsSession(runtime::Socket&& socket, std::size_t shard, std::string head,
+                     core::ChannelService& channels, const StreamSettings& streams,
+                     const WsSettings& settings, core::ServerMetrics& metrics)
+    : socket_(std::move(socket)),
+      shard_(shard),
+      head_(std::move(head)),
+      channels_(channels),
+      settings_(settings),
+      metrics_(metrics),
+      parser_(ws::FrameParserOptions{.max_message_bytes = settings.max_frame_bytes}),
+      queue_(streams.send_queue_bytes) {
+    metrics_.ws_connections.inc();
+}
+
+WsSession::~WsSession() {
+    metrics_.ws_connections.dec();
+}
+
+void WsSession::start() {
+    schedule_flush();  // the 101 answer
+    do_watch();
+}
+
+void WsSession::do_watch() {
+    socket_.async_wait(net::socket_base::wait_read,
+                       [self = shared_from_this()](boost::system::error_code ec) {
+                           self->on_readable(ec);
+                       });
+}
+
+void WsSession::on_readable(boost::system::error_code ec) {
+    if (closed_) return;
+    if (ec) return close();
+    // Read what is there into the stack: the parser keeps whatever it must across reads, so an
+    // idle connection owns no read buffer.
+    std::array<char, 16 * 1024> buffer;
+    for (int round = 0; round < 4; ++round) {
+        const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        if (n == 0) return close();
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+            return close();
+        }
+        std::span<char> input(buffer.data(), static_cast<std::size_t>(n));
+        while (!input.empty() && !closing_) {
+            const ws::ParseEvent event = parser_.parse(input);
+            switch (event.status) {
+                case ws::ParseStatus::need_more: break;
+                case ws::ParseStatus::text: on_frame(event.payload); break;
+                case ws::ParseStatus::ping: push(Frame::own(ws::encode_pong_frame(event.payload))); break;
+                case ws::ParseStatus::pong: break;
+                case ws::ParseStatus::binary:
+                    close_with(ws::CloseCode::unsupported_data, "binary frames are not accepted");
+                    break;
+                case ws::ParseStatus::close:
+                    close_with(event.code == ws::CloseCode::no_status_received
+                                       ? ws::CloseCode::normal_closure
+                                       : event.code,
+                               "");
+                    break;
+                case ws::ParseStatus::error: close_with(event.code, "protocol error"); break;
+            }
+        }
+        if (closing_ || static_cast<std::size_t>(n) < buffer.size()) break;
+    }
+    if (!closing_) do_watch();
+}
+
+void WsSession::on_frame(std::string_view text) {
+    auto parsed = wire::parse_ws_frame(text);
+    if (auto* error = std::get_if<wire::WsFrameError>(&parsed)) {
+        return send_text(wire::ws_error(*error));
+    }
+    auto& frame = std::get<wire::WsClientFrame>(parsed);
+    using Type = wire::WsClientFrame::Type;
+    switch (frame.type) {
+        case Type::ping: return send_text(wire::ws_pong(frame.ref));
+        case Type::subscribe: return subscribe(frame);
+        case Type::unsubscribe: return unsubscribe(frame);
+        case Type::publish: return publish(std::move(frame));
+        case Type::presence:
+            return send_text(wire::ws_error(wire::WsFrameError{
+                    wire::ApiError::bad_request, "presence is not available yet", frame.ref}));
+    }
+}
+
+void WsSession::subscribe(const wire::WsClientFrame& frame) {
+    if (subscriptions_.contains(frame.channel)) {
+        return send_text(wire::ws_error(wire::WsFrameError{
+                wire::ApiError::bad_request, "already subscribed to " + frame.channel, frame.ref}));
+    }
+    if (subscriptions_.size() >= settings_.max_subscriptions) {
+        return send_text(wire::ws_error(wire::WsFrameError{
+                wire::ApiError::rate_limited,
+                "at most " + std::to_string(settings_.max_subscriptions) +
+                        " subscriptions per connection",
+                frame.ref}));
+    }
+    const core::Seq last_seq = channels_.read(frame.channel, std::nullopt, 1).last_seq;
+    send_text(wire::ws_subscribed(frame.channel, last_seq, frame.ref));
+    auto subscription = std::make_unique<Subscription>(*this, frame.channel);
+    Subscription& added = *subscription;
+    subscriptions_.emplace(frame.channel, std::move(subscription));
+    // Without `after`: live from the last_seq just announced, so nothing falls between.
+    added.stream().start(frame.after.value_or(last_seq));
+}
+
+void WsSession::unsubscribe(const wire::WsClientFrame& frame) {
+    auto it = subscriptions_.find(frame.channel);
+    if (it == subscriptions_.end()) {
+        return send_text(wire::ws_error(wire::WsFrameError{
+                wire::ApiError::not_found, "not subscribed to " + frame.channel, frame.ref}));
+    }
+    it->second->stream().stop();
+    subscriptions_.erase(it);
+    send_text(wire::ws_unsubscribed(frame.channel, frame.ref));
+}
+
+void WsSession::publish(wire::WsClientFrame frame) {
+    channels_.publish(shard_, std::move(frame.publish),
+                      [self = shared_from_this(), ref = frame.ref](const core::PublishResult& result) {
+                          if (result.status == core::PublishStatus::failed) {
+                              return self->send_text(wire::ws_error(wire::WsFrameError{
+                                      wire::ApiError::unavailable,
+                                      "storage could not store the message", ref}));
+                          }
+                          self->send_text(wire::ws_ack(result, ref));
+                      });
+}
+
+void WsSession::send_text(std::string json) {
+    push(Frame::own(ws::encode_text_frame(json)));
+}
+
+void WsSession::send_message(const core::MessagePtr& message) {
+    metrics_.messages_delivered.inc();
+    push(Frame{message, message->encoded(core::WireForm::websocket, kWsEncoder)});
+}
+
+bool WsSession::has_room(const core::Message* next) const {
+    if (closing_) return false;
+    const std::size_t queued = queue_.queued_bytes();
+    if (next == nullptr) return queued < queue_.max_bytes() / 2;
+    return queued == 0 ||
+           queued + next->encoded(core::WireForm::websocket, kWsEncoder).size() <=
+                   queue_.max_bytes() / 2;
+}
+
+void WsSession::push(Frame frame) {
+    if (closing_) return;
+    if (queue_.push(std::move(frame)) == Enqueued::over_limit) {
+        metrics_.slow_consumer_closes.inc();
+        spdlog::info("ws: a connection is {} bytes behind; closing it as a slow consumer",
+                     queue_.queued_bytes());
+        return close_with(ws::CloseCode::try_again_later, "slow consumer");
+    }
+    schedule_flush();
+}
+
+void WsSession::schedule_flush() {
+    if (flush_scheduled_ || writing_ || closed_) return;
+    flush_scheduled_ = true;
+    net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_flush(); });
+}
+
+void WsSession::do_flush() {
+    flush_scheduled_ = false;
+    if (closed_ || writing_ || (!queue_.ready() && head_.empty())) return;
+    const auto& buffers = queue_.start_write(net::buffer(head_));
+    writing_ = true;
+    net::async_write(socket_, std::span<const net::const_buffer>(buffers),
+                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                         self->on_write(ec);
+                     });
+}
+
+void WsSession::on_write(boost::system::error_code ec) {
+    writing_ = false;
+    if (!head_.empty()) std::string().swap(head_);
+    queue_.finish_write();
+    if (closed_) return;
+    if (ec) {
+        if (!is_normal_disconnect(ec)) spdlog::debug("ws: write failed: {}", ec.message());
+        return close();
+    }
+    if (queue_.ready()) return do_flush();
+    if (closing_) return close();  // the close frame is out
+    for (auto& [channel, subscription] : subscriptions_)
+        subscription->stream().resume();
+}
+
+void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
+    if (closing_ || closed_) return;
+    queue_.push_final(Frame::own(ws::encode_close_frame(code, reason)));
+    closing_ = true;
+    for (auto& [channel, subscription] : subscriptions_)
+        subscription->stream().stop();
+    schedule_flush();
+}
+
+void WsSession::close() {
+    if (std::exchange(closed_, true)) return;
+    closing_ = true;
+    for (auto& [channel, subscription] : subscriptions_)
+        subscription->stream().stop();
+    boost::system::error_code ignored;
+    socket_.shutdown(net::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+}  // namespace herald::transport

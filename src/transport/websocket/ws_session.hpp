@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/channel_stream.hpp"
+#include "core/server_metrics.hpp"
+#include "runtime/listener.hpp"
+#include "transport/common/send_queue.hpp"
+#include "transport/stream/stream_settings.hpp"
+#include "transport/websocket/ws_settings.hpp"
+#include "wire/websocket/frame.hpp"
+#include "wire/websocket/frame_parser.hpp"
+#include "wire/ws_messages.hpp"
+
+namespace herald::transport {
+
+/// One WebSocket connection after its upgrade (API.md WebSocket): text frames of JSON both
+/// ways, several channel subscriptions, publish with ack after commit. Frames are read with
+/// our RFC 6455 codec straight from the socket into a buffer on the stack of the read handler,
+/// so an idle connection holds no read buffer; messages go out as frames encoded once per
+/// message (WireForm::websocket) and shared by every subscriber.
+/// Thread: its shard's only. Owned by its pending socket operations.
+class WsSession final : public std::enable_shared_from_this<WsSession> {
+public:
+    WsSession(runtime::Socket&& socket, std::size_t shard, std::string head,
+              core::ChannelService& channels, const StreamSettings& streams,
+              const WsSettings& settings, core::ServerMetrics& metrics);
+    ~WsSession();
+
+    void start();
+
+private:
+    class Subscription;
+
+    void do_watch();
+    void on_readable(boost::system::error_code ec);
+    void on_frame(std::string_view text);
+    void subscribe(const wire::WsClientFrame& frame);
+    void unsubscribe(const wire::WsClientFrame& frame);
+    void publish(wire::WsClientFrame frame);
+    void send_text(std::string json);
+    void send_message(const core::MessagePtr& message);
+    bool has_room(const core::Message* next) const;
+    void push(Frame frame);
+    void schedule_flush();
+    void do_flush();
+    void on_write(boost::system::error_code ec);
+    /// Sends a close frame, then ends the connection once it is written.
+    void close_with(wire::websocket::CloseCode code, std::string_view reason);
+    void close();
+
+    runtime::Socket socket_;
+    std::size_t shard_;
+    std::string head_;  // the 101 answer, sent first, then freed
+    core::ChannelService& channels_;
+    const WsSettings& settings_;
+    core::ServerMetrics& metrics_;
+    wire::websocket::FrameParser parser_;
+    SendQueue queue_;
+    std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;
+    bool flush_scheduled_ = false;
+    bool writing_ = false;
+    bool closing_ = false;  // a close frame is queued: nothing more is sent or read
+    bool closed_ = false;
+};
+
+}  // namespace herald::transport

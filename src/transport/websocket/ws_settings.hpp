@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+
+#include "util/sizes.hpp"
+
+namespace herald::transport {
+
+/// Bounds of a WebSocket connection; each default says why.
+struct WsSettings {
+    std::size_t max_frame_bytes = kMiB;  // API.md limits.ws_max_frame_bytes: then 1009
+    std::size_t max_subscriptions = 100;  // API.md limits.max_subscriptions: then rate_limited
+};
+
+}  // namespace herald::transport
