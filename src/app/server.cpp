@@ -84,6 +84,7 @@ int serve(const config::Options& options) {
     transport::WsSettings websocket;
     websocket.max_frame_bytes = options.ws_max_frame_bytes;
     websocket.max_subscriptions = options.max_subscriptions;
+    websocket.ping_interval = options.ws_ping_interval;
     transport::HttpContext http_context{channels, http_limits(options), metrics, streams,
                                         websocket, {}, {}};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);

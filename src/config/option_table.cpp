@@ -182,6 +182,10 @@ std::vector<OptionSpec> make_table() {
                      "Idle time after which SSE and HTTP streams get a keepalive (a comment line "
                      "or an empty line)",
                      &Options::sse_keepalive, milliseconds(100), hours(1)),
+            duration("websocket.ping_interval",
+                                  "Time between the server's pings; a peer missing two pongs "
+                                  "is dropped",
+                                  &Options::ws_ping_interval, milliseconds(100), hours(1)),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
     };

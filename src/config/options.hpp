@@ -38,6 +38,8 @@ struct Options {
     // [sse]
     milliseconds sse_retry{2'000};
     milliseconds sse_keepalive{15'000};
+    // [websocket]
+    milliseconds ws_ping_interval{25'000};
     // [log]
     std::string log_level = "info";
 };

@@ -241,3 +241,39 @@ describe('websocket', () => {
         assert.equal((await ws.closed).code, 4000);
     });
 });
+
+describe('websocket liveness', () => {
+    test('the server pings; a peer that never answers is dropped, one that does stays', { timeout: 20000 }, async () => {
+        const herald = await startHerald({ args: ['--websocket-ping-interval', '300ms'] });
+        const silent = net.connect(herald.port, '127.0.0.1');
+        try {
+            const healthy = await connect(herald.url);  // npm ws answers pings by itself
+            let pings = 0;
+            let data = Buffer.alloc(0);
+            const dropped = new Promise((resolve) => silent.on('close', resolve));
+            silent.on('error', () => {});
+            silent.on('data', (chunk) => {
+                data = Buffer.concat([data, chunk]);
+                const end = data.indexOf('\r\n\r\n');
+                if (end >= 0 && data.subarray(0, 4).toString() === 'HTTP') data = data.subarray(end + 4);
+                while (data.length >= 2 && data.subarray(0, 4).toString() !== 'HTTP') {
+                    const length = data[1] & 0x7f;
+                    if (data.length < 2 + length) break;
+                    if ((data[0] & 0x0f) === 0x9) ++pings;
+                    data = data.subarray(2 + length);
+                }
+            });
+            silent.write('GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+                         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+            await Promise.race([dropped, new Promise((_, reject) => setTimeout(() => reject(new Error('the silent peer was not dropped')), 10000))]);
+            assert.ok(pings >= 2, `it was pinged (${pings} pings) before being dropped`);
+            assert.equal(healthy.readyState, WebSocket.OPEN, 'a peer that answers pongs stays');
+            healthy.send(JSON.stringify({ type: 'ping', ref: 1 }));
+            await healthy.next((f) => f.type === 'pong');
+            healthy.close();
+        } finally {
+            silent.destroy();
+            await herald.stop();
+        }
+    });
+});

@@ -11,10 +11,10 @@
 
 namespace herald::transport {
 
-/// One timer per shard for every long-lived connection's keepalive and write deadline, instead
-/// of a steady_timer each (DESIGN.md: an idle connection costs almost nothing). It ticks four
-/// times per keepalive interval; a connection compares tick numbers, so a keepalive goes out
-/// between 1 and 1.25 intervals after the last write.
+/// One timer per shard for every long-lived connection's keepalive, ping and write deadline,
+/// instead of a steady_timer each (DESIGN.md: an idle connection costs almost nothing). It ticks
+/// four times per `interval` (the shortest of them); a connection compares tick numbers, so a
+/// keepalive goes out between 1 and 1.25 intervals after the last write.
 /// Thread: its shard's only.
 class KeepaliveTicker {
 public:
@@ -26,6 +26,8 @@ public:
         virtual ~Client() = default;
         /// Called once per tick while registered; may `remove` itself.
         virtual void on_tick(Tick now) = 0;
+        /// The server stops: end the connection.
+        virtual void on_shutdown() = 0;
 
     private:
         friend class KeepaliveTicker;
@@ -46,16 +48,14 @@ public:
     Tick ticks(std::chrono::milliseconds duration) const;
 
     void start();
-    /// Stops ticking and forgets every client; `on_stop` runs for each of them first (the
-    /// server closes them at shutdown).
-    template <class OnStop>
-    void stop(OnStop on_stop) {
+    /// Stops ticking and tells every client to end (server shutdown), forgetting them all.
+    void stop() {
         stopped_ = true;
         timer_.cancel();
         while (!clients_.empty()) {
             Client& client = *clients_.back();
             remove(client);
-            on_stop(client);
+            client.on_shutdown();
         }
     }
 

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 
 #include "transport/http/http_session.hpp"
-#include "transport/stream/stream_session.hpp"
 
 namespace herald::transport {
 
@@ -14,8 +14,9 @@ HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
     context_.tickers.clear();
     context_.coalescers.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
-        tickers_.push_back(
-                std::make_unique<KeepaliveTicker>(shards_[i].executor(), context_.streams.keepalive));
+        tickers_.push_back(std::make_unique<KeepaliveTicker>(
+                shards_[i].executor(),
+                std::min(context_.streams.keepalive, context_.websocket.ping_interval)));
         context_.tickers.push_back(tickers_.back().get());
         coalescers_.push_back(std::make_unique<WriteCoalescer>(
                 shards_[i].executor(), context_.streams.coalesce_window));
@@ -54,9 +55,7 @@ void HttpServer::stop() {
                          coalescer = coalescers_[i].get(), done] {
             listener->stop();
             // Streams end now, while their shard runs: none outlives its ticker.
-            ticker->stop([](KeepaliveTicker::Client& client) {
-                static_cast<StreamSession&>(client).close(core::CloseReason::shutdown);
-            });
+            ticker->stop();
             coalescer->stop();
             done->set_value();
         });

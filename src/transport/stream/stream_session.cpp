@@ -183,7 +183,7 @@ void StreamSession::on_tick(KeepaliveTicker::Tick now) {
         }
         return;
     }
-    if (now - last_write_tick_ >= KeepaliveTicker::kTicksPerInterval) {
+    if (now - last_write_tick_ >= ticker_.ticks(settings_.keepalive)) {
         push(Frame{nullptr, format_ == StreamFormat::sse ? wire::kSseKeepalive
                                                          : wire::kNdjsonKeepalive});
     }

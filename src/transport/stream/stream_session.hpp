@@ -60,6 +60,7 @@ public:
 
     // KeepaliveTicker::Client
     void on_tick(KeepaliveTicker::Tick now) override;
+    void on_shutdown() override { close(core::CloseReason::shutdown); }
     // WriteCoalescer::Client
     void flush_deferred() override { do_flush(); }
 

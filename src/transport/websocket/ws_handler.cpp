@@ -73,8 +73,8 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     std::ostringstream serialized;
     serialized << head.base();
     std::make_shared<WsSession>(std::move(*socket), shard, std::move(serialized).str(),
-                                context.channels, context.streams, context.websocket,
-                                context.metrics)
+                                context.channels, *context.tickers[shard], context.streams,
+                                context.websocket, context.metrics)
             ->start();
 }
 

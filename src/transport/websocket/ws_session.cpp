@@ -50,12 +50,14 @@ private:
 };
 
 WsSession::WsSession(runtime::Socket&& socket, std::size_t shard, std::string head,
-                     core::ChannelService& channels, const StreamSettings& streams,
-                     const WsSettings& settings, core::ServerMetrics& metrics)
+                     core::ChannelService& channels, KeepaliveTicker& ticker,
+                     const StreamSettings& streams, const WsSettings& settings,
+                     core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
       shard_(shard),
       head_(std::move(head)),
       channels_(channels),
+      ticker_(ticker),
       settings_(settings),
       metrics_(metrics),
       parser_(ws::FrameParserOptions{.max_message_bytes = settings.max_frame_bytes}),
@@ -64,12 +66,31 @@ WsSession::WsSession(runtime::Socket&& socket, std::size_t shard, std::string he
 }
 
 WsSession::~WsSession() {
+    ticker_.remove(*this);  // only registered here if the server never closed it
     metrics_.ws_connections.dec();
 }
 
 void WsSession::start() {
+    if (!ticker_.add(*this)) return close();
+    last_ping_tick_ = ticker_.now();
     schedule_flush();  // the 101 answer
     do_watch();
+}
+
+void WsSession::on_tick(KeepaliveTicker::Tick now) {
+    if (close_sent_ && now - close_sent_tick_ >= 2) return close();
+    if (closing_ || now - last_ping_tick_ < ticker_.ticks(settings_.ping_interval)) return;
+    if (unanswered_pings_ >= 2) {
+        spdlog::info("ws: a peer missed two pongs; dropping it");
+        return close();
+    }
+    ++unanswered_pings_;
+    last_ping_tick_ = now;
+    push(Frame::own(ws::encode_ping_frame()));
+}
+
+void WsSession::on_shutdown() {
+    close_with(ws::CloseCode::going_away, "server shutting down");
 }
 
 void WsSession::do_watch() {
@@ -93,13 +114,15 @@ void WsSession::on_readable(boost::system::error_code ec) {
             return close();
         }
         std::span<char> input(buffer.data(), static_cast<std::size_t>(n));
+        // Closing: what the peer still sends is read and dropped until it closes too, so the
+        // close frame is not lost to a reset of a socket closed with unread data.
         while (!input.empty() && !closing_) {
             const ws::ParseEvent event = parser_.parse(input);
             switch (event.status) {
                 case ws::ParseStatus::need_more: break;
                 case ws::ParseStatus::text: on_frame(event.payload); break;
                 case ws::ParseStatus::ping: push(Frame::own(ws::encode_pong_frame(event.payload))); break;
-                case ws::ParseStatus::pong: break;
+                case ws::ParseStatus::pong: unanswered_pings_ = 0; break;
                 case ws::ParseStatus::binary:
                     close_with(ws::CloseCode::unsupported_data, "binary frames are not accepted");
                     break;
@@ -112,9 +135,9 @@ void WsSession::on_readable(boost::system::error_code ec) {
                 case ws::ParseStatus::error: close_with(event.code, "protocol error"); break;
             }
         }
-        if (closing_ || static_cast<std::size_t>(n) < buffer.size()) break;
+        if (static_cast<std::size_t>(n) < buffer.size()) break;
     }
-    if (!closing_) do_watch();
+    do_watch();
 }
 
 void WsSession::on_frame(std::string_view text) {
@@ -235,7 +258,15 @@ void WsSession::on_write(boost::system::error_code ec) {
         return close();
     }
     if (queue_.ready()) return do_flush();
-    if (closing_) return close();  // the close frame is out
+    if (closing_) {
+        // The close frame is out: half-close and wait for the peer's end (on_readable), at most
+        // two ticks (on_tick).
+        boost::system::error_code ignored;
+        socket_.shutdown(net::socket_base::shutdown_send, ignored);
+        close_sent_tick_ = ticker_.now();
+        close_sent_ = true;
+        return;
+    }
     for (auto& [channel, subscription] : subscriptions_)
         subscription->stream().resume();
 }
@@ -252,6 +283,7 @@ void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
 void WsSession::close() {
     if (std::exchange(closed_, true)) return;
     closing_ = true;
+    ticker_.remove(*this);
     for (auto& [channel, subscription] : subscriptions_)
         subscription->stream().stop();
     boost::system::error_code ignored;

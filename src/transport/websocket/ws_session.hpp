@@ -8,6 +8,7 @@
 #include "core/channel_stream.hpp"
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
+#include "transport/common/keepalive_ticker.hpp"
 #include "transport/common/send_queue.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
@@ -23,14 +24,20 @@ namespace herald::transport {
 /// so an idle connection holds no read buffer; messages go out as frames encoded once per
 /// message (WireForm::websocket) and shared by every subscriber.
 /// Thread: its shard's only. Owned by its pending socket operations.
-class WsSession final : public std::enable_shared_from_this<WsSession> {
+class WsSession final : public KeepaliveTicker::Client,
+                        public std::enable_shared_from_this<WsSession> {
 public:
     WsSession(runtime::Socket&& socket, std::size_t shard, std::string head,
-              core::ChannelService& channels, const StreamSettings& streams,
-              const WsSettings& settings, core::ServerMetrics& metrics);
-    ~WsSession();
+              core::ChannelService& channels, KeepaliveTicker& ticker,
+              const StreamSettings& streams, const WsSettings& settings,
+              core::ServerMetrics& metrics);
+    ~WsSession() override;
 
     void start();
+
+    // KeepaliveTicker::Client: pings, and drops a peer that missed two pongs.
+    void on_tick(KeepaliveTicker::Tick now) override;
+    void on_shutdown() override;
 
 private:
     class Subscription;
@@ -56,11 +63,16 @@ private:
     std::size_t shard_;
     std::string head_;  // the 101 answer, sent first, then freed
     core::ChannelService& channels_;
+    KeepaliveTicker& ticker_;
     const WsSettings& settings_;
     core::ServerMetrics& metrics_;
     wire::websocket::FrameParser parser_;
     SendQueue queue_;
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;
+    KeepaliveTicker::Tick last_ping_tick_ = 0;
+    unsigned unanswered_pings_ = 0;
+    KeepaliveTicker::Tick close_sent_tick_ = 0;
+    bool close_sent_ = false;  // our close frame is written; waiting for the peer to end
     bool flush_scheduled_ = false;
     bool writing_ = false;
     bool closing_ = false;  // a close frame is queued: nothing more is sent or read

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 #include "util/sizes.hpp"
@@ -10,6 +11,7 @@ namespace herald::transport {
 struct WsSettings {
     std::size_t max_frame_bytes = kMiB;  // API.md limits.ws_max_frame_bytes: then 1009
     std::size_t max_subscriptions = 100;  // API.md limits.max_subscriptions: then rate_limited
+    std::chrono::milliseconds ping_interval{25'000};  // API.md: two missed pongs drop a peer
 };
 
 }  // namespace herald::transport
