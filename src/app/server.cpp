@@ -11,6 +11,7 @@
 
 #include "core/channel_service.hpp"
 #include "core/hub.hpp"
+#include "core/presence.hpp"
 #include "core/server_metrics.hpp"
 #include "runtime/shard_group.hpp"
 #include "storage/memory/memory_log.hpp"
@@ -73,6 +74,7 @@ int serve(const config::Options& options) {
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
     core::Hub hub(*shards);
     core::ChannelService channels(*log, hub, *shards, metrics);
+    core::Presence presence(*shards);
     log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {
         hub.on_committed(std::move(batch));
     });
@@ -85,8 +87,9 @@ int serve(const config::Options& options) {
     websocket.max_frame_bytes = options.ws_max_frame_bytes;
     websocket.max_subscriptions = options.max_subscriptions;
     websocket.ping_interval = options.ws_ping_interval;
-    transport::HttpContext http_context{channels, http_limits(options), metrics, streams,
-                                        websocket, {}, {}};
+    websocket.deflate = options.ws_deflate;
+    transport::HttpContext http_context{channels, presence, http_limits(options), metrics, streams,
+                                        websocket, {}};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
@@ -116,6 +119,7 @@ int serve(const config::Options& options) {
     log->close();
     shards->stop();
     shards->join();
+    presence.stop();  // connections torn down below leave without telling the dead shards
     http.reset();
     shards.reset();
     spdlog::info("herald: stopped");

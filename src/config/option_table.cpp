@@ -81,6 +81,28 @@ OptionSpec text(std::string key, std::string help, std::string Options::*member,
                       [member](const Options& options) { return options.*member; }};
 }
 
+/// A yes/no option: true | false (also 1 | 0, on | off, yes | no, for environment variables).
+OptionSpec boolean(std::string key, std::string help, bool Options::*member) {
+    return OptionSpec{std::move(key),
+                      "BOOL",
+                      std::move(help),
+                      {},
+                      [member](Options& options, const std::string& value) -> Error {
+                          if (value == "true" || value == "1" || value == "on" || value == "yes") {
+                              options.*member = true;
+                          } else if (value == "false" || value == "0" || value == "off" ||
+                                     value == "no") {
+                              options.*member = false;
+                          } else {
+                              return "'" + value + "' is not true or false";
+                          }
+                          return std::nullopt;
+                      },
+                      [member](const Options& options) {
+                          return std::string(options.*member ? "true" : "false");
+                      }};
+}
+
 OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
     spec.aliases = std::move(aliases);
     return spec;
@@ -186,6 +208,9 @@ std::vector<OptionSpec> make_table() {
                                   "Time between the server's pings; a peer missing two pongs "
                                   "is dropped",
                                   &Options::ws_ping_interval, milliseconds(100), hours(1)),
+            boolean("websocket.deflate",
+                    "Compress WebSocket messages (permessage-deflate) for clients that offer it",
+                    &Options::ws_deflate),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
     };

@@ -48,6 +48,7 @@ public:
     void close(CloseReason reason) override;
 
     const std::string& channel() const { return channel_; }
+    std::size_t shard() const { return shard_; }
     Seq last_sent() const { return last_sent_; }
     bool replaying() const { return replaying_; }
 

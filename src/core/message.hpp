@@ -13,8 +13,8 @@ namespace herald::core {
 using Seq = storage::Seq;
 
 /// The wire forms a message may be sent in, each encoded at most once (wire/ encodes them).
-enum class WireForm { sse, ndjson, websocket };
-inline constexpr std::size_t kWireForms = 3;
+enum class WireForm { sse, ndjson, websocket, websocket_deflate };
+inline constexpr std::size_t kWireForms = 4;
 
 /// One committed message, read-only for every shard and subscriber.
 class Message {

@@ -2,6 +2,7 @@
 
 #include "transport/http/responses.hpp"
 #include "wire/json_responses.hpp"
+#include "wire/presence_json.hpp"
 #include "wire/publish_body.hpp"
 
 namespace herald::transport {
@@ -53,6 +54,16 @@ void handle_channel_info(HttpContext& context, std::size_t shard, const std::str
     context.channels.info(shard, channel, [exchange = std::move(exchange)](core::ChannelInfo info) {
         exchange->respond(json_response(http::status::ok, wire::channel_info_reply(info)));
     });
+}
+
+void handle_presence(HttpContext& context, std::size_t shard, const std::string& channel,
+                     ExchangePtr exchange) {
+    context.presence.members(
+            channel, shard,
+            [channel, exchange = std::move(exchange)](std::vector<core::PresenceEntry> clients) {
+                exchange->respond(
+                        json_response(http::status::ok, wire::presence_reply(channel, clients)));
+            });
 }
 
 void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,

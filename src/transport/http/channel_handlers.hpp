@@ -15,6 +15,10 @@ void handle_publish(HttpContext& context, std::size_t shard, const Request& requ
 void handle_channel_info(HttpContext& context, std::size_t shard, const std::string& channel,
                          ExchangePtr exchange);
 
+/// GET /v1/channels/{channel}/presence
+void handle_presence(HttpContext& context, std::size_t shard, const std::string& channel,
+                     ExchangePtr exchange);
+
 /// GET /v1/channels?prefix=P
 void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
                          ExchangePtr exchange);

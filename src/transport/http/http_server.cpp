@@ -11,16 +11,14 @@ namespace herald::transport {
 
 HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
     : shards_(shards), context_(context), router_(context) {
-    context_.tickers.clear();
-    context_.coalescers.clear();
+    context_.shards.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
-        tickers_.push_back(std::make_unique<KeepaliveTicker>(
+        services_.push_back(std::make_unique<ShardServices>(
                 shards_[i].executor(),
-                std::min(context_.streams.keepalive, context_.websocket.ping_interval)));
-        context_.tickers.push_back(tickers_.back().get());
-        coalescers_.push_back(std::make_unique<WriteCoalescer>(
-                shards_[i].executor(), context_.streams.coalesce_window));
-        context_.coalescers.push_back(coalescers_.back().get());
+                std::min(context_.streams.keepalive, context_.websocket.ping_interval),
+                context_.streams.coalesce_window, context_.presence,
+                context_.websocket.max_frame_bytes));
+        context_.shards.push_back(services_.back().get());
     }
 }
 
@@ -39,9 +37,9 @@ boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpo
 
 void HttpServer::start() {
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        shards_[i].post([listener = listeners_[i].get(), ticker = tickers_[i].get()] {
+        shards_[i].post([listener = listeners_[i].get(), services = services_[i].get()] {
             listener->start();
-            ticker->start();
+            services->ticker.start();
         });
     }
 }
@@ -51,12 +49,11 @@ void HttpServer::stop() {
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
         auto done = std::make_shared<std::promise<void>>();
         stopped.push_back(done->get_future());
-        shards_[i].post([listener = listeners_[i].get(), ticker = tickers_[i].get(),
-                         coalescer = coalescers_[i].get(), done] {
+        shards_[i].post([listener = listeners_[i].get(), services = services_[i].get(), done] {
             listener->stop();
             // Streams end now, while their shard runs: none outlives its ticker.
-            ticker->stop();
-            coalescer->stop();
+            services->ticker.stop();
+            services->coalescer.stop();
             done->set_value();
         });
     }

@@ -34,8 +34,7 @@ private:
     HttpContext& context_;
     Router router_;
     std::vector<std::unique_ptr<runtime::Listener>> listeners_;
-    std::vector<std::unique_ptr<KeepaliveTicker>> tickers_;  // one per shard
-    std::vector<std::unique_ptr<WriteCoalescer>> coalescers_;
+    std::vector<std::unique_ptr<ShardServices>> services_;  // one per shard
 };
 
 }  // namespace herald::transport

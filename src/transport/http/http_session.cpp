@@ -199,8 +199,22 @@ void HttpSession::on_watch(beast::error_code ec) {
     close();
 }
 
+void HttpSession::join_presence(core::Presence& presence, const std::string& channel) {
+    if (closed_) return;
+    if (!polling_client_) {
+        polling_client_ = std::make_unique<PollingClient>(
+                PollingClient{presence.make_identity(shard_, "longpoll"), {}});
+    }
+    auto& channels = polling_client_->channels;
+    for (const auto& membership : channels) {
+        if (membership.channel() == channel) return;
+    }
+    channels.push_back(presence.join(shard_, channel, polling_client_->identity));
+}
+
 void HttpSession::close() {
     if (std::exchange(closed_, true)) return;
+    polling_client_.reset();  // it leaves every channel's presence now
     if (auto on_abort = std::exchange(on_abort_, nullptr)) on_abort();
     beast::error_code ignored;
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);

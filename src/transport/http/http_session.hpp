@@ -4,6 +4,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -31,6 +33,7 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<runtime::Socket> hand_over(Response& head) override;
+    void join_presence(core::Presence& presence, const std::string& channel) override;
 
 private:
     void do_read_header();
@@ -45,6 +48,12 @@ private:
     void reject(beast::error_code ec);
     void close();
 
+    /// A long-polling connection's presence: made on its first long poll.
+    struct PollingClient {
+        core::ClientIdentity identity;
+        std::vector<core::PresenceMembership> channels;  // declared after: leave first
+    };
+
     using Stream = beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type,
                                        beast::unlimited_rate_policy>;
     Stream stream_;
@@ -57,6 +66,7 @@ private:
 
     std::shared_ptr<Response> response_;  // alive while it is written
     std::function<void()> on_abort_;
+    std::unique_ptr<PollingClient> polling_client_;  // none until a long poll: idle costs 8 bytes
     unsigned version_ = 11;
     bool keep_alive_ = true;
     bool awaiting_response_ = false;  // a handler holds the request

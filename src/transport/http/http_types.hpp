@@ -10,6 +10,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include "core/presence.hpp"
 #include "runtime/listener.hpp"
 #include "util/sizes.hpp"
 
@@ -46,6 +47,9 @@ public:
     /// completes `head` (version, CORS) and hands over the socket; the caller sends `head` and
     /// the body. Empty when the request was answered already or the connection is closed.
     virtual std::optional<runtime::Socket> hand_over(Response& head) = 0;
+    /// Lists this connection in `channel`'s presence until the connection closes (long polls:
+    /// one client across the requests of a keep-alive connection).
+    virtual void join_presence(core::Presence& presence, const std::string& channel) = 0;
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;

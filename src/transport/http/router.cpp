@@ -33,6 +33,9 @@ public:
         add_headers(head);
         return inner_->hand_over(head);
     }
+    void join_presence(core::Presence& presence, const std::string& channel) override {
+        inner_->join_presence(presence, channel);
+    }
 
 private:
     void add_headers(Response& response) const {
@@ -114,7 +117,7 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         const std::string_view resource =
                 path.size() == 4 ? std::string_view(path[3]) : std::string_view();
         if (path.size() == 4 && resource != "messages" && resource != "events" &&
-            resource != "stream") {
+            resource != "stream" && resource != "presence") {
             return exchange->respond(error_response(ApiError::not_found, "no such resource"));
         }
         if (!core::is_valid_channel(channel)) {
@@ -124,6 +127,10 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         if (path.size() == 3) {
             if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
             return handle_channel_info(context_, shard, channel, std::move(exchange));
+        }
+        if (resource == "presence") {
+            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
+            return handle_presence(context_, shard, channel, std::move(exchange));
         }
         if (resource == "events" || resource == "stream") {
             if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));

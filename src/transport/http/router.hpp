@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "core/channel_service.hpp"
-#include "transport/common/keepalive_ticker.hpp"
-#include "transport/common/write_coalescer.hpp"
+#include "core/presence.hpp"
+#include "transport/common/shard_services.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
@@ -14,16 +14,16 @@
 
 namespace herald::transport {
 
-/// What request handlers share: the channel service, limits and metrics.
+/// What request handlers share: the channel service, presence, limits and metrics.
 struct HttpContext {
     core::ChannelService& channels;
+    core::Presence& presence;
     HttpLimits limits;
     core::ServerMetrics& metrics;
     StreamSettings streams;
     WsSettings websocket;
-    /// One of each per shard, owned by the HttpServer.
-    std::vector<KeepaliveTicker*> tickers;
-    std::vector<WriteCoalescer*> coalescers;
+    /// One per shard, owned by the HttpServer.
+    std::vector<ShardServices*> shards;
 };
 
 /// Maps a request to its handler by path and method; answers 404 and 405 itself.

@@ -37,6 +37,8 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
                                                 "wait must be a non-negative number of seconds"));
     }
     limit = std::min(limit, kMaxLimit);
+    // A long-polling client is present from its first long poll, answered at once or held.
+    if (wait_seconds != 0) exchange->join_presence(context.presence, channel);
 
     std::optional<core::Seq> cursor;
     if (after == NumberParam::valid) cursor = after_value;

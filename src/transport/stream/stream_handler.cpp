@@ -74,9 +74,7 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
     StreamSession::Setup setup{format, request.version() >= 11, shard, channel, serialize(head)};
     auto session = std::make_shared<StreamSession>(std::move(*socket), std::move(setup),
                                                    context.channels,
-                                                   StreamSession::ShardServices{
-                                                           *context.tickers[shard],
-                                                           *context.coalescers[shard]},
+                                                   *context.shards[shard],
                                                    context.streams, context.metrics);
     session->start(cursor.after);
 }

@@ -26,13 +26,16 @@ const core::Message::Encoder kNdjsonEncoder = wire::ndjson_line;
 }  // namespace
 
 StreamSession::StreamSession(runtime::Socket&& socket, Setup setup,
-                             core::ChannelService& channels, ShardServices services,
+                             core::ChannelService& channels, ShardServices& services,
                              const StreamSettings& settings, core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
       stream_(channels, setup.shard, std::move(setup.channel), *this),
       queue_(settings.send_queue_bytes),
       ticker_(services.ticker),
       coalescer_(services.coalescer),
+      presence_(services.presence),
+      identity_(presence_.make_identity(setup.shard,
+                                        setup.format == StreamFormat::sse ? "sse" : "stream")),
       settings_(settings),
       metrics_(metrics),
       head_(std::move(setup.head)),
@@ -54,6 +57,7 @@ void StreamSession::start(std::optional<core::Seq> after) {
     if (!ticker_.add(*this)) return close(core::CloseReason::shutdown);
     last_write_tick_ = ticker_.now();
     if (format_ == StreamFormat::sse) push(Frame::own(wire::sse_retry(settings_.retry)));
+    membership_ = presence_.join(stream_.shard(), stream_.channel(), identity_);
     stream_.start(after);
     schedule_flush();  // the head leaves even when there is nothing to replay
     do_watch();
@@ -192,6 +196,7 @@ void StreamSession::on_tick(KeepaliveTicker::Tick now) {
 void StreamSession::close(core::CloseReason) {
     if (std::exchange(closed_, true)) return;
     stream_.stop();
+    membership_.reset();
     ticker_.remove(*this);
     // Pending operations complete with operation_aborted and release this session.
     boost::system::error_code ignored;

@@ -8,9 +8,11 @@
 #include <string>
 
 #include "core/channel_stream.hpp"
+#include "core/presence.hpp"
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
 #include "transport/common/keepalive_ticker.hpp"
+#include "transport/common/shard_services.hpp"
 #include "transport/common/send_queue.hpp"
 #include "transport/common/write_coalescer.hpp"
 #include "transport/stream/stream_settings.hpp"
@@ -36,14 +38,9 @@ public:
         std::string head;  // the response's status line and headers
     };
 
-    /// The shard's services a stream uses.
-    struct ShardServices {
-        KeepaliveTicker& ticker;
-        WriteCoalescer& coalescer;
-    };
 
     StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
-                  ShardServices services, const StreamSettings& settings,
+                  ShardServices& services, const StreamSettings& settings,
                   core::ServerMetrics& metrics);
     ~StreamSession() override;
 
@@ -79,6 +76,9 @@ private:
     SendQueue queue_;
     KeepaliveTicker& ticker_;
     WriteCoalescer& coalescer_;
+    core::Presence& presence_;
+    core::ClientIdentity identity_;
+    core::PresenceMembership membership_;  // while the stream is open
     const StreamSettings& settings_;
     core::ServerMetrics& metrics_;
     std::string head_;                 // sent before the first chunk, then freed

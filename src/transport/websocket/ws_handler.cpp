@@ -7,6 +7,7 @@
 
 #include "transport/http/responses.hpp"
 #include "transport/websocket/ws_session.hpp"
+#include "wire/websocket/deflate_negotiation.hpp"
 
 namespace herald::transport {
 
@@ -39,6 +40,17 @@ bool offers(std::string_view list, std::string_view protocol) {
     return false;
 }
 
+/// Every Sec-WebSocket-Extensions line of the request, joined with commas.
+std::string extension_offers(const Request& request) {
+    std::string joined;
+    auto [it, end] = request.equal_range(http::field::sec_websocket_extensions);
+    for (; it != end; ++it) {
+        if (!joined.empty()) joined += ',';
+        joined.append(it->value());
+    }
+    return joined;
+}
+
 }  // namespace
 
 void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& request,
@@ -68,13 +80,21 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     if (offers(request[http::field::sec_websocket_protocol], "herald.v1")) {
         head.set(http::field::sec_websocket_protocol, "herald.v1");
     }
+    bool deflate = false;
+    if (context.websocket.deflate) {
+        if (auto agreement = wire::websocket::negotiate_permessage_deflate(extension_offers(request))) {
+            head.set(http::field::sec_websocket_extensions, agreement->response);
+            deflate = true;
+        }
+    }
     std::optional<runtime::Socket> socket = exchange->hand_over(head);
     if (!socket) return;
     std::ostringstream serialized;
     serialized << head.base();
-    std::make_shared<WsSession>(std::move(*socket), shard, std::move(serialized).str(),
-                                context.channels, *context.tickers[shard], context.streams,
-                                context.websocket, context.metrics)
+    WsSession::Setup setup{shard, std::move(serialized).str(), deflate};
+    std::make_shared<WsSession>(std::move(*socket), std::move(setup), context.channels,
+                                *context.shards[shard], context.streams, context.websocket,
+                                context.metrics)
             ->start();
 }
 

@@ -11,6 +11,8 @@
 
 #include "transport/common/disconnect.hpp"
 #include "wire/json_responses.hpp"
+#include "wire/presence_json.hpp"
+#include "wire/websocket/utf8_validator.hpp"
 #include "wire/websocket/frame_encoder.hpp"
 
 namespace herald::transport {
@@ -29,13 +31,31 @@ const core::Message::Encoder kWsEncoder = encode_ws_message;
 }  // namespace
 
 /// One channel subscription of the connection: the resume-then-live stream, and the sink that
-/// turns what it yields into frames of this connection.
-class WsSession::Subscription final : public core::StreamSink {
+/// turns what it yields into frames of this connection; the connection's presence in the
+/// channel and, when the client asked, the joins and leaves of the others.
+class WsSession::Subscription final : public core::StreamSink, public core::PresenceWatcher {
 public:
-    Subscription(WsSession& session, std::string channel)
-        : session_(session), stream_(session.channels_, session.shard_, std::move(channel), *this) {}
+    Subscription(WsSession& session, std::string channel, bool watch_presence)
+        : session_(session), stream_(session.channels_, session.shard_, channel, *this) {
+        core::Presence& presence = session.services_.presence;
+        if (watch_presence) watch_ = presence.watch(session.shard_, channel, this);
+        membership_ = presence.join(session.shard_, std::move(channel), session.identity_);
+    }
 
     core::ChannelStream& stream() { return stream_; }
+    /// Stops the stream and leaves the channel's presence.
+    void end() {
+        stream_.stop();
+        membership_.reset();
+        watch_.reset();
+    }
+
+    void on_presence(const core::PresenceChangePtr& change) override {
+        // A client knows of its own comings and goings: it is told of the others'.
+        if (change->client != session_.identity_.id) {
+            session_.send_text(wire::ws_presence_change(*change));
+        }
+    }
 
     void on_message(const core::MessagePtr& message) override { session_.send_message(message); }
     void on_gap(const core::Gap& gap) override {
@@ -47,21 +67,26 @@ public:
 private:
     WsSession& session_;
     core::ChannelStream stream_;
+    core::PresenceMembership membership_;
+    core::PresenceWatch watch_;
 };
 
-WsSession::WsSession(runtime::Socket&& socket, std::size_t shard, std::string head,
-                     core::ChannelService& channels, KeepaliveTicker& ticker,
-                     const StreamSettings& streams, const WsSettings& settings,
-                     core::ServerMetrics& metrics)
+WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
+                     ShardServices& services, const StreamSettings& streams,
+                     const WsSettings& settings, core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
-      shard_(shard),
-      head_(std::move(head)),
+      shard_(setup.shard),
+      head_(std::move(setup.head)),
       channels_(channels),
-      ticker_(ticker),
+      services_(services),
+      ticker_(services.ticker),
       settings_(settings),
       metrics_(metrics),
-      parser_(ws::FrameParserOptions{.max_message_bytes = settings.max_frame_bytes}),
-      queue_(streams.send_queue_bytes) {
+      parser_(ws::FrameParserOptions{.max_message_bytes = settings.max_frame_bytes,
+                                     .deflate = setup.deflate}),
+      queue_(streams.send_queue_bytes),
+      identity_(services.presence.make_identity(setup.shard, "websocket")),
+      deflate_(setup.deflate) {
     metrics_.ws_connections.inc();
 }
 
@@ -120,7 +145,7 @@ void WsSession::on_readable(boost::system::error_code ec) {
             const ws::ParseEvent event = parser_.parse(input);
             switch (event.status) {
                 case ws::ParseStatus::need_more: break;
-                case ws::ParseStatus::text: on_frame(event.payload); break;
+                case ws::ParseStatus::text: on_data(event); break;
                 case ws::ParseStatus::ping: push(Frame::own(ws::encode_pong_frame(event.payload))); break;
                 case ws::ParseStatus::pong: unanswered_pings_ = 0; break;
                 case ws::ParseStatus::binary:
@@ -140,6 +165,20 @@ void WsSession::on_readable(boost::system::error_code ec) {
     do_watch();
 }
 
+void WsSession::on_data(const ws::ParseEvent& event) {
+    if (!event.compressed) return on_frame(event.payload);
+    // permessage-deflate: the shard's inflater, since every client message stands alone.
+    std::string text;
+    const ws::InflateStatus status = services_.inflater.inflate(event.payload, text);
+    if (status != ws::InflateStatus::ok) {
+        return close_with(ws::close_code_of(status), "bad compressed message");
+    }
+    if (!ws::is_valid_utf8(text)) {
+        return close_with(ws::CloseCode::invalid_frame_payload_data, "invalid UTF-8");
+    }
+    on_frame(text);
+}
+
 void WsSession::on_frame(std::string_view text) {
     auto parsed = wire::parse_ws_frame(text);
     if (auto* error = std::get_if<wire::WsFrameError>(&parsed)) {
@@ -152,9 +191,7 @@ void WsSession::on_frame(std::string_view text) {
         case Type::subscribe: return subscribe(frame);
         case Type::unsubscribe: return unsubscribe(frame);
         case Type::publish: return publish(std::move(frame));
-        case Type::presence:
-            return send_text(wire::ws_error(wire::WsFrameError{
-                    wire::ApiError::bad_request, "presence is not available yet", frame.ref}));
+        case Type::presence: return query_presence(frame);
     }
 }
 
@@ -172,7 +209,7 @@ void WsSession::subscribe(const wire::WsClientFrame& frame) {
     }
     const core::Seq last_seq = channels_.read(frame.channel, std::nullopt, 1).last_seq;
     send_text(wire::ws_subscribed(frame.channel, last_seq, frame.ref));
-    auto subscription = std::make_unique<Subscription>(*this, frame.channel);
+    auto subscription = std::make_unique<Subscription>(*this, frame.channel, frame.presence);
     Subscription& added = *subscription;
     subscriptions_.emplace(frame.channel, std::move(subscription));
     // Without `after`: live from the last_seq just announced, so nothing falls between.
@@ -185,7 +222,7 @@ void WsSession::unsubscribe(const wire::WsClientFrame& frame) {
         return send_text(wire::ws_error(wire::WsFrameError{
                 wire::ApiError::not_found, "not subscribed to " + frame.channel, frame.ref}));
     }
-    it->second->stream().stop();
+    it->second->end();
     subscriptions_.erase(it);
     send_text(wire::ws_unsubscribed(frame.channel, frame.ref));
 }
@@ -202,22 +239,40 @@ void WsSession::publish(wire::WsClientFrame frame) {
                       });
 }
 
-void WsSession::send_text(std::string json) {
-    push(Frame::own(ws::encode_text_frame(json)));
+void WsSession::query_presence(const wire::WsClientFrame& frame) {
+    services_.presence.members(
+            frame.channel, shard_,
+            [self = shared_from_this(), channel = frame.channel,
+             ref = frame.ref](std::vector<core::PresenceEntry> clients) {
+                self->send_text(wire::ws_presence(channel, clients, ref));
+            });
+}
+
+void WsSession::send_text(std::string_view json) {
+    push(Frame::own(deflate_ ? ws::encode_deflated_text_frame(services_.deflater, json)
+                             : ws::encode_text_frame(json)));
+}
+
+const std::string& WsSession::encoded(const core::Message& message) const {
+    if (!deflate_) return message.encoded(core::WireForm::websocket, kWsEncoder);
+    // Compressed once for every permessage-deflate subscriber, by the first shard to need it,
+    // with that shard's deflater (the encoder runs on the calling thread).
+    ws::Deflater* deflater = &services_.deflater;
+    return message.encoded(core::WireForm::websocket_deflate, [deflater](const core::Message& m) {
+        return ws::encode_deflated_text_frame(*deflater, wire::ws_message(m));
+    });
 }
 
 void WsSession::send_message(const core::MessagePtr& message) {
-    metrics_.messages_delivered.inc();
-    push(Frame{message, message->encoded(core::WireForm::websocket, kWsEncoder)});
+    ++unflushed_messages_;
+    push(Frame{message, encoded(*message)});
 }
 
 bool WsSession::has_room(const core::Message* next) const {
     if (closing_) return false;
     const std::size_t queued = queue_.queued_bytes();
     if (next == nullptr) return queued < queue_.max_bytes() / 2;
-    return queued == 0 ||
-           queued + next->encoded(core::WireForm::websocket, kWsEncoder).size() <=
-                   queue_.max_bytes() / 2;
+    return queued == 0 || queued + encoded(*next).size() <= queue_.max_bytes() / 2;
 }
 
 void WsSession::push(Frame frame) {
@@ -234,6 +289,9 @@ void WsSession::push(Frame frame) {
 void WsSession::schedule_flush() {
     if (flush_scheduled_ || writing_ || closed_) return;
     flush_scheduled_ = true;
+    if (WriteCoalescer::Clock::now() - last_write_time_ < services_.coalescer.window()) {
+        return services_.coalescer.defer(shared_from_this());  // busy: the shard's next flush
+    }
     net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_flush(); });
 }
 
@@ -242,6 +300,10 @@ void WsSession::do_flush() {
     if (closed_ || writing_ || (!queue_.ready() && head_.empty())) return;
     const auto& buffers = queue_.start_write(net::buffer(head_));
     writing_ = true;
+    last_write_time_ = WriteCoalescer::Clock::now();
+    if (unflushed_messages_ != 0) {
+        metrics_.messages_delivered.inc(std::exchange(unflushed_messages_, 0));
+    }
     net::async_write(socket_, std::span<const net::const_buffer>(buffers),
                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                          self->on_write(ec);
@@ -276,7 +338,7 @@ void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
     queue_.push_final(Frame::own(ws::encode_close_frame(code, reason)));
     closing_ = true;
     for (auto& [channel, subscription] : subscriptions_)
-        subscription->stream().stop();
+        subscription->end();
     schedule_flush();
 }
 
@@ -285,7 +347,7 @@ void WsSession::close() {
     closing_ = true;
     ticker_.remove(*this);
     for (auto& [channel, subscription] : subscriptions_)
-        subscription->stream().stop();
+        subscription->end();
     boost::system::error_code ignored;
     socket_.shutdown(net::socket_base::shutdown_both, ignored);
     socket_.close(ignored);

@@ -1,15 +1,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "core/channel_stream.hpp"
+#include "core/presence.hpp"
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
 #include "transport/common/keepalive_ticker.hpp"
 #include "transport/common/send_queue.hpp"
+#include "transport/common/shard_services.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
 #include "wire/websocket/frame.hpp"
@@ -22,15 +25,22 @@ namespace herald::transport {
 /// ways, several channel subscriptions, publish with ack after commit. Frames are read with
 /// our RFC 6455 codec straight from the socket into a buffer on the stack of the read handler,
 /// so an idle connection holds no read buffer; messages go out as frames encoded once per
-/// message (WireForm::websocket) and shared by every subscriber.
+/// message (WireForm::websocket, or websocket_deflate with permessage-deflate) and shared by
+/// every subscriber. Timers, zlib states and write coalescing are the shard's (ShardServices).
 /// Thread: its shard's only. Owned by its pending socket operations.
 class WsSession final : public KeepaliveTicker::Client,
+                        public WriteCoalescer::Client,
                         public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(runtime::Socket&& socket, std::size_t shard, std::string head,
-              core::ChannelService& channels, KeepaliveTicker& ticker,
-              const StreamSettings& streams, const WsSettings& settings,
-              core::ServerMetrics& metrics);
+    struct Setup {
+        std::size_t shard = 0;
+        std::string head;      // the 101 answer
+        bool deflate = false;  // permessage-deflate was agreed
+    };
+
+    WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
+              ShardServices& services, const StreamSettings& streams,
+              const WsSettings& settings, core::ServerMetrics& metrics);
     ~WsSession() override;
 
     void start();
@@ -38,18 +48,23 @@ public:
     // KeepaliveTicker::Client: pings, and drops a peer that missed two pongs.
     void on_tick(KeepaliveTicker::Tick now) override;
     void on_shutdown() override;
+    // WriteCoalescer::Client
+    void flush_deferred() override { do_flush(); }
 
 private:
     class Subscription;
 
     void do_watch();
     void on_readable(boost::system::error_code ec);
+    void on_data(const wire::websocket::ParseEvent& event);
     void on_frame(std::string_view text);
     void subscribe(const wire::WsClientFrame& frame);
     void unsubscribe(const wire::WsClientFrame& frame);
     void publish(wire::WsClientFrame frame);
-    void send_text(std::string json);
+    void query_presence(const wire::WsClientFrame& frame);
+    void send_text(std::string_view json);
     void send_message(const core::MessagePtr& message);
+    const std::string& encoded(const core::Message& message) const;
     bool has_room(const core::Message* next) const;
     void push(Frame frame);
     void schedule_flush();
@@ -63,15 +78,20 @@ private:
     std::size_t shard_;
     std::string head_;  // the 101 answer, sent first, then freed
     core::ChannelService& channels_;
+    ShardServices& services_;
     KeepaliveTicker& ticker_;
     const WsSettings& settings_;
     core::ServerMetrics& metrics_;
     wire::websocket::FrameParser parser_;
     SendQueue queue_;
+    core::ClientIdentity identity_;  // one per connection, in every channel's presence
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;
     KeepaliveTicker::Tick last_ping_tick_ = 0;
     unsigned unanswered_pings_ = 0;
     KeepaliveTicker::Tick close_sent_tick_ = 0;
+    WriteCoalescer::Clock::time_point last_write_time_{};
+    std::uint32_t unflushed_messages_ = 0;  // counted into /metrics once per write
+    bool deflate_;
     bool close_sent_ = false;  // our close frame is written; waiting for the peer to end
     bool flush_scheduled_ = false;
     bool writing_ = false;

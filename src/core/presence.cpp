@@ -1,0 +1,175 @@
+#include "core/presence.hpp"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "util/clock.hpp"
+
+namespace herald::core {
+
+PresenceMembership::PresenceMembership(PresenceMembership&& other) noexcept
+    : presence_(std::exchange(other.presence_, nullptr)),
+      shard_(other.shard_),
+      channel_(std::move(other.channel_)),
+      client_(other.client_) {}
+
+PresenceMembership& PresenceMembership::operator=(PresenceMembership&& other) noexcept {
+    if (this != &other) {
+        reset();
+        presence_ = std::exchange(other.presence_, nullptr);
+        shard_ = other.shard_;
+        channel_ = std::move(other.channel_);
+        client_ = other.client_;
+    }
+    return *this;
+}
+
+void PresenceMembership::reset() {
+    if (presence_ != nullptr) std::exchange(presence_, nullptr)->leave(shard_, channel_, client_);
+}
+
+PresenceWatch::PresenceWatch(PresenceWatch&& other) noexcept
+    : presence_(std::exchange(other.presence_, nullptr)),
+      shard_(other.shard_),
+      channel_(std::move(other.channel_)),
+      watcher_(other.watcher_) {}
+
+PresenceWatch& PresenceWatch::operator=(PresenceWatch&& other) noexcept {
+    if (this != &other) {
+        reset();
+        presence_ = std::exchange(other.presence_, nullptr);
+        shard_ = other.shard_;
+        channel_ = std::move(other.channel_);
+        watcher_ = other.watcher_;
+    }
+    return *this;
+}
+
+void PresenceWatch::reset() {
+    if (presence_ != nullptr) std::exchange(presence_, nullptr)->unwatch(shard_, channel_, watcher_);
+}
+
+Presence::Presence(runtime::ShardGroup& shards) : shards_(shards) {
+    for (std::size_t i = 0; i < shards.size(); ++i)
+        locals_.push_back(std::make_unique<ShardPresence>());
+    std::random_device random;
+    process_tag_ = fmt::format("{:06x}", random() & 0xffffff);
+}
+
+ClientIdentity Presence::make_identity(std::size_t shard, std::string_view transport,
+                                       std::optional<std::string> user) {
+    // Interleaved by shard, so no two shards ever make the same number.
+    const std::uint64_t number = ++locals_[shard]->next_client * shards_.size() + shard;
+    return ClientIdentity{fmt::format("c_{}{:x}", process_tag_, number), std::move(user),
+                          transport};
+}
+
+PresenceMembership Presence::join(std::size_t shard, std::string channel,
+                                  const ClientIdentity& client) {
+    ChannelPresence& entry = locals_[shard]->channels[channel];
+    entry.members.push_back(Member{&client, unix_millis()});
+    announce(PresenceChange::Kind::join, channel, client);
+    return PresenceMembership(*this, shard, std::move(channel), client);
+}
+
+void Presence::leave(std::size_t shard, const std::string& channel, const ClientIdentity* client) {
+    ShardPresence& local = *locals_[shard];
+    auto it = local.channels.find(channel);
+    if (it == local.channels.end()) return;
+    auto& members = it->second.members;
+    auto found = std::find_if(members.begin(), members.end(),
+                              [client](const Member& member) { return member.client == client; });
+    if (found == members.end()) return;
+    *found = members.back();  // the order of members is their join time, kept in `since`
+    members.pop_back();
+    announce(PresenceChange::Kind::leave, channel, *client);
+    erase_if_empty(local, channel);
+}
+
+PresenceWatch Presence::watch(std::size_t shard, std::string channel, PresenceWatcher* watcher) {
+    locals_[shard]->channels[channel].watchers.push_back(watcher);
+    return PresenceWatch(*this, shard, std::move(channel), watcher);
+}
+
+void Presence::unwatch(std::size_t shard, const std::string& channel, PresenceWatcher* watcher) {
+    ShardPresence& local = *locals_[shard];
+    auto it = local.channels.find(channel);
+    if (it == local.channels.end()) return;
+    auto& watchers = it->second.watchers;
+    auto found = std::find(watchers.begin(), watchers.end(), watcher);
+    if (found == watchers.end()) return;
+    if (local.notifying == &it->second) {
+        *found = nullptr;  // notify() is walking this list: it compacts when done
+        return;
+    }
+    watchers.erase(found);
+    erase_if_empty(local, channel);
+}
+
+void Presence::erase_if_empty(ShardPresence& local, const std::string& channel) {
+    auto it = local.channels.find(channel);
+    if (it == local.channels.end() || local.notifying == &it->second) return;
+    if (it->second.members.empty() && it->second.watchers.empty()) local.channels.erase(it);
+}
+
+void Presence::announce(PresenceChange::Kind kind, const std::string& channel,
+                        const ClientIdentity& client) {
+    if (stopped_) return;
+    auto change = std::make_shared<const PresenceChange>(
+            PresenceChange{kind, channel, client.id, client.user});
+    // Posted even to this shard: a watcher hears of a join after the call that made it, never
+    // inside it. FIFO posting keeps one client's join before its leave on every shard.
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        shards_[i].post([this, i, change] { notify(i, change); });
+    }
+}
+
+void Presence::notify(std::size_t shard, const PresenceChangePtr& change) {
+    ShardPresence& local = *locals_[shard];
+    auto it = local.channels.find(change->channel);
+    if (it == local.channels.end() || it->second.watchers.empty()) return;
+    ChannelPresence& entry = it->second;
+    local.notifying = &entry;
+    // By index: a watcher may add others (the vector may grow) or leave (set to nullptr).
+    for (std::size_t i = 0; i < entry.watchers.size(); ++i) {
+        if (PresenceWatcher* watcher = entry.watchers[i]) watcher->on_presence(change);
+    }
+    local.notifying = nullptr;
+    std::erase(entry.watchers, nullptr);
+    erase_if_empty(local, change->channel);
+}
+
+void Presence::members(std::string channel, std::size_t from,
+                       std::function<void(std::vector<PresenceEntry>)> done) {
+    collect_on(0, std::move(channel), from, std::make_shared<std::vector<PresenceEntry>>(),
+               std::move(done));
+}
+
+void Presence::collect_on(std::size_t shard, std::string channel, std::size_t from,
+                          std::shared_ptr<std::vector<PresenceEntry>> entries,
+                          std::function<void(std::vector<PresenceEntry>)> done) {
+    if (shard == shards_.size()) {
+        std::sort(entries->begin(), entries->end(), [](const auto& a, const auto& b) {
+            return std::tie(a.since, a.client) < std::tie(b.since, b.client);
+        });
+        shards_[from].post([entries, done = std::move(done)] { done(std::move(*entries)); });
+        return;
+    }
+    shards_[shard].post([this, shard, channel = std::move(channel), from, entries,
+                         done = std::move(done)]() mutable {
+        const ShardPresence& local = *locals_[shard];
+        if (auto it = local.channels.find(channel); it != local.channels.end()) {
+            for (const Member& member : it->second.members) {
+                entries->push_back(PresenceEntry{member.client->id, member.client->user,
+                                                 std::string(member.client->transport),
+                                                 member.since});
+            }
+        }
+        collect_on(shard + 1, std::move(channel), from, std::move(entries), std::move(done));
+    });
+}
+
+}  // namespace herald::core

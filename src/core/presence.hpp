@@ -1,0 +1,158 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/shard_group.hpp"
+
+namespace herald::core {
+
+/// Who a connection is, as presence reports it. Made once per connection, which owns it and
+/// outlives its memberships.
+struct ClientIdentity {
+    std::string id;                   // unique on this server: "c_" + process tag + shard + count
+    std::optional<std::string> user;  // the token's sub; none in open mode
+    std::string_view transport;       // "websocket" | "sse" | "stream" | "longpoll"
+};
+
+/// One client present in a channel, as `GET /v1/channels/{c}/presence` lists it.
+struct PresenceEntry {
+    std::string client;
+    std::optional<std::string> user;
+    std::string transport;
+    std::int64_t since = 0;  // ms since the Unix epoch
+};
+
+/// A client joined or left a channel: one object shared by every watcher of the channel.
+struct PresenceChange {
+    enum class Kind { join, leave };
+    Kind kind = Kind::join;
+    std::string channel;
+    std::string client;
+    std::optional<std::string> user;
+};
+using PresenceChangePtr = std::shared_ptr<const PresenceChange>;
+
+/// Anything told of joins and leaves: a WebSocket subscription that asked for presence.
+/// Thread: called only on the shard that registered it.
+class PresenceWatcher {
+public:
+    virtual ~PresenceWatcher() = default;
+    /// Must not block. Also called for the watcher's own client: it filters itself out.
+    virtual void on_presence(const PresenceChangePtr& change) = 0;
+};
+
+class Presence;
+
+/// A client's presence in one channel, from construction to destruction (RAII, like
+/// Subscription): a closed connection cannot stay listed.
+class PresenceMembership {
+public:
+    PresenceMembership() = default;
+    PresenceMembership(PresenceMembership&& other) noexcept;
+    PresenceMembership& operator=(PresenceMembership&& other) noexcept;
+    ~PresenceMembership() { reset(); }
+
+    void reset();
+    const std::string& channel() const { return channel_; }
+
+private:
+    friend class Presence;
+    PresenceMembership(Presence& presence, std::size_t shard, std::string channel,
+                       const ClientIdentity& client)
+        : presence_(&presence), shard_(shard), channel_(std::move(channel)), client_(&client) {}
+
+    Presence* presence_ = nullptr;
+    std::size_t shard_ = 0;
+    std::string channel_;
+    const ClientIdentity* client_ = nullptr;
+};
+
+/// A watcher's registration for one channel's joins and leaves (RAII).
+class PresenceWatch {
+public:
+    PresenceWatch() = default;
+    PresenceWatch(PresenceWatch&& other) noexcept;
+    PresenceWatch& operator=(PresenceWatch&& other) noexcept;
+    ~PresenceWatch() { reset(); }
+
+    void reset();
+
+private:
+    friend class Presence;
+    PresenceWatch(Presence& presence, std::size_t shard, std::string channel,
+                  PresenceWatcher* watcher)
+        : presence_(&presence), shard_(shard), channel_(std::move(channel)), watcher_(watcher) {}
+
+    Presence* presence_ = nullptr;
+    std::size_t shard_ = 0;
+    std::string channel_;
+    PresenceWatcher* watcher_ = nullptr;
+};
+
+/// Who is connected to each channel (API.md Presence). Each shard keeps the members and
+/// watchers of its own connections, touched by its thread only; a join or leave is posted to
+/// every shard, where that shard's watchers of the channel hear it; a query visits the shards
+/// in turn, as subscriber counts do. No lock anywhere.
+/// Thread: `join`, `watch`, `make_identity` on shard `shard` only; `members` from any shard;
+/// `stop` on the main thread once the shards' threads are joined.
+class Presence {
+public:
+    explicit Presence(runtime::ShardGroup& shards);
+
+    /// A new connection's identity.
+    ClientIdentity make_identity(std::size_t shard, std::string_view transport,
+                                 std::optional<std::string> user = std::nullopt);
+    /// `client` is present in `channel` until the membership ends; watchers hear a join.
+    [[nodiscard]] PresenceMembership join(std::size_t shard, std::string channel,
+                                          const ClientIdentity& client);
+    [[nodiscard]] PresenceWatch watch(std::size_t shard, std::string channel,
+                                      PresenceWatcher* watcher);
+    /// Everyone present in `channel`, by join time then client; `done` runs on shard `from`.
+    void members(std::string channel, std::size_t from,
+                 std::function<void(std::vector<PresenceEntry>)> done);
+    /// After the shards' threads have ended: memberships still torn down announce nothing.
+    void stop() { stopped_ = true; }
+
+private:
+    friend class PresenceMembership;
+    friend class PresenceWatch;
+
+    struct Member {
+        const ClientIdentity* client;
+        std::int64_t since;
+    };
+    struct ChannelPresence {
+        std::vector<Member> members;
+        std::vector<PresenceWatcher*> watchers;  // nullptr: left during a notification
+    };
+    struct ShardPresence {
+        std::unordered_map<std::string, ChannelPresence> channels;
+        const ChannelPresence* notifying = nullptr;
+        std::uint64_t next_client = 0;
+    };
+
+    void leave(std::size_t shard, const std::string& channel, const ClientIdentity* client);
+    void unwatch(std::size_t shard, const std::string& channel, PresenceWatcher* watcher);
+    void announce(PresenceChange::Kind kind, const std::string& channel,
+                  const ClientIdentity& client);
+    void notify(std::size_t shard, const PresenceChangePtr& change);
+    void erase_if_empty(ShardPresence& local, const std::string& channel);
+    void collect_on(std::size_t shard, std::string channel, std::size_t from,
+                    std::shared_ptr<std::vector<PresenceEntry>> entries,
+                    std::function<void(std::vector<PresenceEntry>)> done);
+
+    runtime::ShardGroup& shards_;
+    std::vector<std::unique_ptr<ShardPresence>> locals_;
+    std::string process_tag_;  // random per process: ids differ across restarts
+    bool stopped_ = false;
+};
+
+}  // namespace herald::core
