@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,14 @@ public:
     std::size_t pending_bytes() const { return queued_bytes_ - in_flight_bytes_; }
     std::size_t pending_frames() const { return pending_.size(); }
     std::size_t max_bytes() const { return max_bytes_; }
+
+    /// Whether a history replay may queue a frame of `next_bytes` now; without it, whether
+    /// another page is worth reading. Replay fills at most half the bound, so live messages
+    /// keep room; an empty queue takes any frame whole.
+    bool has_replay_room(std::optional<std::size_t> next_bytes) const {
+        if (!next_bytes) return queued_bytes_ < max_bytes_ / 2;
+        return queued_bytes_ == 0 || queued_bytes_ + *next_bytes <= max_bytes_ / 2;
+    }
 
 private:
     static constexpr std::size_t kKeptFrames = 8;  // capacity kept across writes

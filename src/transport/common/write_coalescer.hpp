@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace herald::transport {
@@ -33,6 +34,11 @@ public:
 
     /// Calls `client.flush_deferred()` when the current window ends, keeping it alive until then.
     void defer(std::shared_ptr<Client> client);
+    /// A flush for a client that last wrote at `last_write`: deferred to the window's end when
+    /// that was less than a window ago (busy), else after the rest of this loop turn, so that
+    /// everything one handler queues (a committed batch reaches every subscriber in one
+    /// handler) leaves in one write.
+    void schedule(std::shared_ptr<Client> client, Clock::time_point last_write);
     /// Forgets deferred flushes without running them (shutdown).
     void stop();
 

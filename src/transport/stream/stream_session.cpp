@@ -80,11 +80,8 @@ void StreamSession::on_gap(const core::Gap& gap) {
 
 bool StreamSession::has_room(const core::Message* next) const {
     if (closed_) return false;
-    const std::size_t queued = queue_.queued_bytes();
-    // A page is read while the queue is less than half full, so live messages keep room; each
-    // replayed message must fit whole (an empty queue takes anything).
-    if (next == nullptr) return queued < queue_.max_bytes() / 2;
-    return queued == 0 || queued + encoded(*next).size() <= queue_.max_bytes() / 2;
+    return queue_.has_replay_room(next != nullptr ? std::optional(encoded(*next).size())
+                                                  : std::nullopt);
 }
 
 void StreamSession::push(Frame frame) {
@@ -101,12 +98,7 @@ void StreamSession::push(Frame frame) {
 void StreamSession::schedule_flush() {
     if (flush_scheduled_ || writing_ || closed_) return;
     flush_scheduled_ = true;
-    if (WriteCoalescer::Clock::now() - last_write_time_ < coalescer_.window()) {
-        return coalescer_.defer(shared_from_this());  // busy: join the shard's next flush
-    }
-    // After the rest of this loop turn (a committed batch reaches every subscriber in one
-    // handler): everything it queued leaves in one write.
-    net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_flush(); });
+    coalescer_.schedule(shared_from_this(), last_write_time_);
 }
 
 void StreamSession::do_flush() {

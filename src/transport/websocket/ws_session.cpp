@@ -270,9 +270,8 @@ void WsSession::send_message(const core::MessagePtr& message) {
 
 bool WsSession::has_room(const core::Message* next) const {
     if (closing_) return false;
-    const std::size_t queued = queue_.queued_bytes();
-    if (next == nullptr) return queued < queue_.max_bytes() / 2;
-    return queued == 0 || queued + encoded(*next).size() <= queue_.max_bytes() / 2;
+    return queue_.has_replay_room(next != nullptr ? std::optional(encoded(*next).size())
+                                                  : std::nullopt);
 }
 
 void WsSession::push(Frame frame) {
@@ -289,10 +288,7 @@ void WsSession::push(Frame frame) {
 void WsSession::schedule_flush() {
     if (flush_scheduled_ || writing_ || closed_) return;
     flush_scheduled_ = true;
-    if (WriteCoalescer::Clock::now() - last_write_time_ < services_.coalescer.window()) {
-        return services_.coalescer.defer(shared_from_this());  // busy: the shard's next flush
-    }
-    net::post(socket_.get_executor(), [self = shared_from_this()] { self->do_flush(); });
+    services_.coalescer.schedule(shared_from_this(), last_write_time_);
 }
 
 void WsSession::do_flush() {
