@@ -235,6 +235,31 @@ describe('websocket', () => {
         }
     });
 
+    test('frames sent along with the upgrade request are not lost', async () => {
+        const request = 'GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+        const reply = await new Promise((resolve, reject) => {
+            const socket = net.connect(herald.port, '127.0.0.1');
+            let data = Buffer.alloc(0);
+            const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no pong in ${data}`)); }, 5000);
+            // One write: the request and a ping frame in the same packet.
+            socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(request),
+                clientFrame(0x1, JSON.stringify({ type: 'ping', ref: 77 }))])));
+            socket.on('data', (chunk) => {
+                data = Buffer.concat([data, chunk]);
+                const end = data.indexOf('\r\n\r\n');
+                if (end < 0 || data.length < end + 6) return;
+                const frame = data.subarray(end + 4);
+                if (frame.length < 2 + (frame[1] & 0x7f)) return;
+                clearTimeout(timer);
+                socket.destroy();
+                resolve(JSON.parse(frame.subarray(2, 2 + (frame[1] & 0x7f)).toString()));
+            });
+            socket.on('error', reject);
+        });
+        assert.deepEqual(reply, { type: 'pong', ref: 77 });
+    });
+
     test('a client close is answered with the same code', async () => {
         const ws = await connect(herald.url);
         ws.close(4000, 'bye');

@@ -155,15 +155,16 @@ void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
     do_read_header();
 }
 
-std::optional<runtime::Socket> HttpSession::hand_over(Response& head) {
+std::optional<HandedOver> HttpSession::hand_over(Response& head) {
     if (closed_ || !awaiting_response_ || watching_) return std::nullopt;
     awaiting_response_ = false;
     closed_ = true;  // this session is done; the socket lives on in the caller
     on_abort_ = nullptr;
     head.version(version_);
-    // Whatever the client pipelined after a streaming request is dropped with this buffer:
-    // the connection will not read requests again.
-    return stream_.release_socket();
+    const auto unread = buffer_.data();
+    std::string bytes(static_cast<const char*>(unread.data()), unread.size());
+    buffer_ = {};
+    return HandedOver{stream_.release_socket(), std::move(bytes)};
 }
 
 void HttpSession::on_disconnect(std::function<void()> on_abort) {

@@ -32,7 +32,7 @@ public:
 
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
-    std::optional<runtime::Socket> hand_over(Response& head) override;
+    std::optional<HandedOver> hand_over(Response& head) override;
     void join_presence(core::Presence& presence, const std::string& channel) override;
 
 private:

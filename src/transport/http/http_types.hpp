@@ -33,6 +33,13 @@ struct HttpLimits {
     std::vector<std::string> allowed_origins{"*"};          // CORS
 };
 
+/// A connection leaving HTTP: its socket, and what the client sent after its request (a
+/// WebSocket client's first frames may arrive with the upgrade request).
+struct HandedOver {
+    runtime::Socket socket;
+    std::string unread;
+};
+
 /// One request being answered. The session implements it; handlers answer through it, now or
 /// later, exactly once.
 /// Thread: the session's shard only.
@@ -43,10 +50,11 @@ public:
     virtual void respond(Response&& response) = 0;
     /// Until `respond`, watches the socket; if the peer leaves, calls `on_abort` once.
     virtual void on_disconnect(std::function<void()> on_abort) = 0;
-    /// Ends HTTP on this connection for a response whose body never ends (SSE, streams):
-    /// completes `head` (version, CORS) and hands over the socket; the caller sends `head` and
-    /// the body. Empty when the request was answered already or the connection is closed.
-    virtual std::optional<runtime::Socket> hand_over(Response& head) = 0;
+    /// Ends HTTP on this connection for a response whose body never ends (SSE, streams) or a
+    /// protocol switch (WebSocket): completes `head` (version, CORS) and hands over the socket,
+    /// with the bytes already read past the request; the caller sends `head` and what follows.
+    /// Empty when the request was answered already or the connection is closed.
+    virtual std::optional<HandedOver> hand_over(Response& head) = 0;
     /// Lists this connection in `channel`'s presence until the connection closes (long polls:
     /// one client across the requests of a keep-alive connection).
     virtual void join_presence(core::Presence& presence, const std::string& channel) = 0;

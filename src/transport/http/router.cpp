@@ -29,7 +29,7 @@ public:
     void on_disconnect(std::function<void()> on_abort) override {
         inner_->on_disconnect(std::move(on_abort));
     }
-    std::optional<runtime::Socket> hand_over(Response& head) override {
+    std::optional<HandedOver> hand_over(Response& head) override {
         add_headers(head);
         return inner_->hand_over(head);
     }

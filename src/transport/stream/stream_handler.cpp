@@ -69,10 +69,11 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
                 ApiError::bad_request, "after and Last-Event-ID must be non-negative integers"));
     }
     Response head = stream_head(format, request.version());
-    std::optional<runtime::Socket> socket = exchange->hand_over(head);
-    if (!socket) return;
+    std::optional<HandedOver> handed = exchange->hand_over(head);
+    if (!handed) return;
+    // Bytes the client sent after its request are dropped: a stream reads no more requests.
     StreamSession::Setup setup{format, request.version() >= 11, shard, channel, serialize(head)};
-    auto session = std::make_shared<StreamSession>(std::move(*socket), std::move(setup),
+    auto session = std::make_shared<StreamSession>(std::move(handed->socket), std::move(setup),
                                                    context.channels,
                                                    *context.shards[shard],
                                                    context.streams, context.metrics);

@@ -87,15 +87,15 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
             deflate = true;
         }
     }
-    std::optional<runtime::Socket> socket = exchange->hand_over(head);
-    if (!socket) return;
+    std::optional<HandedOver> handed = exchange->hand_over(head);
+    if (!handed) return;
     std::ostringstream serialized;
     serialized << head.base();
     WsSession::Setup setup{shard, std::move(serialized).str(), deflate};
-    std::make_shared<WsSession>(std::move(*socket), std::move(setup), context.channels,
+    std::make_shared<WsSession>(std::move(handed->socket), std::move(setup), context.channels,
                                 *context.shards[shard], context.streams, context.websocket,
                                 context.metrics)
-            ->start();
+            ->start(std::move(handed->unread));
 }
 
 }  // namespace herald::transport

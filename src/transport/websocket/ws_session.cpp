@@ -95,10 +95,15 @@ WsSession::~WsSession() {
     metrics_.ws_connections.dec();
 }
 
-void WsSession::start() {
+void WsSession::start(std::string unread) {
     if (!ticker_.add(*this)) return close();
     last_ping_tick_ = ticker_.now();
     schedule_flush();  // the 101 answer
+    if (!unread.empty()) {
+        // Frames that came with the upgrade request (a client should wait for the 101, but
+        // may not): handled before anything read later.
+        on_bytes(std::span<char>(unread.data(), unread.size()));
+    }
     do_watch();
 }
 
@@ -138,28 +143,7 @@ void WsSession::on_readable(boost::system::error_code ec) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
             return close();
         }
-        std::span<char> input(buffer.data(), static_cast<std::size_t>(n));
-        // Closing: what the peer still sends is read and dropped until it closes too, so the
-        // close frame is not lost to a reset of a socket closed with unread data.
-        while (!input.empty() && !closing_) {
-            const ws::ParseEvent event = parser_.parse(input);
-            switch (event.status) {
-                case ws::ParseStatus::need_more: break;
-                case ws::ParseStatus::text: on_data(event); break;
-                case ws::ParseStatus::ping: push(Frame::own(ws::encode_pong_frame(event.payload))); break;
-                case ws::ParseStatus::pong: unanswered_pings_ = 0; break;
-                case ws::ParseStatus::binary:
-                    close_with(ws::CloseCode::unsupported_data, "binary frames are not accepted");
-                    break;
-                case ws::ParseStatus::close:
-                    close_with(event.code == ws::CloseCode::no_status_received
-                                       ? ws::CloseCode::normal_closure
-                                       : event.code,
-                               "");
-                    break;
-                case ws::ParseStatus::error: close_with(event.code, "protocol error"); break;
-            }
-        }
+        on_bytes(std::span<char>(buffer.data(), static_cast<std::size_t>(n)));
         if (static_cast<std::size_t>(n) < buffer.size()) break;
     }
     do_watch();
@@ -177,6 +161,30 @@ void WsSession::on_data(const ws::ParseEvent& event) {
         return close_with(ws::CloseCode::invalid_frame_payload_data, "invalid UTF-8");
     }
     on_frame(text);
+}
+
+void WsSession::on_bytes(std::span<char> input) {
+    // Closing: what the peer still sends is read and dropped until it closes too, so the
+    // close frame is not lost to a reset of a socket closed with unread data.
+    while (!input.empty() && !closing_) {
+        const ws::ParseEvent event = parser_.parse(input);
+        switch (event.status) {
+            case ws::ParseStatus::need_more: break;
+            case ws::ParseStatus::text: on_data(event); break;
+            case ws::ParseStatus::ping: push(Frame::own(ws::encode_pong_frame(event.payload))); break;
+            case ws::ParseStatus::pong: unanswered_pings_ = 0; break;
+            case ws::ParseStatus::binary:
+                close_with(ws::CloseCode::unsupported_data, "binary frames are not accepted");
+                break;
+            case ws::ParseStatus::close:
+                close_with(event.code == ws::CloseCode::no_status_received
+                                   ? ws::CloseCode::normal_closure
+                                   : event.code,
+                           "");
+                break;
+            case ws::ParseStatus::error: close_with(event.code, "protocol error"); break;
+        }
+    }
 }
 
 void WsSession::on_frame(std::string_view text) {

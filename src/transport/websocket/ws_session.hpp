@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 
@@ -43,7 +44,8 @@ public:
               const WsSettings& settings, core::ServerMetrics& metrics);
     ~WsSession() override;
 
-    void start();
+    /// `unread`: frames the client sent along with its upgrade request.
+    void start(std::string unread);
 
     // KeepaliveTicker::Client: pings, and drops a peer that missed two pongs.
     void on_tick(KeepaliveTicker::Tick now) override;
@@ -56,6 +58,8 @@ private:
 
     void do_watch();
     void on_readable(boost::system::error_code ec);
+    /// Parses what a read delivered; false once the connection is closed.
+    void on_bytes(std::span<char> input);
     void on_data(const wire::websocket::ParseEvent& event);
     void on_frame(std::string_view text);
     void subscribe(const wire::WsClientFrame& frame);
