@@ -85,6 +85,10 @@ describe('presence', () => {
         assert.ok(Number.isInteger(entry.since));
         assert.ok(entry.since >= t0 - 1000 && entry.since <= t1 + 1000, `since ${entry.since} is the join time (${t0}..${t1})`);
         assert.equal((await presenceOf(herald.url, channel)).channel, channel);
+        // Subscribing twice is refused and does not make a second entry.
+        assert.equal((await a.request({ type: 'subscribe', channel })).code, 'bad_request');
+        await sleep(100);
+        assert.deepEqual((await presenceOf(herald.url, channel)).clients, [entry]);
 
         assert.equal((await a.request({ type: 'unsubscribe', channel })).type, 'unsubscribed');
         await waitPresence(herald.url, channel, (c) => c.length === 0, 'the unsubscribed client to leave');
@@ -325,11 +329,19 @@ describe('presence', () => {
             assert.equal(second.reusedSocket, true, 'the same keep-alive connection');
             assert.deepEqual((await presenceOf(herald.url, channel)).clients, list, 'the same single entry');
             assert.equal(presenceFrames(watcher).filter((f) => f.client === entry.client).length, 1, 'one join only');
+            // The connection long-polls another channel: the same client there.
+            const elsewhere = await agentGet(herald.url, `/v1/channels/${channel}-2/messages?after=0&wait=1`, agent);
+            assert.equal(elsewhere.status, 204);
+            assert.equal(elsewhere.reusedSocket, true);
+            const [there] = await waitPresence(herald.url, `${channel}-2`, (c) => c.length === 1, 'the long-poll client in the second channel');
+            assert.equal(there.client, entry.client, 'one id per connection');
+            assert.equal(there.transport, 'longpoll');
 
             agent.destroy();  // the connection closes
             assert.deepEqual(await watcher.next((f) => f.type === 'leave' && f.client === entry.client, 'the leave of the long-poll client'),
                 { type: 'leave', channel, client: entry.client, user: null });
             await waitPresence(herald.url, channel, (c) => c.length === 1 && c[0].client === watcherId, 'the long-poll client gone');
+            await waitPresence(herald.url, `${channel}-2`, (c) => c.length === 0, 'the long-poll client gone from the second channel');
         } finally {
             agent.destroy();
             shortAgent.destroy();
