@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/message.hpp"
+#include "core/presence.hpp"
+#include "util/message_id.hpp"
 #include "webhook/signature.hpp"
 
 namespace herald::webhook {

@@ -6,11 +6,18 @@
 #include <string_view>
 #include <utility>
 
-#include "core/message.hpp"
-#include "core/presence.hpp"
-#include "util/message_id.hpp"
 #include "webhook/event_type.hpp"
 #include "webhook/secret.hpp"
+
+// Declared, not included: core/presence.hpp pulls in the shards and Asio, which users of the body
+// and header builders need not compile.
+namespace herald {
+class MessageIdGenerator;
+}
+namespace herald::core {
+class Message;
+struct PresenceChange;
+}  // namespace herald::core
 
 namespace herald::webhook {
 

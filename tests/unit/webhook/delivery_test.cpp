@@ -7,6 +7,9 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/message.hpp"
+#include "core/presence.hpp"
+#include "util/message_id.hpp"
 #include "webhook/signature.hpp"
 
 namespace herald::webhook {
