@@ -228,8 +228,9 @@ def rumours(herald, subscribers, fastest, fastest_nchan):
     if ws and sse:
         lines.append(
             f"- A WebSocket delivery took {ws['bytes_in_per_delivery']:.0f} bytes against SSE's "
-            f"{sse['bytes_in_per_delivery']:.0f} (a frame header of 2 to 4 bytes instead of "
-            f"`id:`, `event:` and `data:` lines), {ws['latency']['p50_ms']:.1f} ms p50 and "
+            f"{sse['bytes_in_per_delivery']:.0f} (a frame header of 2 to 4 bytes and a "
+            "`\"type\":\"message\"` field instead of SSE's `id:`, `event:` and `data:` "
+            f"lines), {ws['latency']['p50_ms']:.1f} ms p50 and "
             f"{ws.get('server_cpu_seconds_per_million', 0):.1f} s of server CPU per million.")
     names = {"sse": "SSE", "ws": "WebSocket"}
     for transport, most in fastest.items():
