@@ -74,12 +74,14 @@ int main(int argc, char** argv) {
             ->required();
     pub->add_option("--event", pub_arguments.event, "Event name (default: message)");
     pub->add_option("--id", pub_arguments.id, "Idempotency key: a retry with it is stored once");
+    pub->add_flag("--ws", pub_arguments.ws,
+                  "Publish over a WebSocket (/v1/ws publish frame); prints the ack frame");
     add_client_options(*pub, client);
 
     herald::cli::SubArguments sub_arguments;
     CLI::App* sub = app.add_subcommand("sub", "Print a channel's messages, one JSON per line");
     sub->add_option("channel", sub_arguments.channel, "Channel name")->required();
-    sub->add_option("--transport", sub_arguments.transport, "poll | longpoll | sse | stream")
+    sub->add_option("--transport", sub_arguments.transport, "ws | sse | stream | longpoll | poll")
             ->capture_default_str();
     sub->add_option("--after", sub_arguments.after,
                     "Start after this seq (default: only new messages)");
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
                       "herald, or nchan at --url (bench/nchan/start)")
             ->capture_default_str();
     bench->add_option("--transport", bench_arguments.transports,
-                      "poll, longpoll, sse, stream (several: a row each)")
+                      "poll, longpoll, sse, stream, ws (several: a row each)")
             ->delimiter(',');
     bench->add_option("--subscribers", bench_arguments.subscribers, "fanout: subscribers")
             ->capture_default_str();

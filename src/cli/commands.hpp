@@ -14,6 +14,7 @@ struct PubArguments {
     std::string data;  // JSON text
     std::string event;
     std::string id;
+    bool ws = false;  // publish over a WebSocket publish frame instead of HTTP POST
 };
 
 /// herald pub: publishes one message, prints the reply. Returns the exit code.
@@ -21,7 +22,7 @@ int run_pub(const ClientOptions& client, const PubArguments& arguments);
 
 struct SubArguments {
     std::string channel;
-    std::string transport = "longpoll";  // poll | longpoll | sse | stream
+    std::string transport = "longpoll";  // poll | longpoll | sse | stream | ws
     std::optional<std::uint64_t> after;
     std::uint64_t count = 0;        // stop after this many messages; 0: never
     double interval_seconds = 1.0;  // poll: time between requests

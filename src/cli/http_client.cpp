@@ -7,14 +7,19 @@
 
 namespace herald::cli {
 
-HttpClient::HttpClient(const std::string& base_url, std::string token) : token_(std::move(token)) {
+ServerAddress parse_base_url(const std::string& base_url) {
     auto url = boost::urls::parse_absolute_uri(base_url);
     if (!url || url->scheme() != "http" || url->host().empty()) {
         throw std::invalid_argument("--url must look like http://HOST:PORT, not '" + base_url +
                                     "'");
     }
-    host_ = std::string(url->host());
-    port_ = url->has_port() ? std::string(url->port()) : "80";
+    return {std::string(url->host()), url->has_port() ? std::string(url->port()) : "80"};
+}
+
+HttpClient::HttpClient(const std::string& base_url, std::string token) : token_(std::move(token)) {
+    ServerAddress address = parse_base_url(base_url);
+    host_ = std::move(address.host);
+    port_ = std::move(address.port);
 }
 
 bool HttpClient::connect(std::string& error) {

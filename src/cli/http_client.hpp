@@ -16,6 +16,14 @@ namespace herald::cli {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
+/// Host and port of a base URL like "http://127.0.0.1:8080" (port 80 when it names none).
+/// Throws std::invalid_argument when it is not one: the client commands' --url check.
+struct ServerAddress {
+    std::string host;
+    std::string port;
+};
+ServerAddress parse_base_url(const std::string& base_url);
+
 struct HttpReply {
     unsigned status = 0;
     std::string body;

@@ -8,6 +8,7 @@
 
 #include "cli/bench/event_stream_parser.hpp"
 #include "cli/commands.hpp"
+#include "cli/ws_client.hpp"
 
 namespace herald::cli {
 
@@ -172,6 +173,76 @@ private:
     }
 };
 
+/// WebSocket: one subscribe frame per connection, after the last seq printed. When the
+/// connection drops (restart, a slow consumer's 1013) it reconnects and subscribes again from
+/// there, so nothing is lost. A refused upgrade (4xx) or an error frame ends it.
+class WsFollower : Printer {
+public:
+    WsFollower(const ClientOptions& client, const SubArguments& arguments)
+        : Printer(client, arguments), ws_(client.url, client.token) {}
+
+    int run() {
+        if (!start()) return 1;
+        while (!done()) {
+            std::string error;
+            const Outcome outcome = follow(error);
+            if (outcome == Outcome::done) break;
+            if (outcome == Outcome::refused) {
+                std::cerr << "herald sub: " << error << "\n";
+                return 1;
+            }
+            std::cerr << "herald sub: " << error << "; retrying in 1s\n";
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        return 0;
+    }
+
+private:
+    enum class Outcome { done, dropped, refused };
+
+    Outcome follow(std::string& error) {
+        unsigned status = 0;
+        if (!ws_.connect(error, status)) {
+            return status >= 400 && status < 500 ? Outcome::refused : Outcome::dropped;
+        }
+        const json::object subscribe{
+                {"type", "subscribe"}, {"channel", arguments_.channel}, {"after", cursor_}};
+        if (!ws_.send(json::serialize(subscribe), error)) return Outcome::dropped;
+        while (!done()) {
+            std::optional<std::string> text = ws_.read(error);
+            if (!text) return Outcome::dropped;
+            if (!print_frame(*text, error)) return Outcome::refused;
+            std::cout.flush();
+        }
+        ws_.close();
+        return Outcome::done;
+    }
+
+    /// Prints a message or gap frame; false (and `error`) for an error frame.
+    bool print_frame(std::string_view text, std::string& error) {
+        boost::system::error_code ec;
+        json::value frame = json::parse(text, ec);
+        if (ec || !frame.is_object()) return true;
+        json::object& object = frame.as_object();
+        const json::value* type = object.if_contains("type");
+        if (type == nullptr || !type->is_string()) return true;
+        if (*type == "message") {
+            // The API's message object is the frame without its type; stable_erase keeps the
+            // field order, so the line is the one SSE and streams print.
+            object.stable_erase("type");
+            print_message(frame);
+        } else if (*type == "gap") {
+            print_gap(frame);
+        } else if (*type == "error") {
+            error = "error frame: " + json::serialize(frame);
+            return false;
+        }
+        return true;
+    }
+
+    WsClient ws_;
+};
+
 }  // namespace
 
 int run_sub(const ClientOptions& client, const SubArguments& arguments) {
@@ -180,8 +251,9 @@ int run_sub(const ClientOptions& client, const SubArguments& arguments) {
     if (transport == "sse" || transport == "stream") {
         return StreamFollower(client, arguments).run();
     }
-    std::cerr << "herald sub: transport '" << transport
-              << "' is not available in this version (poll, longpoll, sse, stream)\n";
+    if (transport == "ws") return WsFollower(client, arguments).run();
+    std::cerr << "herald sub: unknown transport '" << transport
+              << "' (ws, sse, stream, longpoll, poll)\n";
     return 2;
 }
 

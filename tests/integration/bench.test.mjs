@@ -51,16 +51,16 @@ test('a fan-out run over poll and longpoll counts every delivery once, with no l
     }
 });
 
-test('SSE and stream fan-out deliver every message once, in order, read as they arrive', async () => {
+test('SSE, stream and WebSocket fan-out deliver every message once, in order, read as they arrive', async () => {
     const herald = await startHerald({ args: ['--storage', 'memory'] });
     try {
         const { code, stdout, stderr } = await runHerald([
-            'bench', 'fanout', '--transport', 'sse,stream', '--subscribers', '20', '--rate', '50',
+            'bench', 'fanout', '--transport', 'sse,stream,ws', '--subscribers', '20', '--rate', '50',
             '--seconds', '1', '--json', '--url', herald.url, '--pid', String(herald.proc.pid)],
             { timeoutMs: 60000 });
         assert.equal(code, 0, stderr);
         const report = JSON.parse(stdout);
-        assert.deepEqual(report.runs.map((r) => r.transport), ['sse', 'stream']);
+        assert.deepEqual(report.runs.map((r) => r.transport), ['sse', 'stream', 'ws']);
         for (const run of report.runs) {
             assert.equal(run.published, 50);
             assert.equal(run.publish_failures, 0);
@@ -85,32 +85,37 @@ test('--rate 0 publishes as fast as accepted and still loses nothing', async () 
     const herald = await startHerald({ args: ['--storage', 'memory'] });
     try {
         const { code, stdout, stderr } = await runHerald([
-            'bench', 'fanout', '--transport', 'sse', '--subscribers', '10', '--rate', '0',
+            'bench', 'fanout', '--transport', 'sse,ws', '--subscribers', '10', '--rate', '0',
             '--seconds', '1', '--json', '--url', herald.url], { timeoutMs: 60000 });
         assert.equal(code, 0, stderr);
-        const [run] = JSON.parse(stdout).runs;
-        assert.equal(run.rate, 0);
-        assert.ok(run.published > 50, `published ${run.published} in a second`);
-        assert.equal(run.deliveries, 10 * run.published);
-        assert.equal(run.lost, 0);
-        assert.equal(run.duplicated, 0);
-        assert.equal(run.out_of_order, 0);
-        assert.ok(run.published_per_second > 0 && run.deliveries_per_second > 0);
+        const { runs } = JSON.parse(stdout);
+        assert.deepEqual(runs.map((r) => r.transport), ['sse', 'ws']);
+        for (const run of runs) {
+            assert.equal(run.rate, 0);
+            assert.ok(run.published > 50, `published ${run.published} in a second`);
+            assert.equal(run.deliveries, 10 * run.published);
+            assert.equal(run.lost, 0);
+            assert.equal(run.duplicated, 0);
+            assert.equal(run.out_of_order, 0);
+            assert.ok(run.published_per_second > 0 && run.deliveries_per_second > 0);
+        }
     } finally {
         await herald.stop();
     }
 });
 
-test('bench idle holds SSE streams open once their headers arrived', async () => {
-    const { code, stdout, stderr } = await runHerald(['bench', 'idle', '--transport', 'sse',
+test('bench idle holds SSE streams open once their headers arrived, WebSockets once subscribed', async () => {
+    const { code, stdout, stderr } = await runHerald(['bench', 'idle', '--transport', 'sse,ws',
                                                       '--connections', '50', '--json'],
                                                      { timeoutMs: 60000, env: { HERALD_URL: '' } });
     assert.equal(code, 0, stderr);
-    const [run] = JSON.parse(stdout).runs;
-    assert.equal(run.target, 'herald');
-    assert.equal(run.transport, 'sse');
-    assert.equal(run.established, 50);
-    assert.ok(typeof run.bytes_per_connection === 'number');
+    const { runs } = JSON.parse(stdout);
+    assert.deepEqual(runs.map((r) => r.transport), ['sse', 'ws']);
+    for (const run of runs) {
+        assert.equal(run.target, 'herald');
+        assert.equal(run.established, 50);
+        assert.ok(typeof run.bytes_per_connection === 'number');
+    }
 });
 
 test('past --per-process subscribers, worker processes share the run and their counts add up', async () => {

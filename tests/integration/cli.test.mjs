@@ -46,7 +46,7 @@ describe('herald pub and sub', () => {
         assert.match(stderr, /400/);
     });
 
-    for (const transport of ['longpoll', 'poll', 'sse', 'stream']) {
+    for (const transport of ['longpoll', 'poll', 'sse', 'stream', 'ws']) {
         test(`sub --transport ${transport} prints full message JSON, one per line`, async () => {
             const channel = `cli:sub-${transport}`;
             for (let i = 1; i <= 3; ++i) await publish(herald.url, channel, { data: i });
@@ -59,7 +59,7 @@ describe('herald pub and sub', () => {
         });
     }
 
-    for (const transport of ['longpoll', 'sse', 'stream']) {
+    for (const transport of ['longpoll', 'sse', 'stream', 'ws']) {
         test(`sub --transport ${transport} prints a gap object when history was trimmed`, async () => {
             const channel = `cli:gap-${transport}`;
             for (let i = 1; i <= 6; ++i) await publish(herald.url, channel, { data: i });
@@ -76,6 +76,63 @@ describe('herald pub and sub', () => {
         const { code, stderr } = await runHerald(['sub', 'bad channel', '--transport', 'sse', '--url', herald.url]);
         assert.equal(code, 1);
         assert.match(stderr, /400/);
+    });
+
+    test('sub --transport ws prints the same lines as sse, byte for byte', async () => {
+        const channel = 'cli:same';
+        await publish(herald.url, channel, { data: { text: 'hé "quoted"', n: [1, 2.5, null] }, event: 'ev' });
+        await publish(herald.url, channel, { data: 'two', id: 'my-id' });
+        const args = ['sub', channel, '--after', '0', '--count', '2', '--url', herald.url];
+        const sse = await runHerald([...args, '--transport', 'sse']);
+        const ws = await runHerald([...args, '--transport', 'ws']);
+        assert.equal(ws.code, 0, ws.stderr);
+        assert.equal(ws.stdout, sse.stdout);
+    });
+
+    test('sub --transport ws reports an error frame (bad channel) with exit code 1', async () => {
+        const { code, stderr } = await runHerald(['sub', 'bad channel', '--transport', 'ws', '--after', '0',
+                                                  '--url', herald.url]);
+        assert.equal(code, 1);
+        assert.match(stderr, /bad_request/);
+    });
+
+    test('pub --ws publishes over a WebSocket and prints the ack', async () => {
+        const { code, stdout, stderr } = await runHerald(['pub', 'cli:ws', '{"text":"over ws"}', '--ws',
+                                                          '--url', herald.url]);
+        assert.equal(code, 0, stderr);
+        const ack = JSON.parse(stdout);
+        assert.equal(ack.type, 'ack');
+        assert.equal(ack.channel, 'cli:ws');
+        assert.equal(ack.seq, 1);
+        assert.equal(typeof ack.id, 'string');
+        const read = await get(herald.url, '/v1/channels/cli:ws/messages');
+        assert.deepEqual(read.json.messages[0].data, { text: 'over ws' });
+    });
+
+    test('pub --ws --id twice stores once; --event is kept', async () => {
+        const args = ['pub', 'cli:ws-id', '1', '--ws', '--id', 'k1', '--event', 'ev', '--url', herald.url];
+        assert.equal((await runHerald(args)).code, 0);
+        const second = await runHerald(args);
+        assert.equal(second.code, 0, second.stderr);
+        assert.equal(JSON.parse(second.stdout).seq, 1);
+        assert.equal(JSON.parse(second.stdout).id, 'k1');
+        const read = await get(herald.url, '/v1/channels/cli:ws-id/messages');
+        assert.equal(read.json.messages.length, 1);
+        assert.equal(read.json.messages[0].event, 'ev');
+    });
+
+    test('pub --ws prints an error frame and exits 1', async () => {
+        const { code, stdout, stderr } = await runHerald(['pub', 'bad channel', '1', '--ws', '--url', herald.url]);
+        assert.equal(code, 1);
+        assert.equal(stdout, '');
+        assert.match(stderr, /error frame.*bad_request/);
+    });
+
+    test('pub --ws to a server that is not there exits 1', async () => {
+        const port = await freePort();
+        const { code, stderr } = await runHerald(['pub', 'cli:ws', '1', '--ws', '--url', `http://127.0.0.1:${port}`]);
+        assert.equal(code, 1);
+        assert.match(stderr, /cannot connect/);
     });
 
     test('sub without --after prints only what is published after it starts', async () => {
@@ -98,34 +155,36 @@ describe('herald pub and sub', () => {
 });
 
 describe('herald sub across a server restart', () => {
-    test('sub --transport sse reconnects after kill -9 and prints every message once', async () => {
-        const port = await freePort();
-        const dataDir = tempDir();
-        let server = await startHerald({ listen: `127.0.0.1:${port}`, dataDir });
-        const child = spawn(heraldBin, ['sub', 'cli:restart', '--transport', 'sse', '--after', '0',
-                                        '--count', '6', '--url', server.url]);
-        let stdout = '';
-        child.stdout.on('data', (d) => { stdout += d; });
-        const exited = new Promise((resolve) => child.on('exit', resolve));
-        try {
-            for (let i = 1; i <= 3; ++i) await publish(server.url, 'cli:restart', { data: i });
-            const deadline = Date.now() + 5000;
-            while (stdout.trim().split('\n').filter(Boolean).length < 3) {
-                assert.ok(Date.now() < deadline, `sub printed the first three: ${stdout}`);
-                await new Promise((r) => setTimeout(r, 25));
+    for (const transport of ['sse', 'ws']) {
+        test(`sub --transport ${transport} reconnects after kill -9 and prints every message once`, async () => {
+            const port = await freePort();
+            const dataDir = tempDir();
+            let server = await startHerald({ listen: `127.0.0.1:${port}`, dataDir });
+            const child = spawn(heraldBin, ['sub', 'cli:restart', '--transport', transport, '--after', '0',
+                                            '--count', '6', '--url', server.url]);
+            let stdout = '';
+            child.stdout.on('data', (d) => { stdout += d; });
+            const exited = new Promise((resolve) => child.on('exit', resolve));
+            try {
+                for (let i = 1; i <= 3; ++i) await publish(server.url, 'cli:restart', { data: i });
+                const deadline = Date.now() + 5000;
+                while (stdout.trim().split('\n').filter(Boolean).length < 3) {
+                    assert.ok(Date.now() < deadline, `sub printed the first three: ${stdout}`);
+                    await new Promise((r) => setTimeout(r, 25));
+                }
+                await server.kill();
+                server = await startHerald({ listen: `127.0.0.1:${port}`, dataDir });
+                for (let i = 4; i <= 6; ++i) await publish(server.url, 'cli:restart', { data: i });
+                assert.equal(await exited, 0);
+                const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+                assert.deepEqual(lines.map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
+            } finally {
+                if (child.exitCode === null) child.kill('SIGKILL');
+                await server.stop();
+                fs.rmSync(dataDir, { recursive: true, force: true });
             }
-            await server.kill();
-            server = await startHerald({ listen: `127.0.0.1:${port}`, dataDir });
-            for (let i = 4; i <= 6; ++i) await publish(server.url, 'cli:restart', { data: i });
-            assert.equal(await exited, 0);
-            const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-            assert.deepEqual(lines.map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
-        } finally {
-            if (child.exitCode === null) child.kill('SIGKILL');
-            await server.stop();
-            fs.rmSync(dataDir, { recursive: true, force: true });
-        }
-    });
+        });
+    }
 });
 
 describe('herald serve configuration', () => {

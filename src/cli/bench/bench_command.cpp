@@ -20,7 +20,7 @@ namespace json = boost::json;
 
 bool known_transport(const std::string& transport) {
     return transport == "poll" || transport == "longpoll" || transport == "sse" ||
-           transport == "stream";
+           transport == "stream" || transport == "ws";
 }
 
 int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArguments& arguments) {
@@ -132,7 +132,7 @@ int run_bench(const ClientOptions& client, const BenchArguments& arguments) {
     for (const std::string& transport : arguments.transports) {
         if (!known_transport(transport)) {
             std::cerr << "herald bench: transport '" << transport
-                      << "' is not available in this version (poll, longpoll, sse, stream)\n";
+                      << "' is not available in this version (poll, longpoll, sse, stream, ws)\n";
             return 2;
         }
     }

@@ -116,8 +116,8 @@ ThroughputResult run_throughput(const ThroughputOptions& options) {
 namespace {
 
 /// Idle connections, each in its own state: a held long poll, a kept-alive connection after
-/// one short poll, or an open stream after its response headers. `established` counts those
-/// that reached that state.
+/// one short poll, an open stream after its response headers, or a subscribed WebSocket.
+/// `established` counts those that reached that state.
 /// Thread: the caller's; the connections run on `threads` io_contexts until `close`.
 class IdleConnections {
 public:

@@ -39,7 +39,7 @@ ThroughputResult run_throughput(const ThroughputOptions& options);
 struct IdleOptions {
     std::string url;
     std::string target = "herald";       // herald | nchan
-    std::string transport = "longpoll";  // poll | longpoll | sse | stream
+    std::string transport = "longpoll";  // poll | longpoll | sse | stream | ws
     std::size_t connections = 1000;
     unsigned threads = 2;
     std::optional<pid_t> server_pid;

@@ -14,7 +14,7 @@ namespace herald::cli::bench {
 struct FanoutOptions {
     std::string url = "http://127.0.0.1:8080";
     std::string target = "herald";       // herald | nchan (bench/nchan/nginx.conf.template)
-    std::string transport = "longpoll";  // poll | longpoll | sse | stream
+    std::string transport = "longpoll";  // poll | longpoll | sse | stream | ws
     std::size_t subscribers = 100;
     double rate = 50;  // messages per second; 0: as fast as accepted (see PublisherOptions)
     double seconds = 5;

@@ -8,6 +8,7 @@
 
 #include "cli/bench/polling_subscriber.hpp"
 #include "cli/bench/streaming_subscriber.hpp"
+#include "cli/bench/ws_subscriber.hpp"
 
 namespace herald::cli::bench {
 
@@ -53,7 +54,9 @@ std::shared_ptr<Subscriber> make_subscriber(net::io_context& context,
                                             net::ip::tcp::endpoint endpoint, Run& run,
                                             std::uint64_t after,
                                             std::atomic<std::uint64_t>& progress) {
-    // ws adds its own class here.
+    if (run.websocket()) {
+        return std::make_shared<WsSubscriber>(context, endpoint, run, after, progress);
+    }
     if (run.streaming()) {
         return std::make_shared<StreamingSubscriber>(context, endpoint, run, after, progress);
     }

@@ -44,13 +44,16 @@ private:
 struct Run {
     bool nchan = false;
     std::string channel;
-    std::string transport;  // poll | longpoll | sse | stream
+    std::string transport;  // poll | longpoll | sse | stream | ws
     std::chrono::milliseconds poll_interval{1000};
-    std::atomic<std::size_t> connected{0};  // streams that got their response headers
+    /// Streams that got their response headers, WebSockets that are subscribed.
+    std::atomic<std::size_t> connected{0};
     std::atomic<bool> stopping{false};
 
     bool long_poll() const { return transport == "longpoll"; }
-    bool streaming() const { return transport == "sse" || transport == "stream"; }
+    /// One held connection per subscriber, which says when it is in place (`connected`).
+    bool streaming() const { return transport == "sse" || transport == "stream" || websocket(); }
+    bool websocket() const { return transport == "ws"; }
 };
 
 /// One subscriber of a transport: what every transport's client records. Against Herald a
