@@ -46,7 +46,10 @@ def fanout_table(title, herald, nchan, columns):
     for name, runs in (("Herald", herald), ("Nchan", nchan)):
         for transport, run in runs.items():
             other = nchan.get(transport)
-            versus = ratio(compare[1](run), compare[1](other)) if name == "Herald" and other else "1"
+            if name == "Nchan":
+                versus = "1"
+            else:
+                versus = ratio(compare[1](run), compare[1](other)) if other else "-"
             lines.append(f"| {name}, {transport} | {' | '.join(key(run))} | {versus} |")
     return lines
 

@@ -20,7 +20,7 @@ namespace json = boost::json;
 
 bool known_transport(const std::string& transport) {
     return transport == "poll" || transport == "longpoll" || transport == "sse" ||
-           transport == "stream" || transport == "ws";
+           transport == "stream" || transport == "ws" || transport == "ws-deflate";
 }
 
 int run_fanouts(const std::string& url, std::optional<pid_t> pid, const BenchArguments& arguments) {

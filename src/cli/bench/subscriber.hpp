@@ -44,7 +44,7 @@ private:
 struct Run {
     bool nchan = false;
     std::string channel;
-    std::string transport;  // poll | longpoll | sse | stream | ws
+    std::string transport;  // poll | longpoll | sse | stream | ws | ws-deflate
     std::chrono::milliseconds poll_interval{1000};
     /// Streams that got their response headers, WebSockets that are subscribed.
     std::atomic<std::size_t> connected{0};
@@ -53,7 +53,9 @@ struct Run {
     bool long_poll() const { return transport == "longpoll"; }
     /// One held connection per subscriber, which says when it is in place (`connected`).
     bool streaming() const { return transport == "sse" || transport == "stream" || websocket(); }
-    bool websocket() const { return transport == "ws"; }
+    bool websocket() const { return transport == "ws" || deflate(); }
+    /// ws-deflate: a WebSocket that offers permessage-deflate and inflates what it gets.
+    bool deflate() const { return transport == "ws-deflate"; }
 };
 
 /// One subscriber of a transport: what every transport's client records. Against Herald a

@@ -65,6 +65,7 @@ void ServerFrameReader::reset() {
     begin_ = end_ = wanted_ = 0;
     failed_ = false;
     in_message_ = false;
+    message_compressed_ = false;
     message_.clear();
 }
 
@@ -75,7 +76,13 @@ ServerFrame ServerFrameReader::next() {
         const auto* bytes = reinterpret_cast<const std::uint8_t*>(buffer_.get() + begin_);
         const bool fin = (bytes[0] & 0x80) != 0;
         const auto opcode = static_cast<ws::Opcode>(bytes[0] & 0x0F);
-        if ((bytes[0] & 0x70) != 0) return fail("RSV bits set, but no extension was negotiated");
+        const bool rsv1 = (bytes[0] & 0x40) != 0;
+        if ((bytes[0] & 0x30) != 0 || (rsv1 && !compression_)) {
+            return fail("RSV bits set, but no extension was negotiated");
+        }
+        if (rsv1 && (ws::is_control(opcode) || opcode == ws::Opcode::continuation)) {
+            return fail("RSV1 on a control or continuation frame");
+        }
         if ((bytes[1] & 0x80) != 0) return fail("the server masked a frame");
         if (!is_known(opcode)) return fail("reserved opcode");
         std::uint64_t length = bytes[1] & 0x7F;
@@ -108,14 +115,14 @@ ServerFrame ServerFrameReader::next() {
             default: break;
         }
         bool more = false;
-        ServerFrame frame = data_frame(opcode, fin, payload, more);
+        ServerFrame frame = data_frame(opcode, fin, rsv1, payload, more);
         if (!more) return frame;
     }
     return {};
 }
 
-ServerFrame ServerFrameReader::data_frame(ws::Opcode opcode, bool fin, std::string_view payload,
-                                          bool& more) {
+ServerFrame ServerFrameReader::data_frame(ws::Opcode opcode, bool fin, bool compressed,
+                                          std::string_view payload, bool& more) {
     if (opcode == ws::Opcode::continuation) {
         if (!in_message_) return fail("a continuation frame outside a message");
         if (message_.size() + payload.size() > max_message_bytes_) {
@@ -125,13 +132,20 @@ ServerFrame ServerFrameReader::data_frame(ws::Opcode opcode, bool fin, std::stri
         more = !fin;
         if (more) return {};
         in_message_ = false;
-        return {status_of(message_opcode_), message_};
+        ServerFrame whole{status_of(message_opcode_), message_};
+        whole.compressed = message_compressed_;
+        return whole;
     }
     if (in_message_) return fail("a new message inside a fragmented one");
-    if (fin) return {status_of(opcode), payload};
+    if (fin) {
+        ServerFrame whole{status_of(opcode), payload};
+        whole.compressed = compressed;
+        return whole;
+    }
     // The first fragment: its bytes must outlive the buffer's next compaction.
     in_message_ = true;
     message_opcode_ = opcode;
+    message_compressed_ = compressed;
     message_.assign(payload);
     more = true;
     return {};

@@ -32,6 +32,9 @@ struct ServerFrame {
     /// wrong. Valid until the next prepare(), append() or reset().
     std::string_view payload;
     std::uint16_t close_code = static_cast<std::uint16_t>(ws::CloseCode::no_status_received);
+    /// text, binary: RSV1 was set on the message's first frame (permessage-deflate): the payload
+    /// is still compressed.
+    bool compressed = false;
 };
 
 /// The client side of RFC 6455 for the bench's subscribers: it reads server-to-client frames
@@ -60,10 +63,13 @@ public:
     [[nodiscard]] ServerFrame next();
     /// Forgets everything buffered: a new connection starts a new frame stream.
     void reset();
+    /// permessage-deflate was agreed: RSV1 may mark the first frame of a data message.
+    void allow_compression(bool allowed) { compression_ = allowed; }
 
 private:
     ServerFrame fail(std::string_view what);
-    ServerFrame data_frame(ws::Opcode opcode, bool fin, std::string_view payload, bool& more);
+    ServerFrame data_frame(ws::Opcode opcode, bool fin, bool compressed, std::string_view payload,
+                           bool& more);
     ServerFrame close_frame(std::string_view payload);
 
     std::unique_ptr<char[]> buffer_;
@@ -74,6 +80,8 @@ private:
     std::size_t wanted_ = 0;  // bytes the frame at begin_ needs in all, when known
     bool failed_ = false;
     bool in_message_ = false;  // a fragmented message is being assembled
+    bool message_compressed_ = false;
+    bool compression_ = false;
     ws::Opcode message_opcode_ = ws::Opcode::text;
     std::string message_;
 };

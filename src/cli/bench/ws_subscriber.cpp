@@ -55,6 +55,10 @@ void WsSubscriber::on_connect(beast::error_code ec) {
     request_->set(http::field::sec_websocket_version, "13");
     request_->set(http::field::sec_websocket_key, key_);
     if (!run_.nchan) request_->set(http::field::sec_websocket_protocol, "herald.v1");
+    if (run_.deflate()) {
+        request_->set(http::field::sec_websocket_extensions,
+                      "permessage-deflate; client_no_context_takeover; server_no_context_takeover");
+    }
     ++traffic.requests;
     http::async_write(socket_, *request_,
                       [self = shared_from_this()](beast::error_code write_ec, std::size_t bytes) {
@@ -89,6 +93,14 @@ void WsSubscriber::on_response(beast::error_code ec, std::size_t bytes) {
     const auto leftover = handshake_buffer_.cdata();
     traffic.bytes_received += leftover.size();
     reader_.reset();
+    // ws-deflate: frames may come compressed only if the server agreed.
+    const bool compressed = run_.deflate() && response_->get()[http::field::sec_websocket_extensions]
+                                                      .starts_with("permessage-deflate");
+    reader_.allow_compression(compressed);
+    if (compressed && !inflater_) {
+        inflater_ = std::make_unique<wire::websocket::Inflater>(/*no_context_takeover=*/true,
+                                                                16 * kMiB);
+    }
     reader_.append({static_cast<const char*>(leftover.data()), leftover.size()});
     handshake_buffer_ = beast::flat_buffer();
     response_.reset();
@@ -126,13 +138,22 @@ void WsSubscriber::on_read(beast::error_code ec, std::size_t bytes) {
 
 bool WsSubscriber::handle(const ServerFrame& frame, std::int64_t now) {
     switch (frame.status) {
-        case ServerFrameStatus::text:
+        case ServerFrameStatus::text: {
+            std::string_view text = frame.payload;
+            if (frame.compressed) {
+                if (!inflater_ || inflater_->inflate(text, inflated_) !=
+                                          wire::websocket::InflateStatus::ok) {
+                    return false;
+                }
+                text = inflated_;
+            }
             if (run_.nchan) {
-                on_nchan_text(frame.payload, now);
+                on_nchan_text(text, now);
             } else {
-                on_herald_text(frame.payload, now);
+                on_herald_text(text, now);
             }
             return true;
+        }
         case ServerFrameStatus::ping:
             send(encode_client_frame(ws::Opcode::pong, frame.payload));
             return true;

@@ -12,6 +12,7 @@
 
 #include "cli/bench/subscriber.hpp"
 #include "cli/bench/ws_client_frames.hpp"
+#include "wire/websocket/inflater.hpp"
 
 namespace herald::cli::bench {
 
@@ -63,6 +64,8 @@ private:
     std::string key_;
     // Frames.
     ServerFrameReader reader_;
+    std::unique_ptr<wire::websocket::Inflater> inflater_;  // ws-deflate, once agreed
+    std::string inflated_;
     std::string writing_;  // a frame being written
     std::string queued_;   // frames to write after it
     std::uint64_t cursor_;

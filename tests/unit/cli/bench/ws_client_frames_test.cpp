@@ -173,6 +173,38 @@ TEST(ServerFrameReader, RefusesFramesThatBreakRfc6455) {
                  "a 64-bit length with the top bit");
 }
 
+TEST(ServerFrameReader, MarksCompressedMessagesOnceDeflateIsAgreed) {
+    using wire::websocket::encode_frame;
+    using wire::websocket::Opcode;
+    ServerFrameReader reader;
+    reader.allow_compression(true);
+    reader.append(encode_frame(Opcode::text, "zz", {.compressed = true}) +
+                  encode_frame(Opcode::text, "plain"));
+    ServerFrame first = reader.next();
+    EXPECT_EQ(first.status, Status::text);
+    EXPECT_EQ(first.payload, "zz");
+    EXPECT_TRUE(first.compressed);
+    ServerFrame second = reader.next();
+    EXPECT_EQ(second.payload, "plain");
+    EXPECT_FALSE(second.compressed);
+    // A compressed message in fragments: RSV1 on the first only, the whole message marked.
+    reader.append(encode_frame(Opcode::text, "ab", {.fin = false, .compressed = true}) +
+                  encode_frame(Opcode::continuation, "cd"));
+    ServerFrame fragmented = reader.next();
+    EXPECT_EQ(fragmented.payload, "abcd");
+    EXPECT_TRUE(fragmented.compressed);
+    // RSV1 on a continuation or a control frame is still a breach.
+    reader.reset();
+    reader.allow_compression(true);
+    reader.append(encode_frame(Opcode::text, "a", {.fin = false}) +
+                  encode_frame(Opcode::continuation, "b", {.compressed = true}));
+    EXPECT_EQ(reader.next().status, Status::error);
+    reader.reset();
+    reader.allow_compression(true);
+    reader.append(bytes({0xC9, 0x00}));
+    EXPECT_EQ(reader.next().status, Status::error);
+}
+
 // §5.7, "A single-frame masked text message" and "Masked Pong response".
 TEST(EncodeClientFrame, MasksLikeTheRfcExamples) {
     const wire::websocket::MaskKey key{0x37, 0xfa, 0x21, 0x3d};
