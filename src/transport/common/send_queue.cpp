@@ -42,7 +42,16 @@ void SendQueue::finish_write() {
     in_flight_bytes_ = 0;
     in_flight_.clear();
     buffers_.clear();
-    // An idle connection keeps no buffer (DESIGN.md): drop what a burst grew.
+    if (pending_.empty()) {
+        // Nothing queued meanwhile: the connection goes idle, and an idle connection keeps no
+        // buffer (DESIGN.md). Under load frames queue during every write and nothing is freed;
+        // at light load the three small allocations cost little next to the write's syscall.
+        std::vector<Frame>().swap(pending_);
+        std::vector<Frame>().swap(in_flight_);
+        std::vector<boost::asio::const_buffer>().swap(buffers_);
+        return;
+    }
+    // Busy: keep a little capacity for the next write, drop what a burst grew.
     if (in_flight_.capacity() > kKeptFrames) in_flight_.shrink_to_fit();
     if (buffers_.capacity() > kKeptFrames) buffers_.shrink_to_fit();
 }
