@@ -1,6 +1,8 @@
 #include "app/server.hpp"
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -9,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "auth/access.hpp"
 #include "core/channel_service.hpp"
 #include "core/hub.hpp"
 #include "core/presence.hpp"
@@ -60,6 +63,36 @@ transport::HttpLimits http_limits(const config::Options& options) {
     return limits;
 }
 
+/// Open mode without a key; otherwise the one verifier the options name (API.md Auth).
+auth::Authenticator make_authenticator(const config::Options& options) {
+    using config::ConfigError;
+    if (options.jwt_secret.empty() && options.jwt_public_key.empty()) return {};
+    if (!options.jwt_secret.empty() && !options.jwt_public_key.empty()) {
+        throw ConfigError("auth.jwt_secret and auth.jwt_public_key exclude each other: give one");
+    }
+    const auth::JwtAlgorithm algorithm = *auth::parse_jwt_algorithm(options.jwt_algorithm);
+    const auto leeway = std::chrono::duration_cast<std::chrono::seconds>(options.jwt_leeway);
+    if (!options.jwt_secret.empty()) {
+        if (algorithm != auth::JwtAlgorithm::hs256) {
+            throw ConfigError("auth.jwt_secret is an HS256 secret, but auth.jwt_algorithm is " +
+                              options.jwt_algorithm + ": give auth.jwt_public_key instead");
+        }
+        return auth::Authenticator(auth::JwtVerifier::hs256(options.jwt_secret), leeway);
+    }
+    if (algorithm == auth::JwtAlgorithm::hs256) {
+        throw ConfigError("auth.jwt_public_key needs auth.jwt_algorithm RS256 or ES256");
+    }
+    std::ifstream file(options.jwt_public_key);
+    std::ostringstream pem;
+    pem << file.rdbuf();
+    if (!file) throw ConfigError("cannot read auth.jwt_public_key " + options.jwt_public_key);
+    auto verifier = auth::JwtVerifier::with_public_key(algorithm, pem.str());
+    if (auto* error = std::get_if<std::string>(&verifier)) {
+        throw ConfigError("auth.jwt_public_key " + options.jwt_public_key + ": " + *error);
+    }
+    return auth::Authenticator(std::move(std::get<auth::JwtVerifier>(verifier)), leeway);
+}
+
 }  // namespace
 
 int serve(const config::Options& options) {
@@ -68,6 +101,7 @@ int serve(const config::Options& options) {
                                         ? options.threads
                                         : std::max(1u, std::thread::hardware_concurrency());
     const net::ip::tcp::endpoint endpoint = resolve_listen(options.listen);
+    const auth::Authenticator authenticator = make_authenticator(options);
 
     core::ServerMetrics metrics;
     std::unique_ptr<storage::MessageLog> log = open_log(options);
@@ -88,7 +122,8 @@ int serve(const config::Options& options) {
     websocket.max_subscriptions = options.max_subscriptions;
     websocket.ping_interval = options.ws_ping_interval;
     websocket.deflate = options.ws_deflate;
-    transport::HttpContext http_context{channels, presence, http_limits(options), metrics, streams,
+    websocket.token_leeway = authenticator.leeway();
+    transport::HttpContext http_context{channels, presence, authenticator, http_limits(options), metrics, streams,
                                         websocket, {}};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
     if (auto ec = http->listen(endpoint)) {
@@ -103,7 +138,11 @@ int serve(const config::Options& options) {
             bound.address().to_string(), bound.port(), threads, options.backend,
             options.backend == "sqlite" ? " in " + options.path : "", options.history_max_messages,
             format_duration(options.history_max_age));
-    spdlog::warn("herald: no auth key configured: the server is open to anyone who can reach it");
+    if (authenticator.open()) {
+        spdlog::warn("herald: no auth key configured: the server is open to anyone who can reach it");
+    } else {
+        spdlog::info("herald: tokens required ({})", options.jwt_algorithm);
+    }
 
     net::io_context main_context;
     net::signal_set signals(main_context, SIGINT, SIGTERM);

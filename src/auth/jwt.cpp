@@ -140,6 +140,7 @@ std::string_view name_of(JwtAlgorithm algorithm) {
 
 std::string_view message_of(TokenError error) {
     switch (error) {
+        case TokenError::missing: return "a token is required (Authorization: Bearer, or ?token=)";
         case TokenError::malformed: return "the token is malformed";
         case TokenError::wrong_algorithm: return "the token is not signed with the configured algorithm";
         case TokenError::bad_signature: return "the token's signature does not match";

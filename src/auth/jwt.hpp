@@ -32,6 +32,7 @@ struct TokenClaims {
 
 /// Why a token is refused; every one is a 401 (API.md).
 enum class TokenError {
+    missing,          // no token at all, where one is required
     malformed,        // not three base64url parts of JSON, or a claim of the wrong type
     wrong_algorithm,  // the header names another algorithm than the configured one, or none
     bad_signature,

@@ -81,6 +81,19 @@ OptionSpec text(std::string key, std::string help, std::string Options::*member,
                       [member](const Options& options) { return options.*member; }};
 }
 
+/// A text option that may be empty, meaning "not set" (a secret, a key file).
+OptionSpec optional_text(std::string key, std::string help, std::string Options::*member) {
+    return OptionSpec{std::move(key),
+                      "TEXT",
+                      std::move(help),
+                      {},
+                      [member](Options& options, const std::string& value) -> Error {
+                          options.*member = value;
+                          return std::nullopt;
+                      },
+                      [member](const Options& options) { return options.*member; }};
+}
+
 /// A yes/no option: true | false (also 1 | 0, on | off, yes | no, for environment variables).
 OptionSpec boolean(std::string key, std::string help, bool Options::*member) {
     return OptionSpec{std::move(key),
@@ -211,6 +224,15 @@ std::vector<OptionSpec> make_table() {
             boolean("websocket.deflate",
                     "Compress WebSocket messages (permessage-deflate) for clients that offer it",
                     &Options::ws_deflate),
+            optional_text("auth.jwt_secret", "HS256 secret that signs tokens; none: open mode",
+                          &Options::jwt_secret),
+            optional_text("auth.jwt_public_key",
+                          "PEM file of the public key for RS256 or ES256 tokens",
+                          &Options::jwt_public_key),
+            text("auth.jwt_algorithm", "The one algorithm tokens must be signed with",
+                 &Options::jwt_algorithm, {"HS256", "RS256", "ES256"}),
+            duration("auth.leeway", "Clock skew allowed on a token's exp and nbf",
+                     &Options::jwt_leeway, milliseconds(0), hours(1)),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
     };

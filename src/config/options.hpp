@@ -43,6 +43,12 @@ struct Options {
     bool ws_deflate = false;
     // [log]
     std::string log_level = "info";
+
+    // [auth] (API.md Auth): none of the keys given means open mode.
+    std::string jwt_secret;      // HS256
+    std::string jwt_public_key;  // a PEM file, for RS256 or ES256
+    std::string jwt_algorithm = "HS256";
+    milliseconds jwt_leeway{30'000};  // exp and nbf, for clocks a little apart
 };
 
 /// A bad option, value or file: one line, for the user; `herald` exits with 2.

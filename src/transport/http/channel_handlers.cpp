@@ -67,11 +67,16 @@ void handle_presence(HttpContext& context, std::size_t shard, const std::string&
 }
 
 void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
-                         ExchangePtr exchange) {
+                         auth::GrantPtr grant, ExchangePtr exchange) {
     std::string prefix(target.param("prefix").value_or(""));
     context.channels.list(
             shard, std::move(prefix),
-            [exchange = std::move(exchange)](std::vector<core::ChannelInfo> list) {
+            [exchange = std::move(exchange), grant = std::move(grant)](
+                    std::vector<core::ChannelInfo> list) {
+                // A token lists only the channels it may read.
+                std::erase_if(list, [&grant](const core::ChannelInfo& info) {
+                    return !grant->may_subscribe(info.channel);
+                });
                 exchange->respond(json_response(http::status::ok, wire::channel_list_reply(list)));
             });
 }

@@ -21,6 +21,6 @@ void handle_presence(HttpContext& context, std::size_t shard, const std::string&
 
 /// GET /v1/channels?prefix=P
 void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
-                         ExchangePtr exchange);
+                         auth::GrantPtr grant, ExchangePtr exchange);
 
 }  // namespace herald::transport

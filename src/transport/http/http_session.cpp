@@ -200,11 +200,12 @@ void HttpSession::on_watch(beast::error_code ec) {
     close();
 }
 
-void HttpSession::join_presence(core::Presence& presence, const std::string& channel) {
+void HttpSession::join_presence(core::Presence& presence, const std::string& channel,
+                                const std::optional<std::string>& user) {
     if (closed_) return;
     if (!polling_client_) {
         polling_client_ = std::make_unique<PollingClient>(
-                PollingClient{presence.make_identity(shard_, "longpoll"), {}});
+                PollingClient{presence.make_identity(shard_, "longpoll", user), {}});
     }
     auto& channels = polling_client_->channels;
     for (const auto& membership : channels) {

@@ -33,7 +33,8 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<HandedOver> hand_over(Response& head) override;
-    void join_presence(core::Presence& presence, const std::string& channel) override;
+    void join_presence(core::Presence& presence, const std::string& channel,
+                       const std::optional<std::string>& user) override;
 
 private:
     void do_read_header();

@@ -57,7 +57,8 @@ public:
     virtual std::optional<HandedOver> hand_over(Response& head) = 0;
     /// Lists this connection in `channel`'s presence until the connection closes (long polls:
     /// one client across the requests of a keep-alive connection).
-    virtual void join_presence(core::Presence& presence, const std::string& channel) = 0;
+    virtual void join_presence(core::Presence& presence, const std::string& channel,
+                               const std::optional<std::string>& user) = 0;
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/channel_name.hpp"
+#include "transport/http/access.hpp"
 #include "transport/http/channel_handlers.hpp"
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
@@ -33,8 +34,9 @@ public:
         add_headers(head);
         return inner_->hand_over(head);
     }
-    void join_presence(core::Presence& presence, const std::string& channel) override {
-        inner_->join_presence(presence, channel);
+    void join_presence(core::Presence& presence, const std::string& channel,
+                       const std::optional<std::string>& user) override {
+        inner_->join_presence(presence, channel, user);
     }
 
 private:
@@ -86,6 +88,14 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         }
     }
 
+ // Every /v1 request is authenticated (open mode lets everyone in); health and metrics are not.
+    auth::GrantPtr grant;
+    if (api) {
+        auto who = authenticate(context_.auth, request, *target);
+        if (auto* refused = std::get_if<Response>(&who)) return exchange->respond(std::move(*refused));
+        grant = std::move(std::get<auth::GrantPtr>(who));
+    }
+
     if (path.size() == 1 && (path[0] == "healthz" || path[0] == "readyz" || path[0] == "metrics")) {
         if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
         if (path[0] == "healthz") {
@@ -105,13 +115,14 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
 
     if (api && path.size() == 2 && path[1] == "ws") {
         if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-        return handle_ws_upgrade(context_, shard, request, std::move(exchange));
+        return handle_ws_upgrade(context_, shard, request, std::move(exchange), std::move(grant));
     }
 
     if (api && path.size() >= 2 && path[1] == "channels" && path.size() <= 4) {
         if (path.size() == 2) {
             if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-            return handle_channel_list(context_, shard, *target, std::move(exchange));
+            return handle_channel_list(context_, shard, *target, std::move(grant),
+                                       std::move(exchange));
         }
         const std::string& channel = path[2];
         const std::string_view resource =
@@ -123,6 +134,12 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         if (!core::is_valid_channel(channel)) {
             return exchange->respond(error_response(
                     ApiError::bad_request, "channel must match ^[A-Za-z0-9._:@-]{1,200}$"));
+        }
+        // The subscribe globs cover reads, long polls, streams and presence (API.md Auth).
+        if (is(request, http::verb::post) && resource == "messages") {
+            if (!grant->may_publish(channel)) return exchange->respond(forbidden("publish to", channel));
+        } else if (!grant->may_subscribe(channel)) {
+            return exchange->respond(forbidden("read", channel));
         }
         if (path.size() == 3) {
             if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
@@ -136,13 +153,14 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
             if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
             return handle_stream(context_, shard, request, *target, channel,
                                  resource == "events" ? StreamFormat::sse : StreamFormat::ndjson,
-                                 std::move(exchange));
+                                 grant->user(), std::move(exchange));
         }
         if (is(request, http::verb::post)) {
             return handle_publish(context_, shard, request, channel, std::move(exchange));
         }
         if (is(request, http::verb::get)) {
-            return handle_read(context_, shard, *target, channel, std::move(exchange));
+            return handle_read(context_, shard, *target, channel, grant->user(),
+                               std::move(exchange));
         }
         return exchange->respond(method_not_allowed("GET, POST"));
     }

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "auth/access.hpp"
 #include "core/channel_service.hpp"
 #include "core/presence.hpp"
 #include "transport/common/shard_services.hpp"
@@ -18,6 +19,7 @@ namespace herald::transport {
 struct HttpContext {
     core::ChannelService& channels;
     core::Presence& presence;
+    const auth::Authenticator& auth;
     HttpLimits limits;
     core::ServerMetrics& metrics;
     StreamSettings streams;

@@ -19,7 +19,8 @@ constexpr std::uint64_t kMaxLimit = 1000;     // API.md: larger limits are cappe
 }  // namespace
 
 void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& target,
-                 const std::string& channel, ExchangePtr exchange) {
+                 const std::string& channel, const std::optional<std::string>& user,
+                 ExchangePtr exchange) {
     std::uint64_t after_value = 0;
     std::uint64_t limit = kDefaultLimit;
     std::uint64_t wait_seconds = 0;
@@ -38,7 +39,7 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
     }
     limit = std::min(limit, kMaxLimit);
     // A long-polling client is present from its first long poll, answered at once or held.
-    if (wait_seconds != 0) exchange->join_presence(context.presence, channel);
+    if (wait_seconds != 0) exchange->join_presence(context.presence, channel, user);
 
     std::optional<core::Seq> cursor;
     if (after == NumberParam::valid) cursor = after_value;

@@ -10,6 +10,7 @@ namespace herald::transport {
 /// GET /v1/channels/{channel}/messages?after=N&limit=L[&wait=S]: short polling without
 /// `wait`, long polling with it.
 void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& target,
-                 const std::string& channel, ExchangePtr exchange);
+                 const std::string& channel, const std::optional<std::string>& user,
+                 ExchangePtr exchange);
 
 }  // namespace herald::transport

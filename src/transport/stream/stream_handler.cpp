@@ -62,7 +62,7 @@ std::string serialize(const Response& head) {
 
 void handle_stream(HttpContext& context, std::size_t shard, const Request& request,
                    const RequestTarget& target, const std::string& channel, StreamFormat format,
-                   ExchangePtr exchange) {
+                   const std::optional<std::string>& user, ExchangePtr exchange) {
     const Cursor cursor = read_cursor(request, target);
     if (!cursor.valid) {
         return exchange->respond(error_response(
@@ -72,7 +72,8 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
     std::optional<HandedOver> handed = exchange->hand_over(head);
     if (!handed) return;
     // Bytes the client sent after its request are dropped: a stream reads no more requests.
-    StreamSession::Setup setup{format, request.version() >= 11, shard, channel, serialize(head)};
+    StreamSession::Setup setup{format, request.version() >= 11, shard, channel, serialize(head),
+                               user};
     auto session = std::make_shared<StreamSession>(std::move(handed->socket), std::move(setup),
                                                    context.channels,
                                                    *context.shards[shard],

@@ -12,6 +12,6 @@ namespace herald::transport {
 /// (`Last-Event-ID` wins over `after`), then turns the connection into a StreamSession.
 void handle_stream(HttpContext& context, std::size_t shard, const Request& request,
                    const RequestTarget& target, const std::string& channel, StreamFormat format,
-                   ExchangePtr exchange);
+                   const std::optional<std::string>& user, ExchangePtr exchange);
 
 }  // namespace herald::transport

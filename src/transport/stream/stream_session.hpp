@@ -36,6 +36,7 @@ public:
         std::size_t shard = 0;
         std::string channel;
         std::string head;  // the response's status line and headers
+        std::optional<std::string> user;  // the token's sub, for presence
     };
 
 

@@ -54,7 +54,7 @@ std::string extension_offers(const Request& request) {
 }  // namespace
 
 void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& request,
-                       ExchangePtr exchange) {
+                       ExchangePtr exchange, auth::GrantPtr grant) {
     if (!beast::websocket::is_upgrade(request)) {
         return exchange->respond(
                 error_response(ApiError::bad_request, "expected a WebSocket upgrade request"));
@@ -91,7 +91,7 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     if (!handed) return;
     std::ostringstream serialized;
     serialized << head.base();
-    WsSession::Setup setup{shard, std::move(serialized).str(), deflate};
+    WsSession::Setup setup{shard, std::move(serialized).str(), deflate, std::move(grant)};
     std::make_shared<WsSession>(std::move(handed->socket), std::move(setup), context.channels,
                                 *context.shards[shard], context.streams, context.websocket,
                                 context.metrics)

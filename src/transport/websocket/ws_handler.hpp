@@ -10,6 +10,6 @@ namespace herald::transport {
 /// when offered) and turns the connection into a WsSession. A request that is not a valid
 /// upgrade gets 400 (426 with the supported version for a wrong Sec-WebSocket-Version).
 void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& request,
-                       ExchangePtr exchange);
+                       ExchangePtr exchange, auth::GrantPtr grant);
 
 }  // namespace herald::transport

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include "transport/common/disconnect.hpp"
+#include "util/clock.hpp"
 #include "wire/json_responses.hpp"
 #include "wire/presence_json.hpp"
 #include "wire/websocket/utf8_validator.hpp"
@@ -21,6 +22,8 @@ namespace net = boost::asio;
 namespace ws = wire::websocket;
 
 namespace {
+
+constexpr std::uint16_t kTokenExpired = 4001;  // an application close code (RFC 6455 7.4.2)
 
 std::string encode_ws_message(const core::Message& message) {
     return ws::encode_text_frame(wire::ws_message(message));
@@ -85,7 +88,8 @@ WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService
       parser_(ws::FrameParserOptions{.max_message_bytes = settings.max_frame_bytes,
                                      .deflate = setup.deflate}),
       queue_(streams.send_queue_bytes),
-      identity_(services.presence.make_identity(setup.shard, "websocket")),
+      grant_(std::move(setup.grant)),
+      identity_(services.presence.make_identity(setup.shard, "websocket", grant_->user())),
       deflate_(setup.deflate) {
     metrics_.ws_connections.inc();
 }
@@ -109,6 +113,11 @@ void WsSession::start(std::string unread) {
 
 void WsSession::on_tick(KeepaliveTicker::Tick now) {
     if (close_sent_ && now - close_sent_tick_ >= 2) return close();
+    if (const auto expires = grant_->expires();
+        expires && !closing_ && unix_millis() / 1000 >= *expires + settings_.token_leeway.count()) {
+        // API.md Auth: a connection lives no longer than its token (docs/SECURITY.md).
+        return close_with(static_cast<ws::CloseCode>(kTokenExpired), "token expired");
+    }
     if (closing_ || now - last_ping_tick_ < ticker_.ticks(settings_.ping_interval)) return;
     if (unanswered_pings_ >= 2) {
         spdlog::info("ws: a peer missed two pongs; dropping it");
@@ -203,7 +212,19 @@ void WsSession::on_frame(std::string_view text) {
     }
 }
 
+bool WsSession::allowed(bool permitted, const wire::WsClientFrame& frame, std::string_view what) {
+    if (permitted) return true;
+    std::string message = "the token may not ";
+    message += what;
+    message += " channel ";
+    message += frame.channel;
+    send_text(wire::ws_error(wire::WsFrameError{wire::ApiError::forbidden, std::move(message),
+                                                frame.ref}));
+    return false;
+}
+
 void WsSession::subscribe(const wire::WsClientFrame& frame) {
+    if (!allowed(grant_->may_subscribe(frame.channel), frame, "read")) return;
     if (subscriptions_.contains(frame.channel)) {
         return send_text(wire::ws_error(wire::WsFrameError{
                 wire::ApiError::bad_request, "already subscribed to " + frame.channel, frame.ref}));
@@ -236,6 +257,7 @@ void WsSession::unsubscribe(const wire::WsClientFrame& frame) {
 }
 
 void WsSession::publish(wire::WsClientFrame frame) {
+    if (!allowed(grant_->may_publish(frame.channel), frame, "publish to")) return;
     channels_.publish(shard_, std::move(frame.publish),
                       [self = shared_from_this(), ref = frame.ref](const core::PublishResult& result) {
                           if (result.status == core::PublishStatus::failed) {
@@ -248,6 +270,7 @@ void WsSession::publish(wire::WsClientFrame frame) {
 }
 
 void WsSession::query_presence(const wire::WsClientFrame& frame) {
+    if (!allowed(grant_->may_subscribe(frame.channel), frame, "read")) return;
     services_.presence.members(
             frame.channel, shard_,
             [self = shared_from_this(), channel = frame.channel,

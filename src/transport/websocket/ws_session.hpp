@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/access.hpp"
 #include "core/channel_stream.hpp"
 #include "core/presence.hpp"
 #include "core/server_metrics.hpp"
@@ -37,6 +38,7 @@ public:
         std::size_t shard = 0;
         std::string head;      // the 101 answer
         bool deflate = false;  // permessage-deflate was agreed
+        auth::GrantPtr grant;  // what the upgrade's token allows
     };
 
     WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
@@ -70,6 +72,8 @@ private:
     void send_message(const core::MessagePtr& message);
     const std::string& encoded(const core::Message& message) const;
     bool has_room(const core::Message* next) const;
+    /// Answers `forbidden` unless the token allows it.
+    bool allowed(bool permitted, const wire::WsClientFrame& frame, std::string_view what);
     void push(Frame frame);
     void schedule_flush();
     void do_flush();
@@ -88,6 +92,7 @@ private:
     core::ServerMetrics& metrics_;
     wire::websocket::FrameParser parser_;
     SendQueue queue_;
+    auth::GrantPtr grant_;
     core::ClientIdentity identity_;  // one per connection, in every channel's presence
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;
     KeepaliveTicker::Tick last_ping_tick_ = 0;
