@@ -19,7 +19,7 @@ declare -A allowed=(
     [webhook]="core storage wire runtime util"
     [cluster]="core storage storage/redis runtime util"
     [config]="util"
-    [cli]="wire config util"
+    [cli]="wire config auth util"
     [app]="*"
 )
 

@@ -1,4 +1,4 @@
-// herald: the server (`serve`) and its client commands (`pub`, `sub`).
+// herald: the server (`serve`) and its client commands (`pub`, `sub`, `token`, `bench`).
 
 #include <cstdlib>
 #include <iostream>
@@ -92,6 +92,24 @@ int main(int argc, char** argv) {
             ->capture_default_str();
     add_client_options(*sub, client);
 
+    herald::cli::TokenArguments token_arguments;
+    CLI::App* token = app.add_subcommand(
+            "token", "Print a token signed with the HS256 secret (auth.jwt_secret), for development");
+    token->add_option("--sub", token_arguments.sub, "The user: the token's sub");
+    token->add_option("--subscribe", token_arguments.subscribe,
+                      "Channel globs it may read (room:*), repeat or comma-separate")
+            ->delimiter(',');
+    token->add_option("--publish", token_arguments.publish, "Channel globs it may publish to")
+            ->delimiter(',');
+    token->add_flag("--admin", token_arguments.admin, "May use the admin API");
+    token->add_option("--ttl", token_arguments.ttl, "Lifetime, like 15m or 1h")
+            ->capture_default_str();
+    std::string token_secret;
+    token->add_option("--secret", token_secret,
+                      "HS256 secret (default: auth.jwt_secret of --config or HERALD_AUTH_JWT_SECRET)");
+    token->add_option("--config", config_path, "TOML file with options (env HERALD_CONFIG)")
+            ->option_text("FILE");
+
     herald::cli::BenchArguments bench_arguments;
     CLI::App* bench = app.add_subcommand("bench", "Load generator: measure a transport's figures");
     bench->add_option("workload", bench_arguments.workload, "fanout | latency")
@@ -153,6 +171,15 @@ int main(int argc, char** argv) {
             return herald::app::serve(options);
         }
         if (*pub) return herald::cli::run_pub(client, pub_arguments);
+        if (*token) {
+            token_arguments.secret =
+                    !token_secret.empty()
+                            ? token_secret
+                            : herald::config::resolve_options(
+                                      config_path, herald::config::environment_values(), {})
+                                      .jwt_secret;
+            return herald::cli::run_token(token_arguments);
+        }
         if (*sub) return herald::cli::run_sub(client, sub_arguments);
         if (*bench) {
             // No --url (nor HERALD_URL): start a server of its own and measure that one.

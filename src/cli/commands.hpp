@@ -52,6 +52,18 @@ struct BenchArguments {
     std::string svg;  // fanout, latency: write the latency chart here
 };
 
+struct TokenArguments {
+    std::string secret;  // auth.jwt_secret (HS256)
+    std::string sub;
+    std::vector<std::string> subscribe;  // channel globs
+    std::vector<std::string> publish;
+    bool admin = false;
+    std::string ttl = "1h";
+};
+
+/// herald token: prints an HS256 token for development and tests. Returns the exit code.
+int run_token(const TokenArguments& arguments);
+
 /// herald bench: runs a workload against the server at `client.url` and prints the figures.
 int run_bench(const ClientOptions& client, const BenchArguments& arguments);
 
