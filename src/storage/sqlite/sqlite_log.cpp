@@ -263,6 +263,11 @@ ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, s
     if (after && !result.messages.empty() && result.messages.front().seq > *after + 1) {
         result.gap = Gap{*after, result.messages.front().seq};
     }
+    // Or all of them: retention deleted the rows after `from` before this read saw the new
+    // first_seq (the mover deletes, then tells the writer). They existed, so they are a gap.
+    if (after && !result.gap && result.messages.empty() && state.last_seq > from) {
+        result.gap = Gap{*after, state.last_seq + 1};
+    }
     return result;
 }
 
