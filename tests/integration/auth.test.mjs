@@ -147,6 +147,13 @@ describe('auth with an HS256 secret', () => {
         assert.deepEqual(decoded.herald.publish, ['room:*', 'lobby']);
         assert.ok(decoded.exp - now() <= 300 && decoded.exp - now() > 290);
         assert.equal((await publish(herald.url, 'lobby', { data: 1 }, bearer(token))).status, 201);
+        // The client commands pass it: over HTTP and over a WebSocket.
+        for (const extra of [[], ['--ws']]) {
+            const ok = await runHerald(['pub', 'lobby', '{"a":1}', '--url', herald.url, '--token', token, ...extra]);
+            assert.equal(ok.code, 0, ok.stderr);
+            const refused = await runHerald(['pub', 'lobby', '{"a":1}', '--url', herald.url, ...extra]);
+            assert.notEqual(refused.code, 0, `pub ${extra} without a token`);
+        }
         const none = await runHerald(['token', '--sub', 'x'], { env: { HERALD_AUTH_JWT_SECRET: '' } });
         assert.equal(none.code, 2);
         assert.match(none.stderr, /no secret/);
