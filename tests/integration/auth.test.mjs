@@ -160,6 +160,25 @@ describe('auth with an HS256 secret', () => {
     });
 });
 
+describe('WebSocket Origin', () => {
+    test('http.allowed_origins decides which pages may open a WebSocket', async () => {
+        const herald = await startHerald({ args: ['--http-allowed-origins', 'https://app.example'] });
+        try {
+            const open = (origin) => new Promise((resolve) => {
+                const ws = new WebSocket(`${herald.url.replace(/^http/, 'ws')}/v1/ws`, origin ? { origin } : {});
+                ws.on('open', () => { ws.close(); resolve(101); });
+                ws.on('unexpected-response', (req, res) => resolve(res.statusCode));
+                ws.on('error', () => resolve('error'));
+            });
+            assert.equal(await open('https://app.example'), 101);
+            assert.equal(await open('https://evil.example'), 403);
+            assert.equal(await open(undefined), 101, 'clients that are not browsers send no Origin');
+        } finally {
+            await herald.stop();
+        }
+    });
+});
+
 describe('auth with public keys', () => {
     const dir = tempDir('herald-auth-');
     after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,6 @@
 #include "transport/websocket/ws_handler.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <boost/beast/websocket/detail/hybi13.hpp>
@@ -40,6 +41,12 @@ bool offers(std::string_view list, std::string_view protocol) {
     return false;
 }
 
+bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
+    if (origin.empty()) return true;
+    return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
+           std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
 /// Every Sec-WebSocket-Extensions line of the request, joined with commas.
 std::string extension_offers(const Request& request) {
     std::string joined;
@@ -64,6 +71,11 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
         response.result(http::status::upgrade_required);
         response.set(http::field::sec_websocket_version, "13");
         return exchange->respond(std::move(response));
+    }
+    // Browsers send Origin and let any page open a WebSocket: http.allowed_origins decides, as
+    // CORS does for responses. Clients that are not browsers send none.
+    if (!origin_allowed(context.limits.allowed_origins, request[http::field::origin])) {
+        return exchange->respond(error_response(ApiError::forbidden, "origin not allowed"));
     }
     const auto key = request[http::field::sec_websocket_key];
     if (!is_valid_key(key)) {
