@@ -59,6 +59,7 @@ transport::HttpLimits http_limits(const config::Options& options) {
     limits.request_timeout = options.request_timeout;
     limits.long_poll_max_wait = options.long_poll_max_wait;
     limits.max_connections = options.max_connections;
+    limits.publish_rate = options.publish_rate;
     limits.allowed_origins = options.allowed_origins;
     return limits;
 }
@@ -122,6 +123,7 @@ int serve(const config::Options& options) {
     websocket.max_subscriptions = options.max_subscriptions;
     websocket.ping_interval = options.ws_ping_interval;
     websocket.deflate = options.ws_deflate;
+    websocket.publish_rate = options.publish_rate;
     websocket.token_leeway = authenticator.leeway();
     transport::HttpContext http_context{channels, presence, authenticator, http_limits(options), metrics, streams,
                                         websocket, {}};

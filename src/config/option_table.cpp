@@ -206,6 +206,9 @@ std::vector<OptionSpec> make_table() {
                    "Bytes a streaming connection may have unsent before it is closed as a slow "
                    "consumer",
                    &Options::send_queue_bytes, 4 * kKiB, 1024 * kMiB),
+            number("limits.publish_rate",
+                   "Publishes a second per connection (a token bucket; 0: unlimited)",
+                   &Options::publish_rate, 0, 1'000'000),
             number("limits.max_subscriptions", "Channel subscriptions per WebSocket connection",
                    &Options::max_subscriptions, 1, 100'000),
             number("limits.ws_max_frame_bytes",

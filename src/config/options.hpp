@@ -40,6 +40,7 @@ struct Options {
     milliseconds sse_keepalive{15'000};
     // [websocket]
     milliseconds ws_ping_interval{25'000};
+    std::size_t publish_rate = 0;  // per connection, messages a second; 0: unlimited
     bool ws_deflate = false;
     // [log]
     std::string log_level = "info";

@@ -20,6 +20,7 @@ struct ServerMetrics {
     Counter messages_delivered;     // messages handed to a subscriber's connection
     Counter long_poll_timeouts;     // answered 204
     Counter slow_consumer_closes;
+    Counter publishes_rate_limited;  // past limits.publish_rate: 429 or a rate_limited frame
     Counter malformed_requests;  // answered 400/431 or closed before routing
     Histogram publish_latency;   // receipt to stored, seconds
 

@@ -28,6 +28,15 @@ void handle_publish(HttpContext& context, std::size_t shard, const Request& requ
         return exchange->respond(error_response(ApiError::unsupported_media_type,
                                                 "Content-Type must be application/json"));
     }
+    if (const auto retry_after = exchange->publish_refused()) {
+        context.metrics.publishes_rate_limited.inc();
+        Response response = error_response(
+                ApiError::rate_limited,
+                "at most " + std::to_string(context.limits.publish_rate) +
+                        " publishes a second on one connection (limits.publish_rate)");
+        response.set(http::field::retry_after, std::to_string(*retry_after));
+        return exchange->respond(std::move(response));
+    }
     auto parsed = wire::parse_publish_body(request.body(), channel);
     if (auto* error = std::get_if<wire::BodyError>(&parsed)) {
         return exchange->respond(error_response(ApiError::bad_request, error->message));

@@ -30,7 +30,9 @@ HttpSession::HttpSession(runtime::Socket&& socket, std::size_t shard, Router& ro
       shard_(shard),
       router_(router),
       limits_(limits),
-      metrics_(metrics) {
+      metrics_(metrics),
+      publish_bucket_(static_cast<double>(limits.publish_rate),
+                      static_cast<double>(limits.publish_rate)) {
     metrics_.http_connections.inc();
 }
 
@@ -198,6 +200,11 @@ void HttpSession::on_watch(beast::error_code ec) {
     }
     if (auto on_abort = std::exchange(on_abort_, nullptr)) on_abort();
     close();
+}
+
+std::optional<int> HttpSession::publish_refused() {
+    if (publish_bucket_.take()) return std::nullopt;
+    return publish_bucket_.seconds_until_next();
 }
 
 void HttpSession::join_presence(core::Presence& presence, const std::string& channel,

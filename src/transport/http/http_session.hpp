@@ -13,6 +13,7 @@
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
 #include "transport/http/http_types.hpp"
+#include "util/token_bucket.hpp"
 
 namespace herald::transport {
 
@@ -33,6 +34,7 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<HandedOver> hand_over(Response& head) override;
+    std::optional<int> publish_refused() override;
     void join_presence(core::Presence& presence, const std::string& channel,
                        const std::optional<std::string>& user) override;
 
@@ -67,6 +69,7 @@ private:
 
     std::shared_ptr<Response> response_;  // alive while it is written
     std::function<void()> on_abort_;
+    TokenBucket publish_bucket_;
     std::unique_ptr<PollingClient> polling_client_;  // none until a long poll: idle costs 8 bytes
     unsigned version_ = 11;
     bool keep_alive_ = true;

@@ -30,6 +30,7 @@ struct HttpLimits {
     std::chrono::milliseconds write_timeout{30'000};        // a peer that stops reading is cut
     std::chrono::milliseconds long_poll_max_wait{120'000};  // API.md: wait=S up to 120 s
     std::size_t max_connections = 0;                        // 0: only the open-file limit
+    std::size_t publish_rate = 0;  // API.md limits.publish_rate, per connection; 0: unlimited
     std::vector<std::string> allowed_origins{"*"};          // CORS
 };
 
@@ -57,6 +58,9 @@ public:
     virtual std::optional<HandedOver> hand_over(Response& head) = 0;
     /// Lists this connection in `channel`'s presence until the connection closes (long polls:
     /// one client across the requests of a keep-alive connection).
+    /// Whether the connection may publish now (limits.publish_rate); when not, the seconds until
+    /// it may, for Retry-After.
+    virtual std::optional<int> publish_refused() = 0;
     virtual void join_presence(core::Presence& presence, const std::string& channel,
                                const std::optional<std::string>& user) = 0;
 };

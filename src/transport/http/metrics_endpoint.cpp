@@ -59,6 +59,9 @@ std::string render_metrics(const core::ServerMetrics& m) {
         as_number(m.messages_delivered.value()));
     add(out, "herald_long_poll_timeouts_total", "counter", "Long polls answered 204.", "",
         as_number(m.long_poll_timeouts.value()));
+    add(out, "herald_publishes_rate_limited_total", "counter",
+        "Publishes refused for going past limits.publish_rate.", "",
+        as_number(m.publishes_rate_limited.value()));
     add(out, "herald_slow_consumer_closes_total", "counter",
         "Connections closed for falling behind.", "", as_number(m.slow_consumer_closes.value()));
     out += "# HELP herald_publish_latency_seconds Publish receipt to storage commit.\n";

@@ -34,6 +34,7 @@ public:
         add_headers(head);
         return inner_->hand_over(head);
     }
+    std::optional<int> publish_refused() override { return inner_->publish_refused(); }
     void join_presence(core::Presence& presence, const std::string& channel,
                        const std::optional<std::string>& user) override {
         inner_->join_presence(presence, channel, user);

@@ -89,6 +89,8 @@ WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService
                                      .deflate = setup.deflate}),
       queue_(streams.send_queue_bytes),
       grant_(std::move(setup.grant)),
+      publish_bucket_(static_cast<double>(settings.publish_rate),
+                      static_cast<double>(settings.publish_rate)),
       identity_(services.presence.make_identity(setup.shard, "websocket", grant_->user())),
       deflate_(setup.deflate) {
     metrics_.ws_connections.inc();
@@ -258,6 +260,14 @@ void WsSession::unsubscribe(const wire::WsClientFrame& frame) {
 
 void WsSession::publish(wire::WsClientFrame frame) {
     if (!allowed(grant_->may_publish(frame.channel), frame, "publish to")) return;
+    if (!publish_bucket_.take()) {
+        metrics_.publishes_rate_limited.inc();
+        return send_text(wire::ws_error(wire::WsFrameError{
+                wire::ApiError::rate_limited,
+                "at most " + std::to_string(settings_.publish_rate) +
+                        " publishes a second on one connection (limits.publish_rate)",
+                frame.ref}));
+    }
     channels_.publish(shard_, std::move(frame.publish),
                       [self = shared_from_this(), ref = frame.ref](const core::PublishResult& result) {
                           if (result.status == core::PublishStatus::failed) {

@@ -19,6 +19,7 @@
 #include "transport/websocket/ws_settings.hpp"
 #include "wire/websocket/frame.hpp"
 #include "wire/websocket/frame_parser.hpp"
+#include "util/token_bucket.hpp"
 #include "wire/ws_messages.hpp"
 
 namespace herald::transport {
@@ -93,6 +94,7 @@ private:
     wire::websocket::FrameParser parser_;
     SendQueue queue_;
     auth::GrantPtr grant_;
+    TokenBucket publish_bucket_;
     core::ClientIdentity identity_;  // one per connection, in every channel's presence
     std::map<std::string, std::unique_ptr<Subscription>, std::less<>> subscriptions_;
     KeepaliveTicker::Tick last_ping_tick_ = 0;

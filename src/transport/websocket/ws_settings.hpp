@@ -13,6 +13,7 @@ struct WsSettings {
     std::size_t max_subscriptions = 100;  // API.md limits.max_subscriptions: then rate_limited
     std::chrono::milliseconds ping_interval{25'000};  // API.md: two missed pongs drop a peer
     bool deflate = false;
+    std::size_t publish_rate = 0;  // API.md limits.publish_rate: then rate_limited frames
     std::chrono::seconds token_leeway{30};  // auth.leeway: a connection ends at exp + leeway  // API.md websocket.deflate: costs CPU per message, saves bytes
 };
 
