@@ -103,6 +103,32 @@ OptionSpec boolean(std::string key, std::string help, bool Options::*member) {
                       }};
 }
 
+/// A factor in (0, 1] for the webhook retry delays (tests shorten them).
+OptionSpec retry_scale() {
+    return OptionSpec{"webhook_delivery.retry_scale",
+                      "FACTOR",
+                      "Multiplies every webhook retry delay (1 s, 5 s, 30 s, ...); below 1 only "
+                      "for tests",
+                      {},
+                      [](Options& options, const std::string& value) -> Error {
+                          double factor = 0;
+                          const auto [end, ec] = std::from_chars(
+                                  value.data(), value.data() + value.size(), factor);
+                          if (ec != std::errc{} || end != value.data() + value.size() ||
+                              !(factor > 0.0) || factor > 1.0) {
+                              return "'" + value + "' is not a number above 0, at most 1";
+                          }
+                          options.webhook_retry_scale = factor;
+                          return std::nullopt;
+                      },
+                      [](const Options& options) {
+                          std::string text = std::to_string(options.webhook_retry_scale);
+                          text.erase(text.find_last_not_of('0') + 1);
+                          if (text.ends_with('.')) text.pop_back();
+                          return text;
+                      }};
+}
+
 OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
     spec.aliases = std::move(aliases);
     return spec;
@@ -213,6 +239,7 @@ std::vector<OptionSpec> make_table() {
                     &Options::ws_deflate),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
+            retry_scale(),
     };
 }
 

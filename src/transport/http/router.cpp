@@ -6,6 +6,7 @@
 #include "transport/http/channel_handlers.hpp"
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
+#include "transport/http/webhook_handlers.hpp"
 #include "transport/poll/read_handler.hpp"
 #include "transport/stream/stream_handler.hpp"
 #include "transport/websocket/ws_handler.hpp"
@@ -93,7 +94,10 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         }
         if (path[0] == "metrics") {
             return exchange->respond(text_response(http::status::ok,
-                                                   render_metrics(context_.metrics),
+                                                   render_metrics(context_.metrics,
+                                                                  context_.webhooks != nullptr
+                                                                          ? context_.webhooks->stats()
+                                                                          : std::vector<core::WebhookStats>{}),
                                                    "text/plain; version=0.0.4"));
         }
         if (!context_.channels.ready()) {
@@ -106,6 +110,12 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
     if (api && path.size() == 2 && path[1] == "ws") {
         if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
         return handle_ws_upgrade(context_, shard, request, std::move(exchange));
+    }
+
+    if (api && path.size() >= 2 && path[1] == "webhooks" && path.size() <= 4) {
+        return handle_webhooks(context_, shard, request,
+                               std::vector<std::string>(path.begin() + 2, path.end()),
+                               std::move(exchange));
     }
 
     if (api && path.size() >= 2 && path[1] == "channels" && path.size() <= 4) {
