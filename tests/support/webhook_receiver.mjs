@@ -18,7 +18,8 @@ import { Webhook } from 'standardwebhooks';
 ///   waitFor(n)     resolves with `deliveries` once n have arrived (rejects after timeoutMs)
 ///   byId(id)       the deliveries with that webhook-id: the attempts of one event
 ///   close()        drops hanging requests and stops the server
-export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true } = {}) {
+/// `port`: listen there (a restarted receiver at the URL an endpoint already has); 0: any.
+export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true, port: wanted = 0 } = {}) {
     const verifier = new Webhook(secret);
     const deliveries = [];
     const script = [];
@@ -54,7 +55,7 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
 
     await new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(0, '127.0.0.1', resolve);
+        server.listen(wanted, '127.0.0.1', resolve);
     });
     const { port } = server.address();
 
