@@ -66,6 +66,7 @@ webhook::ServiceOptions webhook_options(const config::Options& options) {
         delay = scaled(delay);
     result.retry.then_every = scaled(result.retry.then_every);
     result.retry.give_up_after = scaled(result.retry.give_up_after);
+    result.limits.ca_file = options.webhook_ca_file;
     return result;
 }
 
@@ -110,8 +111,9 @@ int serve(const config::Options& options) {
     log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {
         hub.on_committed(std::move(batch));
     });
-    auto webhooks = std::make_unique<webhook::Service>(*shards, *outbox, webhook_options(options));
+    std::unique_ptr<webhook::Service> webhooks;
     try {
+        webhooks = std::make_unique<webhook::Service>(*shards, *outbox, webhook_options(options));
         webhooks->start();
     } catch (const std::invalid_argument& error) {
         throw config::ConfigError(std::string("config: ") + error.what());

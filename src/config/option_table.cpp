@@ -240,6 +240,10 @@ std::vector<OptionSpec> make_table() {
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
             retry_scale(),
+            text("webhook_delivery.ca_file",
+                 "PEM file of certificate authorities to trust for https webhook endpoints, "
+                 "besides the system's (a private CA)",
+                 &Options::webhook_ca_file),
     };
 }
 

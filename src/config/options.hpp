@@ -55,6 +55,7 @@ struct Options {
     std::vector<WebhookEndpointConfig> webhooks;
     // [webhook_delivery]
     double webhook_retry_scale = 1.0;  // multiplies every retry delay; < 1 for tests
+    std::string webhook_ca_file;       // extra trusted CAs (PEM) for https endpoints
 };
 
 /// A bad option, value or file: one line, for the user; `herald` exits with 2.

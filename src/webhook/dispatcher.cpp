@@ -1,6 +1,7 @@
 #include "webhook/dispatcher.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
@@ -29,6 +30,14 @@ Dispatcher::Dispatcher(net::any_io_executor executor, storage::Outbox& outbox, R
       timer_(executor) {
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(net::ssl::verify_peer);
+    if (!limits_.ca_file.empty()) {
+        boost::system::error_code ec;
+        tls_.load_verify_file(limits_.ca_file, ec);
+        if (ec) {
+            throw std::invalid_argument("webhook_delivery.ca_file: cannot load " +
+                                        limits_.ca_file + ": " + ec.message());
+        }
+    }
 }
 
 Dispatcher::~Dispatcher() = default;

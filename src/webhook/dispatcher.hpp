@@ -27,6 +27,7 @@ struct DispatcherLimits {
     std::size_t max_in_flight = 4;               // per endpoint: a slow receiver is not flooded
     std::chrono::milliseconds timeout{10'000};   // API.md: a 2xx within 10 s is success
     std::size_t max_idle_connections = 4;        // kept alive per endpoint, at most
+    std::string ca_file;  // PEM: CAs trusted besides the system's; empty: the system's only
 };
 
 /// Counts of one endpoint for /metrics. Relaxed atomics: the dispatcher writes, any thread
@@ -53,6 +54,7 @@ struct EndpointStatsView {
 /// Thread: everything runs on one executor (a shard's); public calls post to it.
 class Dispatcher {
 public:
+    /// Throws std::invalid_argument when `limits.ca_file` cannot be loaded.
     Dispatcher(net::any_io_executor executor, storage::Outbox& outbox, Registry& registry,
                RetrySchedule schedule, DispatcherLimits limits = {});
     ~Dispatcher();

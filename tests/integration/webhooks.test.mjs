@@ -3,6 +3,7 @@
 // Retry delays are shrunk with webhook_delivery.retry_scale so backoff is observable in
 // milliseconds.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -315,5 +316,53 @@ test('memory storage: webhooks work, volatile', async () => {
     } finally {
         await herald.stop();
         await receiver.close();
+    }
+});
+
+/// A private CA and a certificate for "localhost" signed by it (openssl CLI), in `dir`.
+function makeCertificates(dir) {
+    const run = (args) => {
+        const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+        if (result.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${result.stderr}`);
+    };
+    run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+         '-subj', '/CN=Herald test CA', '-keyout', 'ca.key', '-out', 'ca.pem']);
+    run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
+         '-keyout', 'server.key', '-out', 'server.csr']);
+    fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName = DNS:localhost\n');
+    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2',
+         '-extfile', 'ext.cnf', '-out', 'server.pem']);
+    return {
+        ca: path.join(dir, 'ca.pem'),
+        tls: { key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) },
+    };
+}
+
+test('https endpoints: TLS with SNI and certificate checks (a private CA through webhook_delivery.ca_file)', async () => {
+    const dir = tempDir();
+    const { ca, tls } = makeCertificates(dir);
+    const secret = newSecret();
+    const receiver = await startWebhookReceiver({ secret, tls, host: 'localhost' });
+    const herald = await startHerald({ args: ['--webhook-delivery-ca-file', ca, '--webhook-delivery-retry-scale', '0.1'] });
+    try {
+        const good = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['tls:ok'], secret });
+        assert.equal(good.status, 201);
+        // The same server by IP: its certificate names only "localhost", so the check must fail.
+        const byIp = await createWebhook(herald.url, { url: `https://127.0.0.1:${receiver.port}/hooks`, events: ['message.published'], channels: ['tls:ip'], secret });
+        for (let i = 1; i <= 3; ++i) await publish(herald.url, 'tls:ok', { data: i });
+        await publish(herald.url, 'tls:ip', { data: 'refused' });
+        const got = await receiver.waitFor(3);
+        assert.ok(got.every((d) => d.verified && d.servername === 'localhost'), JSON.stringify(got.map((d) => d.servername)));
+        assert.deepEqual(got.map((d) => d.json.data.data).sort(), [1, 2, 3]);
+        await eventually(async () => (await get(herald.url, `/v1/webhooks/${byIp.json.id}/deliveries`)).json.deliveries.length > 0,
+            3000, 'a failed attempt to the IP URL');
+        const failed = (await get(herald.url, `/v1/webhooks/${byIp.json.id}/deliveries`)).json.deliveries[0];
+        assert.equal(failed.status, null);
+        assert.match(failed.error, /certificate|verify/i);
+        assert.equal(receiver.deliveries.length, 3, 'nothing reached the application over an unverified connection');
+    } finally {
+        await herald.stop();
+        await receiver.close();
+        fs.rmSync(dir, { recursive: true, force: true });
     }
 });

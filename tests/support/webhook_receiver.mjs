@@ -7,6 +7,7 @@
 // `defaultStatus`. A request whose signature does not verify gets 401 and does not use up the
 // script, as a real receiver would refuse it; tests then assert on `verified` of each delivery.
 import http from 'node:http';
+import https from 'node:https';
 
 import { Webhook } from 'standardwebhooks';
 
@@ -19,14 +20,16 @@ import { Webhook } from 'standardwebhooks';
 ///   byId(id)       the deliveries with that webhook-id: the attempts of one event
 ///   close()        drops hanging requests and stops the server
 /// `port`: listen there (a restarted receiver at the URL an endpoint already has); 0: any.
-export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true, port: wanted = 0 } = {}) {
+/// `tls`: {key, cert} (PEM) to serve https; `host`: the name the URL gives (default 127.0.0.1).
+export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true, port: wanted = 0,
+                                             tls, host = '127.0.0.1' } = {}) {
     const verifier = new Webhook(secret);
     const deliveries = [];
     const script = [];
     const waiters = new Set();
     const hanging = new Set();
 
-    const server = http.createServer((req, res) => {
+    const handler = (req, res) => {
         const chunks = [];
         req.on('data', (chunk) => chunks.push(chunk));
         req.on('end', () => {
@@ -35,7 +38,8 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
             answer(delivery, res, delivery.verified || !rejectInvalid ? nextAnswer() : 401);
             for (const waiter of waiters) waiter();
         });
-    });
+    };
+    const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     server.on('connection', (socket) => {
         hanging.add(socket);
         socket.on('close', () => hanging.delete(socket));
@@ -60,7 +64,7 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
     const { port } = server.address();
 
     return {
-        url: `http://127.0.0.1:${port}/hooks`,
+        url: `${tls ? 'https' : 'http'}://${host}:${port}/hooks`,
         port,
         deliveries,
         respond: (...statuses) => { script.push(...statuses); },
@@ -88,6 +92,7 @@ function record(req, body, verifier) {
         error: undefined,
         status: undefined,
         receivedAt: Date.now(),
+        servername: req.socket.servername,  // TLS SNI, when served over https
     };
     try {
         delivery.json = verifier.verify(body, req.headers);
