@@ -67,6 +67,7 @@ webhook::ServiceOptions webhook_options(const config::Options& options) {
     result.retry.then_every = scaled(result.retry.then_every);
     result.retry.give_up_after = scaled(result.retry.give_up_after);
     result.limits.ca_file = options.webhook_ca_file;
+    result.limits.max_queued = options.webhook_max_queued;
     return result;
 }
 

@@ -240,6 +240,10 @@ std::vector<OptionSpec> make_table() {
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
             retry_scale(),
+            number("webhook_delivery.max_queued",
+                   "Webhook events per endpoint held in memory; a longer queue waits in the "
+                   "database and is read back as it drains",
+                   &Options::webhook_max_queued, 8, 10'000'000),
             text("webhook_delivery.ca_file",
                  "PEM file of certificate authorities to trust for https webhook endpoints, "
                  "besides the system's (a private CA)",

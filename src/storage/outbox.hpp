@@ -89,6 +89,13 @@ public:
     /// Every pending event (not failed), in insertion order. Start-up, before appends.
     virtual std::vector<OutboxEvent> pending_events() = 0;
 
+    /// At most `limit` pending events of one endpoint with rows after `after_row`, in row
+    /// order: how a dispatcher that holds only part of a long queue in memory reads the rest.
+    /// `done` runs after every event committed before the read was handed to the listener,
+    /// and before any committed after it.
+    virtual void pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                             std::function<void(std::vector<OutboxEvent>)> done) = 0;
+
     /// Records attempts and updates or deletes their rows; batched, asynchronous.
     virtual void record_attempts(std::vector<AttemptOutcome> outcomes) = 0;
 

@@ -128,12 +128,12 @@ void Dispatcher::on_add(std::vector<OutboxEvent> events) {
             dropped.push_back(AttemptOutcome{event.row, AttemptOutcome::Next::done, 0, 0, {}});
             continue;
         }
-        if (event.attempts == 0 || event.next_attempt <= now) {
-            lane->ready.push_back(std::move(event));
-        } else {
-            const std::int64_t due = event.next_attempt;
-            lane->waiting.emplace(due, std::move(event));
+        if (lane->spilled || lane->held() >= limits_.max_queued) {
+            // Left in the outbox; maybe_refill reads it back in row order.
+            lane->spilled = true;
+            continue;
         }
+        take(*lane, std::move(event), now);
         if (std::find(touched.begin(), touched.end(), lane) == touched.end()) {
             touched.push_back(lane);
         }
@@ -142,8 +142,62 @@ void Dispatcher::on_add(std::vector<OutboxEvent> events) {
     for (Lane* lane : touched) {
         pump(*lane);
         update_depth(*lane);
+        maybe_refill(*lane);
     }
     arm_timer();
+}
+
+void Dispatcher::take(Lane& lane, OutboxEvent event, std::int64_t now) {
+    lane.loaded_up_to = std::max(lane.loaded_up_to, event.row);
+    if (event.attempts == 0 || event.next_attempt <= now) {
+        lane.ready.push_back(std::move(event));
+    } else {
+        const std::int64_t due = event.next_attempt;
+        lane.waiting.emplace(due, std::move(event));
+    }
+}
+
+void Dispatcher::resume(const std::string& endpoint_id) {
+    net::post(executor_, [this, endpoint_id] {
+        Lane* lane = lane_for(endpoint_id);
+        if (lane == nullptr) return;
+        lane->spilled = true;  // everything after row 0 is in the outbox
+        maybe_refill(*lane);
+    });
+}
+
+void Dispatcher::maybe_refill(Lane& lane) {
+    if (stopped_ || !lane.spilled || lane.refilling || lane.held() > limits_.max_queued / 2) {
+        return;
+    }
+    lane.refilling = true;
+    const std::size_t room = limits_.max_queued - lane.held();
+    outbox_.pending_for(lane.endpoint->id, lane.loaded_up_to, room,
+                        [this, id = lane.endpoint->id, room](std::vector<OutboxEvent> events) {
+                            net::post(executor_, [this, id, room, events = std::move(events)]() mutable {
+                                on_refill(id, room, std::move(events));
+                            });
+                        });
+}
+
+void Dispatcher::on_refill(const std::string& endpoint_id, std::size_t asked,
+                           std::vector<OutboxEvent> events) {
+    if (stopped_) return;
+    auto it = lanes_.find(endpoint_id);
+    if (it == lanes_.end()) return;
+    Lane& lane = *it->second;
+    lane.refilling = false;
+    // A short page is the end of the queue: events committed after the read come through
+    // add(), after this (the outbox orders them so).
+    if (events.size() < asked) lane.spilled = false;
+    const std::int64_t now = unix_millis();
+    for (OutboxEvent& event : events) {
+        if (event.row > lane.loaded_up_to) take(lane, std::move(event), now);
+    }
+    pump(lane);
+    update_depth(lane);
+    arm_timer();
+    maybe_refill(lane);
 }
 
 void Dispatcher::pump(Lane& lane) {
@@ -234,6 +288,7 @@ void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event,
     }
     pump(lane);
     update_depth(lane);
+    maybe_refill(lane);
 }
 
 void Dispatcher::disable(Lane& lane, OutboxEvent event, DeliveryAttempt attempt) {
@@ -284,6 +339,7 @@ void Dispatcher::on_timer() {
         }
         pump(*lane);
         update_depth(*lane);
+        maybe_refill(*lane);
     }
     arm_timer();
 }

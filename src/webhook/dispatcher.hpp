@@ -27,6 +27,10 @@ struct DispatcherLimits {
     std::size_t max_in_flight = 4;               // per endpoint: a slow receiver is not flooded
     std::chrono::milliseconds timeout{10'000};   // API.md: a 2xx within 10 s is success
     std::size_t max_idle_connections = 4;        // kept alive per endpoint, at most
+    /// Events of one endpoint held in memory (waiting, retrying or in flight); the rest stay
+    /// in the outbox and are read back in pages as the lane drains, so a dead endpoint costs
+    /// bounded memory however long its queue grows.
+    std::size_t max_queued = 10'000;
     std::string ca_file;  // PEM: CAs trusted besides the system's; empty: the system's only
 };
 
@@ -59,8 +63,10 @@ public:
                RetrySchedule schedule, DispatcherLimits limits = {});
     ~Dispatcher();
 
-    /// Events to send (new ones from the outbox listener, or pending ones at start-up).
+    /// New events from the outbox listener.
     void add(std::vector<storage::OutboxEvent> events);
+    /// Start-up: reads the endpoint's pending events from the outbox, a page at a time.
+    void resume(const std::string& endpoint_id);
     /// The registry changed (endpoint added, removed or disabled): drops lanes of endpoints
     /// that are gone or disabled.
     void endpoints_changed();
@@ -78,11 +84,23 @@ private:
         std::vector<std::shared_ptr<DeliveryConnection>> idle;
         std::size_t in_flight = 0;
         std::shared_ptr<EndpointStats> stats;
+        // Bounded memory: while `spilled`, events after `loaded_up_to` live only in the outbox.
+        bool spilled = false;
+        bool refilling = false;
+        std::int64_t loaded_up_to = 0;  // the newest row ever taken into memory
+
+        std::size_t held() const { return ready.size() + waiting.size() + in_flight; }
     };
 
     void on_add(std::vector<storage::OutboxEvent> events);
     Lane* lane_for(const std::string& endpoint_id);
     void drop_lane(const std::string& endpoint_id);
+    /// Takes one event into the lane: ready or waiting by its next attempt time.
+    void take(Lane& lane, storage::OutboxEvent event, std::int64_t now);
+    /// Reads the next page of a spilled lane once it has drained to half.
+    void maybe_refill(Lane& lane);
+    void on_refill(const std::string& endpoint_id, std::size_t asked,
+                   std::vector<storage::OutboxEvent> events);
     void pump(Lane& lane);
     void attempt(Lane& lane, storage::OutboxEvent event);
     void on_result(const std::string& endpoint_id, storage::OutboxEvent event,

@@ -73,11 +73,12 @@ void Service::start() {
     outbox_.set_outbox_listener([this](std::vector<storage::OutboxEvent>&& events) {
         dispatcher_->add(std::move(events));
     });
-    std::vector<storage::OutboxEvent> pending = outbox_.pending_events();
+    // Pending events are read back per endpoint, a page at a time (bounded memory).
     const auto endpoints = registry_.snapshot();
-    spdlog::info("webhooks: {} endpoints, {} pending deliveries", endpoints->size(),
-                 pending.size());
-    if (!pending.empty()) dispatcher_->add(std::move(pending));
+    for (const EndpointPtr& endpoint : *endpoints) {
+        if (endpoint->enabled()) dispatcher_->resume(endpoint->id);
+    }
+    spdlog::info("webhooks: {} endpoints", endpoints->size());
 }
 
 void Service::stop() {

@@ -366,3 +366,29 @@ test('https endpoints: TLS with SNI and certificate checks (a private CA through
         fs.rmSync(dir, { recursive: true, force: true });
     }
 });
+
+test('a queue longer than webhook_delivery.max_queued waits in the database and is read back: every event once', async () => {
+    const secret = newSecret();
+    const receiver = await startWebhookReceiver({ secret });
+    const herald = await startHerald({ args: ['--webhook-delivery-max-queued', '8', '--webhook-delivery-retry-scale', '0.1'] });
+    try {
+        receiver.respond(500, 500, 500);  // a few retries among the first events
+        await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['long:*'], secret });
+        await Promise.all(Array.from({ length: 4 }, async (_, p) => {
+            for (let i = 0; i < 15; ++i) await publish(herald.url, `long:${p}`, { data: i });
+        }));
+        await eventually(() => receiver.deliveries.filter((d) => d.status === 200).length >= 60, 15000, '60 delivered events');
+        await sleep(300);
+        const delivered = receiver.deliveries.filter((d) => d.status === 200);
+        assert.equal(delivered.length, 60, 'each event delivered once');
+        assert.equal(new Set(delivered.map((d) => d.id)).size, 60);
+        assert.ok(receiver.deliveries.every((d) => d.verified));
+        const got = new Set(delivered.map((d) => `${d.json.data.channel}/${d.json.data.seq}`));
+        for (let p = 0; p < 4; ++p) {
+            for (let seq = 1; seq <= 15; ++seq) assert.ok(got.has(`long:${p}/${seq}`), `long:${p}/${seq}`);
+        }
+    } finally {
+        await herald.stop();
+        await receiver.close();
+    }
+});

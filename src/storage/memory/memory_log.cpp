@@ -54,6 +54,20 @@ std::vector<OutboxEvent> MemoryLog::pending_events() {
     return pending;
 }
 
+void MemoryLog::pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                            std::function<void(std::vector<OutboxEvent>)> done) {
+    // `done` under the lock, as the listener runs: it hands on events in commit order.
+    std::lock_guard lock(mutex_);
+    std::vector<OutboxEvent> events;
+    for (auto it = events_.upper_bound(after_row); it != events_.end() && events.size() < limit;
+         ++it) {
+        if (it->second.endpoint_id == endpoint_id && !failed_.contains(it->first)) {
+            events.push_back(it->second);
+        }
+    }
+    done(std::move(events));
+}
+
 void MemoryLog::record_attempts(std::vector<AttemptOutcome> outcomes) {
     std::lock_guard lock(mutex_);
     for (AttemptOutcome& outcome : outcomes) {

@@ -59,7 +59,12 @@ struct SqliteLog::Writer {
                                   "DELETE FROM webhook_outbox WHERE endpoint_id = ?1 "
                                   "AND status = 'pending'"),
           delete_endpoint_attempts(db, "DELETE FROM webhook_attempts WHERE endpoint_id = ?1"),
-          disable_endpoint(db, "UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?1") {}
+          disable_endpoint(db, "UPDATE webhook_endpoints SET enabled = 0 WHERE id = ?1"),
+          select_pending_for(db,
+                             "SELECT row, webhook_id, endpoint_id, type, body, attempts, "
+                             "next_attempt, first_attempt FROM webhook_outbox "
+                             "WHERE endpoint_id = ?1 AND row > ?2 AND status = 'pending' "
+                             "ORDER BY row LIMIT ?3") {}
 
     sqlite::Database db;
     sqlite::Statement begin, commit, rollback;
@@ -70,6 +75,7 @@ struct SqliteLog::Writer {
     sqlite::Statement insert_attempt, prune_attempts, select_attempts;
     sqlite::Statement upsert_endpoint, delete_endpoint, delete_endpoint_events,
             delete_endpoint_pending, delete_endpoint_attempts, disable_endpoint;
+    sqlite::Statement select_pending_for;
 };
 
 /// history.db, written by the mover thread; it reads the tail of herald.db.

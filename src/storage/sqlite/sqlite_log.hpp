@@ -67,6 +67,8 @@ public:
     void set_outbox_listener(Listener listener) override;
     void enqueue_events(std::vector<OutboxEvent> events) override;
     std::vector<OutboxEvent> pending_events() override;
+    void pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                     std::function<void(std::vector<OutboxEvent>)> done) override;
     void record_attempts(std::vector<AttemptOutcome> outcomes) override;
     void recent_attempts(std::string endpoint_id, std::size_t limit,
                          std::function<void(std::vector<DeliveryAttempt>)> done) override;

@@ -123,6 +123,29 @@ std::vector<OutboxEvent> SqliteLog::pending_events() {
     });
 }
 
+void SqliteLog::pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                            std::function<void(std::vector<OutboxEvent>)> done) {
+    // On the writer: listeners of earlier commits have run, later ones have not.
+    net::post(writer_context_, [this, endpoint_id = std::move(endpoint_id), after_row, limit,
+                                done = std::move(done)] {
+        std::vector<OutboxEvent> events;
+        {
+            sqlite::StatementScope rows(writer_->select_pending_for);
+            rows->bind(1, endpoint_id).bind(2, after_row);
+            rows->bind(3, static_cast<std::int64_t>(limit));
+            while (rows->step() == SQLITE_ROW) {
+                events.push_back(OutboxEvent{
+                        rows->column_int(0), std::string(rows->column_text(1)),
+                        std::string(rows->column_text(2)), std::string(rows->column_text(3)),
+                        std::string(rows->column_text(4)),
+                        static_cast<std::uint32_t>(rows->column_int(5)), rows->column_int(6),
+                        rows->column_int(7)});
+            }
+        }
+        done(std::move(events));
+    });
+}
+
 void SqliteLog::record_attempts(std::vector<AttemptOutcome> outcomes) {
     net::post(writer_context_, [this, outcomes = std::move(outcomes)]() mutable {
         for (auto& outcome : outcomes)

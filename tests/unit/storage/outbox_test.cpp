@@ -189,6 +189,26 @@ TEST_P(OutboxTest, EndpointsAreSavedListedDisabledAndDeletedWithTheirEvents) {
     EXPECT_TRUE(outbox_->pending_events().empty());
 }
 
+TEST_P(OutboxTest, PendingForReadsOneEndpointAfterARowInPages) {
+    for (int i = 0; i < 5; ++i)
+        append(request("hook:p", "{}"));
+    auto page = [this](std::int64_t after, std::size_t limit) {
+        std::promise<std::vector<OutboxEvent>> done;
+        outbox_->pending_for("wh_b", after, limit, [&done](std::vector<OutboxEvent> events) {
+            done.set_value(std::move(events));
+        });
+        return done.get_future().get();
+    };
+    const auto first = page(0, 3);
+    ASSERT_EQ(first.size(), 3u);
+    for (const auto& event : first)
+        EXPECT_EQ(event.endpoint_id, "wh_b");
+    const auto rest = page(first.back().row, 10);
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_GT(rest.front().row, first.back().row);
+    EXPECT_TRUE(page(rest.back().row, 10).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, OutboxTest,
                          ::testing::Values(Backend::memory, Backend::sqlite),
                          [](const auto& info) {
