@@ -244,10 +244,16 @@ std::vector<OptionSpec> make_table() {
                    "Webhook events per endpoint held in memory; a longer queue waits in the "
                    "database and is read back as it drains",
                    &Options::webhook_max_queued, 8, 10'000'000),
-            text("webhook_delivery.ca_file",
-                 "PEM file of certificate authorities to trust for https webhook endpoints, "
-                 "besides the system's (a private CA)",
-                 &Options::webhook_ca_file),
+            OptionSpec{"webhook_delivery.ca_file",
+                       "FILE",
+                       "PEM file of certificate authorities to trust for https webhook "
+                       "endpoints, besides the system's (a private CA); empty: the system's only",
+                       {},
+                       [](Options& options, const std::string& value) -> Error {
+                           options.webhook_ca_file = value;
+                           return std::nullopt;
+                       },
+                       [](const Options& options) { return options.webhook_ca_file; }},
     };
 }
 
