@@ -148,6 +148,28 @@ describe('webhooks', () => {
         }
     });
 
+    test('a receiver that never answers times out after 10 s and the event is retried', async () => {
+        const secret = newSecret();
+        const receiver = await startWebhookReceiver({ secret });
+        try {
+            receiver.respond('hang');
+            const created = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['slow:1'], secret });
+            await publish(herald.url, 'slow:1', { data: 1 });
+            const got = await receiver.waitFor(2, { timeoutMs: 15000 });
+            assert.equal(got[0].status, 'hang');
+            assert.equal(got[1].status, 200);
+            assert.equal(got[0].id, got[1].id);
+            const waited = got[1].receivedAt - got[0].receivedAt;
+            assert.ok(waited >= 9500 && waited < 12500, `retried ${waited} ms after the hanging attempt`);
+            const list = await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`);
+            const first = list.json.deliveries.at(-1);
+            assert.equal(first.status, null);
+            assert.match(first.error, /timeout/i);
+        } finally {
+            await receiver.close();
+        }
+    });
+
     test('410 Gone disables the endpoint', async () => {
         const secret = newSecret();
         const receiver = await startWebhookReceiver({ secret });
