@@ -148,6 +148,29 @@ describe('webhooks', () => {
         }
     });
 
+    test('keep-alive: one connection carries consecutive deliveries; one the receiver closed while idle is replaced without a failed attempt', async () => {
+        const secret = newSecret();
+        const receiver = await startWebhookReceiver({ secret, keepAliveTimeoutMs: 1000 });
+        try {
+            const created = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['ka:1'], secret });
+            for (let i = 1; i <= 3; ++i) {
+                await publish(herald.url, 'ka:1', { data: i });
+                await receiver.waitFor(i);
+            }
+            assert.equal(new Set(receiver.deliveries.map((d) => d.remotePort)).size, 1, 'one connection for all three');
+            await sleep(3000);  // the receiver closes a connection idle for 1 s (node adds up to 1 s)
+            await publish(herald.url, 'ka:1', { data: 4 });
+            const got = await receiver.waitFor(4);
+            assert.notEqual(got[3].remotePort, got[0].remotePort);
+            assert.equal(got[3].status, 200);
+            await sleep(100);
+            assert.equal(await metric(herald.url, `herald_webhook_failures_total{endpoint="${created.json.id}"}`), 0);
+            assert.equal(await metric(herald.url, `herald_webhook_attempts_total{endpoint="${created.json.id}"}`), 4);
+        } finally {
+            await receiver.close();
+        }
+    });
+
     test('a receiver that never answers times out after 10 s and the event is retried', async () => {
         const secret = newSecret();
         const receiver = await startWebhookReceiver({ secret });

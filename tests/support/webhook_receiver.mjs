@@ -20,9 +20,10 @@ import { Webhook } from 'standardwebhooks';
 ///   byId(id)       the deliveries with that webhook-id: the attempts of one event
 ///   close()        drops hanging requests and stops the server
 /// `port`: listen there (a restarted receiver at the URL an endpoint already has); 0: any.
-/// `tls`: {key, cert} (PEM) to serve https; `host`: the name the URL gives (default 127.0.0.1).
+/// `tls`: {key, cert} (PEM) to serve https; `host`: the name the URL gives (default 127.0.0.1);
+/// `keepAliveTimeoutMs`: how long an idle connection stays open (node's default otherwise).
 export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true, port: wanted = 0,
-                                             tls, host = '127.0.0.1' } = {}) {
+                                             tls, host = '127.0.0.1', keepAliveTimeoutMs } = {}) {
     const verifier = new Webhook(secret);
     const deliveries = [];
     const script = [];
@@ -40,6 +41,7 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
         });
     };
     const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+    if (keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = keepAliveTimeoutMs;
     server.on('connection', (socket) => {
         hanging.add(socket);
         socket.on('close', () => hanging.delete(socket));
@@ -93,6 +95,7 @@ function record(req, body, verifier) {
         status: undefined,
         receivedAt: Date.now(),
         servername: req.socket.servername,  // TLS SNI, when served over https
+        remotePort: req.socket.remotePort,  // the sender's port: the same one for a reused connection
     };
     try {
         delivery.json = verifier.verify(body, req.headers);
