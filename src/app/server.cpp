@@ -119,11 +119,11 @@ int serve(const config::Options& options) {
     } catch (const std::invalid_argument& error) {
         throw config::ConfigError(std::string("config: ") + error.what());
     }
-    hub.set_occupancy_listener(
-            [service = webhooks.get()](std::size_t shard, const std::string& channel,
-                                       bool occupied) {
-                service->on_local_occupancy(shard, channel, occupied);
-            });
+    hub.set_occupancy_listener([service = webhooks.get()](std::size_t shard,
+                                                          const std::string& channel,
+                                                          bool occupied) {
+        service->on_local_occupancy(shard, channel, occupied);
+    });
     presence.set_change_listener([service = webhooks.get()](const core::PresenceChange& change) {
         service->on_presence(change);
     });
@@ -137,8 +137,8 @@ int serve(const config::Options& options) {
     websocket.max_subscriptions = options.max_subscriptions;
     websocket.ping_interval = options.ws_ping_interval;
     websocket.deflate = options.ws_deflate;
-    transport::HttpContext http_context{channels, presence, http_limits(options), metrics, streams,
-                                        websocket, {}, webhooks.get()};
+    transport::HttpContext http_context{channels,  presence, http_limits(options), metrics, streams,
+                                        websocket, {},       webhooks.get()};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());

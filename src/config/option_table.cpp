@@ -231,9 +231,9 @@ std::vector<OptionSpec> make_table() {
                      "or an empty line)",
                      &Options::sse_keepalive, milliseconds(100), hours(1)),
             duration("websocket.ping_interval",
-                                  "Time between the server's pings; a peer missing two pongs "
-                                  "is dropped",
-                                  &Options::ws_ping_interval, milliseconds(100), hours(1)),
+                     "Time between the server's pings; a peer missing two pongs "
+                     "is dropped",
+                     &Options::ws_ping_interval, milliseconds(100), hours(1)),
             boolean("websocket.deflate",
                     "Compress WebSocket messages (permessage-deflate) for clients that offer it",
                     &Options::ws_deflate),

@@ -54,8 +54,8 @@ struct Options {
     // [[webhooks]]: file only (a list of tables has no flag form)
     std::vector<WebhookEndpointConfig> webhooks;
     // [webhook_delivery]
-    double webhook_retry_scale = 1.0;  // multiplies every retry delay; < 1 for tests
-    std::string webhook_ca_file;       // extra trusted CAs (PEM) for https endpoints
+    double webhook_retry_scale = 1.0;         // multiplies every retry delay; < 1 for tests
+    std::string webhook_ca_file;              // extra trusted CAs (PEM) for https endpoints
     std::size_t webhook_max_queued = 10'000;  // events per endpoint held in memory
 };
 

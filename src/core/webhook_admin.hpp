@@ -60,7 +60,8 @@ public:
     /// The newest attempts first.
     virtual void deliveries(
             std::size_t shard, std::string id,
-            std::function<void(WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)> done) = 0;
+            std::function<void(WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)>
+                    done) = 0;
     virtual std::vector<WebhookStats> stats() = 0;
 };
 

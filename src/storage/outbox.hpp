@@ -27,10 +27,10 @@ struct EndpointRecord {
 /// One event owed to one endpoint (transactional outbox row). The body is built once, when
 /// the event happens, and never changes; only attempts and the next attempt time do.
 struct OutboxEvent {
-    std::int64_t row = 0;     // set by the store: insertion order, unique
-    std::string webhook_id;   // the same for every retry and every endpoint of the event
+    std::int64_t row = 0;    // set by the store: insertion order, unique
+    std::string webhook_id;  // the same for every retry and every endpoint of the event
     std::string endpoint_id;
-    std::string type;         // "message.published", ...
+    std::string type;  // "message.published", ...
     std::string body;
     std::uint32_t attempts = 0;      // attempts made so far
     std::int64_t next_attempt = 0;   // ms since the Unix epoch

@@ -54,19 +54,19 @@ void DeliveryConnection::do_resolve() {
     lowest().expires_after(timeout_);
     // A name lookup is bounded by the system resolver's own timeouts (resolv.conf), not by
     // `timeout_`: the stream's timer cannot cancel getaddrinfo.
-    resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                            beast::bind_front_handler(&DeliveryConnection::on_resolve,
-                                                      shared_from_this()));
+    resolver_.async_resolve(
+            url_.host, std::to_string(url_.port),
+            beast::bind_front_handler(&DeliveryConnection::on_resolve, shared_from_this()));
 }
 
 void DeliveryConnection::on_resolve(boost::system::error_code ec,
                                     net::ip::tcp::resolver::results_type results) {
     if (ec) return finish({ec, 0, false});
     lowest().expires_after(timeout_);
-    lowest().async_connect(results, [self = shared_from_this()](boost::system::error_code ec,
-                                                                const auto&) {
-        self->on_connect(ec);
-    });
+    lowest().async_connect(results,
+                           [self = shared_from_this()](boost::system::error_code ec, const auto&) {
+                               self->on_connect(ec);
+                           });
 }
 
 void DeliveryConnection::on_connect(boost::system::error_code ec) {
@@ -77,9 +77,9 @@ void DeliveryConnection::on_connect(boost::system::error_code ec) {
         return do_write();
     }
     lowest().expires_after(timeout_);
-    tls_->async_handshake(net::ssl::stream_base::client,
-                          beast::bind_front_handler(&DeliveryConnection::on_handshake,
-                                                    shared_from_this()));
+    tls_->async_handshake(
+            net::ssl::stream_base::client,
+            beast::bind_front_handler(&DeliveryConnection::on_handshake, shared_from_this()));
 }
 
 void DeliveryConnection::on_handshake(boost::system::error_code ec) {

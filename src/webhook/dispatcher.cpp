@@ -34,8 +34,8 @@ Dispatcher::Dispatcher(net::any_io_executor executor, storage::Outbox& outbox, R
         boost::system::error_code ec;
         tls_.load_verify_file(limits_.ca_file, ec);
         if (ec) {
-            throw std::invalid_argument("webhook_delivery.ca_file: cannot load " +
-                                        limits_.ca_file + ": " + ec.message());
+            throw std::invalid_argument("webhook_delivery.ca_file: cannot load " + limits_.ca_file +
+                                        ": " + ec.message());
         }
     }
 }
@@ -43,7 +43,8 @@ Dispatcher::Dispatcher(net::any_io_executor executor, storage::Outbox& outbox, R
 Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::add(std::vector<OutboxEvent> events) {
-    net::post(executor_, [this, events = std::move(events)]() mutable { on_add(std::move(events)); });
+    net::post(executor_,
+              [this, events = std::move(events)]() mutable { on_add(std::move(events)); });
 }
 
 void Dispatcher::endpoints_changed() {
@@ -61,7 +62,8 @@ void Dispatcher::endpoints_changed() {
             drop_lane(id);
         {
             std::lock_guard lock(stats_mutex_);
-            std::erase_if(stats_, [this](const auto& entry) { return !registry_.find(entry.first); });
+            std::erase_if(stats_,
+                          [this](const auto& entry) { return !registry_.find(entry.first); });
         }
     });
 }
@@ -174,9 +176,10 @@ void Dispatcher::maybe_refill(Lane& lane) {
     const std::size_t room = limits_.max_queued - lane.held();
     outbox_.pending_for(lane.endpoint->id, lane.loaded_up_to, room,
                         [this, id = lane.endpoint->id, room](std::vector<OutboxEvent> events) {
-                            net::post(executor_, [this, id, room, events = std::move(events)]() mutable {
-                                on_refill(id, room, std::move(events));
-                            });
+                            net::post(executor_,
+                                      [this, id, room, events = std::move(events)]() mutable {
+                                          on_refill(id, room, std::move(events));
+                                      });
                         });
 }
 
@@ -238,8 +241,8 @@ void Dispatcher::attempt(Lane& lane, OutboxEvent event) {
     });
 }
 
-void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event,
-                           std::int64_t started, std::shared_ptr<DeliveryConnection> connection,
+void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event, std::int64_t started,
+                           std::shared_ptr<DeliveryConnection> connection,
                            const DeliveryResult& result) {
     if (stopped_) return;
     auto it = lanes_.find(endpoint_id);
@@ -252,9 +255,14 @@ void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event,
     const std::int64_t now = unix_millis();
     const std::uint32_t attempts = event.attempts + 1;
     const std::int64_t first = event.first_attempt != 0 ? event.first_attempt : started;
-    DeliveryAttempt record{endpoint_id, event.webhook_id, event.type, attempts,
+    DeliveryAttempt record{endpoint_id,
+                           event.webhook_id,
+                           event.type,
+                           attempts,
                            static_cast<int>(result.status),
-                           result.error ? result.error.message() : std::string(), now, ""};
+                           result.error ? result.error.message() : std::string(),
+                           now,
+                           ""};
     const bool success = !result.error && result.status >= 200 && result.status < 300;
     if (success) {
         lane.stats->successes.fetch_add(1, std::memory_order_relaxed);
@@ -270,8 +278,8 @@ void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event,
         const auto delay = schedule_.next_delay(attempts, std::chrono::milliseconds(now - first));
         if (!delay) {
             record.outcome = "failed";
-            spdlog::warn("webhook: {} to {} failed after {} attempts; giving up",
-                         event.webhook_id, endpoint_id, attempts);
+            spdlog::warn("webhook: {} to {} failed after {} attempts; giving up", event.webhook_id,
+                         endpoint_id, attempts);
             outbox_.record_attempts({AttemptOutcome{event.row, AttemptOutcome::Next::failed, 0,
                                                     first, std::move(record)}});
         } else {
@@ -320,7 +328,8 @@ void Dispatcher::arm_timer() {
     }
     if (earliest == 0 || (timer_due_ != 0 && timer_due_ <= earliest)) return;
     timer_due_ = earliest;
-    timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, earliest - unix_millis())));
+    timer_.expires_after(
+            std::chrono::milliseconds(std::max<std::int64_t>(0, earliest - unix_millis())));
     timer_.async_wait([this](boost::system::error_code ec) {
         if (ec == net::error::operation_aborted) return;  // re-armed earlier, or stopped
         on_timer();

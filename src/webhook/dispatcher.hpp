@@ -24,9 +24,9 @@ namespace herald::webhook {
 
 /// Bounds of delivery; each default says why.
 struct DispatcherLimits {
-    std::size_t max_in_flight = 4;               // per endpoint: a slow receiver is not flooded
-    std::chrono::milliseconds timeout{10'000};   // API.md: a 2xx within 10 s is success
-    std::size_t max_idle_connections = 4;        // kept alive per endpoint, at most
+    std::size_t max_in_flight = 4;              // per endpoint: a slow receiver is not flooded
+    std::chrono::milliseconds timeout{10'000};  // API.md: a 2xx within 10 s is success
+    std::size_t max_idle_connections = 4;       // kept alive per endpoint, at most
     /// Events of one endpoint held in memory (waiting, retrying or in flight); the rest stay
     /// in the outbox and are read back in pages as the lane drains, so a dead endpoint costs
     /// bounded memory however long its queue grows.
@@ -39,7 +39,7 @@ struct DispatcherLimits {
 struct EndpointStats {
     std::atomic<std::uint64_t> attempts{0};
     std::atomic<std::uint64_t> successes{0};
-    std::atomic<std::uint64_t> failures{0};  // attempts without a 2xx
+    std::atomic<std::uint64_t> failures{0};    // attempts without a 2xx
     std::atomic<std::int64_t> queue_depth{0};  // events waiting, retrying or in flight
 };
 
@@ -103,9 +103,8 @@ private:
                    std::vector<storage::OutboxEvent> events);
     void pump(Lane& lane);
     void attempt(Lane& lane, storage::OutboxEvent event);
-    void on_result(const std::string& endpoint_id, storage::OutboxEvent event,
-                   std::int64_t started, std::shared_ptr<DeliveryConnection> connection,
-                   const DeliveryResult& result);
+    void on_result(const std::string& endpoint_id, storage::OutboxEvent event, std::int64_t started,
+                   std::shared_ptr<DeliveryConnection> connection, const DeliveryResult& result);
     void disable(Lane& lane, storage::OutboxEvent event, storage::DeliveryAttempt attempt);
     void arm_timer();
     void on_timer();

@@ -18,10 +18,10 @@ std::variant<EndpointPtr, InvalidInput> make_endpoint(storage::EndpointRecord re
     auto filter = EndpointFilter::parse(record.events, record.channels);
     if (auto* error = std::get_if<InvalidInput>(&filter)) return std::move(*error);
     std::string id = record.id;
-    return std::make_shared<const Endpoint>(Endpoint{
-            std::move(id), std::get<EndpointUrl>(std::move(url)),
-            std::get<Secret>(std::move(secret)), std::get<EndpointFilter>(std::move(filter)),
-            std::move(record)});
+    return std::make_shared<const Endpoint>(
+            Endpoint{std::move(id), std::get<EndpointUrl>(std::move(url)),
+                     std::get<Secret>(std::move(secret)),
+                     std::get<EndpointFilter>(std::move(filter)), std::move(record)});
 }
 
 std::string config_endpoint_id(const storage::EndpointRecord& record) {

@@ -91,7 +91,8 @@ void Service::on_local_occupancy(std::size_t, const std::string& channel, bool o
         // shard loses its last. A shard's own changes arrive in order (FIFO posting).
         std::size_t& count = occupied_shards_[channel];
         if (occupied) {
-            if (++count == 1) emit(EventType::channel_occupied, channel, channel_event_data(channel));
+            if (++count == 1)
+                emit(EventType::channel_occupied, channel, channel_event_data(channel));
         } else if (count > 0 && --count == 0) {
             occupied_shards_.erase(channel);
             emit(EventType::channel_vacated, channel, channel_event_data(channel));
@@ -127,8 +128,8 @@ void Service::emit(EventType type, const std::string& channel, const std::string
 
 core::WebhookView Service::view_of(const Endpoint& endpoint) {
     const auto& r = endpoint.record;
-    return core::WebhookView{endpoint.id, r.url,     r.events,
-                             r.channels,  r.enabled, r.from_config ? "config" : "api",
+    return core::WebhookView{endpoint.id, r.url,       r.events,
+                             r.channels,  r.enabled,   r.from_config ? "config" : "api",
                              r.created,   std::nullopt};
 }
 
@@ -156,19 +157,20 @@ void Service::create(std::size_t shard, core::WebhookSpec spec,
     }
     EndpointPtr endpoint = std::get<EndpointPtr>(std::move(made));
     // The canonical text of the URL and secret is what is stored and shown.
-    outbox_.save_endpoint(endpoint->record, [this, shard, endpoint,
-                                             done = std::move(done)](bool ok) mutable {
-        if (ok) registry_.put(endpoint);
-        shards_[shard].post([ok, endpoint, done = std::move(done)] {
-            if (!ok) {
-                return done({core::WebhookAdminStatus::unavailable,
-                             "storage could not store the webhook", {}});
-            }
-            core::WebhookView view = view_of(*endpoint);
-            view.secret = endpoint->record.secret;  // shown once, at creation
-            done({core::WebhookAdminStatus::ok, "", std::move(view)});
-        });
-    });
+    outbox_.save_endpoint(endpoint->record,
+                          [this, shard, endpoint, done = std::move(done)](bool ok) mutable {
+                              if (ok) registry_.put(endpoint);
+                              shards_[shard].post([ok, endpoint, done = std::move(done)] {
+                                  if (!ok) {
+                                      return done({core::WebhookAdminStatus::unavailable,
+                                                   "storage could not store the webhook",
+                                                   {}});
+                                  }
+                                  core::WebhookView view = view_of(*endpoint);
+                                  view.secret = endpoint->record.secret;  // shown once, at creation
+                                  done({core::WebhookAdminStatus::ok, "", std::move(view)});
+                              });
+                          });
 }
 
 std::vector<core::WebhookView> Service::list() {
@@ -191,12 +193,12 @@ void Service::remove(std::size_t shard, std::string id,
 
 void Service::deliveries(
         std::size_t shard, std::string id,
-        std::function<void(core::WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)>
-                done) {
+        std::function<void(core::WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)> done) {
     if (!registry_.find(id)) return done(core::WebhookAdminStatus::not_found, {});
     outbox_.recent_attempts(
             id, storage::kAttemptsKeptPerEndpoint,
-            [this, shard, done = std::move(done)](std::vector<storage::DeliveryAttempt> list) mutable {
+            [this, shard,
+             done = std::move(done)](std::vector<storage::DeliveryAttempt> list) mutable {
                 shards_[shard].post([list = std::move(list), done = std::move(done)]() mutable {
                     done(core::WebhookAdminStatus::ok, std::move(list));
                 });

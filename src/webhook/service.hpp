@@ -52,10 +52,10 @@ public:
     std::vector<core::WebhookView> list() override;
     void remove(std::size_t shard, std::string id,
                 std::function<void(core::WebhookAdminStatus)> done) override;
-    void deliveries(std::size_t shard, std::string id,
-                    std::function<void(core::WebhookAdminStatus,
-                                       std::vector<storage::DeliveryAttempt>)>
-                            done) override;
+    void deliveries(
+            std::size_t shard, std::string id,
+            std::function<void(core::WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)>
+                    done) override;
     std::vector<core::WebhookStats> stats() override;
 
 private:

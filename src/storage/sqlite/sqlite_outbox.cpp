@@ -134,12 +134,12 @@ void SqliteLog::pending_for(std::string endpoint_id, std::int64_t after_row, std
             rows->bind(1, endpoint_id).bind(2, after_row);
             rows->bind(3, static_cast<std::int64_t>(limit));
             while (rows->step() == SQLITE_ROW) {
-                events.push_back(OutboxEvent{
-                        rows->column_int(0), std::string(rows->column_text(1)),
-                        std::string(rows->column_text(2)), std::string(rows->column_text(3)),
-                        std::string(rows->column_text(4)),
-                        static_cast<std::uint32_t>(rows->column_int(5)), rows->column_int(6),
-                        rows->column_int(7)});
+                events.push_back(OutboxEvent{rows->column_int(0), std::string(rows->column_text(1)),
+                                             std::string(rows->column_text(2)),
+                                             std::string(rows->column_text(3)),
+                                             std::string(rows->column_text(4)),
+                                             static_cast<std::uint32_t>(rows->column_int(5)),
+                                             rows->column_int(6), rows->column_int(7)});
             }
         }
         done(std::move(events));

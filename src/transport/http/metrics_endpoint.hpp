@@ -2,10 +2,8 @@
 
 #include <string>
 #include <vector>
-#include <vector>
 
 #include "core/server_metrics.hpp"
-#include "core/webhook_admin.hpp"
 #include "core/webhook_admin.hpp"
 
 namespace herald::transport {

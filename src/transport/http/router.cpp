@@ -93,12 +93,12 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
             return exchange->respond(text_response(http::status::ok, "ok\n", "text/plain"));
         }
         if (path[0] == "metrics") {
-            return exchange->respond(text_response(http::status::ok,
-                                                   render_metrics(context_.metrics,
-                                                                  context_.webhooks != nullptr
-                                                                          ? context_.webhooks->stats()
-                                                                          : std::vector<core::WebhookStats>{}),
-                                                   "text/plain; version=0.0.4"));
+            return exchange->respond(text_response(
+                    http::status::ok,
+                    render_metrics(context_.metrics, context_.webhooks != nullptr
+                                                             ? context_.webhooks->stats()
+                                                             : std::vector<core::WebhookStats>{}),
+                    "text/plain; version=0.0.4"));
         }
         if (!context_.channels.ready()) {
             return exchange->respond(

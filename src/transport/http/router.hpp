@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstddef>
-
 #include <vector>
 
 #include "core/channel_service.hpp"
@@ -9,9 +8,9 @@
 #include "core/webhook_admin.hpp"
 #include "transport/common/shard_services.hpp"
 #include "transport/http/http_types.hpp"
+#include "transport/http/request_target.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
-#include "transport/http/request_target.hpp"
 
 namespace herald::transport {
 

@@ -32,7 +32,8 @@ Response status_error(core::WebhookAdminStatus status, std::string_view message)
         case core::WebhookAdminStatus::unavailable:
         case core::WebhookAdminStatus::ok: break;
     }
-    return error_response(ApiError::unavailable, message.empty() ? "storage did not answer" : message);
+    return error_response(ApiError::unavailable,
+                          message.empty() ? "storage did not answer" : message);
 }
 
 void create(core::WebhookAdmin& admin, std::size_t shard, const Request& request,
@@ -98,17 +99,16 @@ void handle_webhooks(HttpContext& context, std::size_t shard, const Request& req
     }
     if (path.size() == 2 && path[1] == "deliveries") {
         if (method != http::verb::get) return exchange->respond(method_not_allowed("GET"));
-        return admin.deliveries(
-                shard, id,
-                [id, exchange = std::move(exchange)](
-                        core::WebhookAdminStatus status,
-                        std::vector<storage::DeliveryAttempt> attempts) {
-                    if (status != core::WebhookAdminStatus::ok) {
-                        return exchange->respond(status_error(status, ""));
-                    }
-                    exchange->respond(json_response(http::status::ok,
-                                                    wire::deliveries_json(id, attempts)));
-                });
+        return admin.deliveries(shard, id,
+                                [id, exchange = std::move(exchange)](
+                                        core::WebhookAdminStatus status,
+                                        std::vector<storage::DeliveryAttempt> attempts) {
+                                    if (status != core::WebhookAdminStatus::ok) {
+                                        return exchange->respond(status_error(status, ""));
+                                    }
+                                    exchange->respond(json_response(
+                                            http::status::ok, wire::deliveries_json(id, attempts)));
+                                });
     }
     exchange->respond(error_response(ApiError::not_found, "no such resource"));
 }

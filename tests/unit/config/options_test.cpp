@@ -158,12 +158,18 @@ secret = "whsec_j"
 
 TEST_F(OptionsTest, BadWebhookTablesNameTheEntry) {
     const std::pair<const char*, const char*> cases[] = {
-            {"[[webhooks]]\nevents = [\"message.published\"]\nsecret = \"s\"\n", "webhooks[0]: url is required"},
-            {"[[webhooks]]\nurl = \"http://h/\"\nsecret = \"s\"\n", "webhooks[0]: events is required"},
-            {"[[webhooks]]\nurl = \"http://h/\"\nevents = [\"x\"]\n", "webhooks[0]: secret is required"},
-            {"[[webhooks]]\nurl = 1\nevents = [\"x\"]\nsecret = \"s\"\n", "webhooks[0].url must be a string"},
-            {"[[webhooks]]\nurl = \"u\"\nevents = [1]\nsecret = \"s\"\n", "webhooks[0].events must be a list"},
-            {"[[webhooks]]\nurl = \"u\"\nevents = [\"x\"]\nsecret = \"s\"\nsecrets = 1\n", "unknown key secrets"},
+            {"[[webhooks]]\nevents = [\"message.published\"]\nsecret = \"s\"\n",
+             "webhooks[0]: url is required"},
+            {"[[webhooks]]\nurl = \"http://h/\"\nsecret = \"s\"\n",
+             "webhooks[0]: events is required"},
+            {"[[webhooks]]\nurl = \"http://h/\"\nevents = [\"x\"]\n",
+             "webhooks[0]: secret is required"},
+            {"[[webhooks]]\nurl = 1\nevents = [\"x\"]\nsecret = \"s\"\n",
+             "webhooks[0].url must be a string"},
+            {"[[webhooks]]\nurl = \"u\"\nevents = [1]\nsecret = \"s\"\n",
+             "webhooks[0].events must be a list"},
+            {"[[webhooks]]\nurl = \"u\"\nevents = [\"x\"]\nsecret = \"s\"\nsecrets = 1\n",
+             "unknown key secrets"},
             {"webhooks = 3\n", "webhooks must be an array of tables"},
     };
     for (const auto& [text, expected] : cases) {

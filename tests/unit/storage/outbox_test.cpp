@@ -60,14 +60,12 @@ protected:
             outbox_ = log.get();
             log_ = std::move(log);
         }
-        outbox_->set_outbox_router([](const StoredMessage& message,
-                                      std::vector<OutboxEvent>& out) {
+        outbox_->set_outbox_router([](const StoredMessage& message, std::vector<OutboxEvent>& out) {
             if (!message.channel.starts_with("hook:")) return;
             for (const char* endpoint : {"wh_a", "wh_b"}) {
-                out.push_back(OutboxEvent{0, "evt_" + message.channel + "_" +
-                                                     std::to_string(message.seq),
-                                          endpoint, "message.published", message.data, 0,
-                                          message.time, 0});
+                out.push_back(OutboxEvent{
+                        0, "evt_" + message.channel + "_" + std::to_string(message.seq), endpoint,
+                        "message.published", message.data, 0, message.time, 0});
             }
         });
         outbox_->set_outbox_listener([this](std::vector<OutboxEvent>&& events) {
@@ -136,8 +134,7 @@ TEST_P(OutboxTest, OutcomesDeleteRetryOrFailRows) {
     auto outcome = [](const OutboxEvent& e, AttemptOutcome::Next next, int status) {
         return AttemptOutcome{e.row, next, 5000, 1000,
                               DeliveryAttempt{e.endpoint_id, e.webhook_id, e.type, 1, status,
-                                              status == 0 ? "connection refused" : "", 1000,
-                                              "x"}};
+                                              status == 0 ? "connection refused" : "", 1000, "x"}};
     };
     outbox_->record_attempts({outcome(events[0], AttemptOutcome::Next::done, 200),
                               outcome(events[1], AttemptOutcome::Next::retry, 500),
@@ -165,8 +162,14 @@ TEST_P(OutboxTest, EnqueuedEventsGetRowsAndAreHeard) {
 
 TEST_P(OutboxTest, EndpointsAreSavedListedDisabledAndDeletedWithTheirEvents) {
     std::promise<bool> saved;
-    outbox_->save_endpoint(EndpointRecord{"wh_a", "http://h/x", "whsec_k", {"message.published",
-                                          "channel.occupied"}, {"room:*"}, false, true, 7},
+    outbox_->save_endpoint(EndpointRecord{"wh_a",
+                                          "http://h/x",
+                                          "whsec_k",
+                                          {"message.published", "channel.occupied"},
+                                          {"room:*"},
+                                          false,
+                                          true,
+                                          7},
                            [&saved](bool ok) { saved.set_value(ok); });
     ASSERT_TRUE(saved.get_future().get());
     auto list = outbox_->endpoints();
@@ -210,8 +213,7 @@ TEST_P(OutboxTest, PendingForReadsOneEndpointAfterARowInPages) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, OutboxTest,
-                         ::testing::Values(Backend::memory, Backend::sqlite),
-                         [](const auto& info) {
+                         ::testing::Values(Backend::memory, Backend::sqlite), [](const auto& info) {
                              return info.param == Backend::memory ? "memory" : "sqlite";
                          });
 
@@ -219,9 +221,10 @@ class SqliteOutboxTest : public OutboxTest {};
 
 TEST_P(SqliteOutboxTest, PendingEventsAndEndpointsSurviveReopen) {
     append(request("hook:9", "{\"keep\":true}"));
-    outbox_->save_endpoint(EndpointRecord{"wh_a", "http://h/", "whsec_k", {"message.published"},
-                                          {}, true, true, 1},
-                           nullptr);
+    outbox_->save_endpoint(
+            EndpointRecord{
+                    "wh_a", "http://h/", "whsec_k", {"message.published"}, {}, true, true, 1},
+            nullptr);
     reopen();
     const auto pending = outbox_->pending_events();
     ASSERT_EQ(pending.size(), 2u);

@@ -20,10 +20,11 @@ TEST(WebhookJson, ParsesASpecWithOptionalFields) {
 }
 
 TEST(WebhookJson, RefusesWrongShapes) {
-    for (const char* body : {"[]", "{", R"({"events":["x"]})", R"({"url":"u"})",
-                             R"({"url":1,"events":["x"]})", R"({"url":"u","events":"x"})",
-                             R"({"url":"u","events":[1]})", R"({"url":"u","events":["x"],"secret":2})",
-                             R"({"url":"u","events":["x"],"other":true})"}) {
+    for (const char* body :
+         {"[]", "{", R"({"events":["x"]})", R"({"url":"u"})", R"({"url":1,"events":["x"]})",
+          R"({"url":"u","events":"x"})", R"({"url":"u","events":[1]})",
+          R"({"url":"u","events":["x"],"secret":2})",
+          R"({"url":"u","events":["x"],"other":true})"}) {
         EXPECT_TRUE(std::holds_alternative<BodyError>(parse_webhook_spec(body))) << body;
     }
 }
