@@ -131,7 +131,7 @@ void DeliveryConnection::finish(DeliveryResult result) {
     parser_.reset();
     Done done = std::move(done_);
     done_ = nullptr;
-    if (done) done(result);
+    if (done) done(result, shared_from_this());
 }
 
 }  // namespace herald::webhook

@@ -37,7 +37,9 @@ struct DeliveryResult {
 /// Thread: its executor's (one shard) only.
 class DeliveryConnection : public std::enable_shared_from_this<DeliveryConnection> {
 public:
-    using Done = std::function<void(const DeliveryResult&)>;
+    /// Gets the connection back with the result, so that it need not capture it: a callback
+    /// holding its own connection would keep it alive forever if the io_context died first.
+    using Done = std::function<void(const DeliveryResult&, std::shared_ptr<DeliveryConnection>)>;
 
     DeliveryConnection(net::any_io_executor executor, net::ssl::context* tls,
                        const EndpointUrl& url, std::chrono::milliseconds timeout);

@@ -235,8 +235,9 @@ void Dispatcher::attempt(Lane& lane, OutboxEvent event) {
     }
     ++lane.in_flight;
     lane.stats->attempts.fetch_add(1, std::memory_order_relaxed);
-    connection->send(request, [this, id = endpoint.id, event = std::move(event), started,
-                               connection](const DeliveryResult& result) mutable {
+    connection->send(request, [this, id = endpoint.id, event = std::move(event), started](
+                                      const DeliveryResult& result,
+                                      std::shared_ptr<DeliveryConnection> connection) mutable {
         on_result(id, std::move(event), started, std::move(connection), result);
     });
 }
