@@ -21,6 +21,7 @@
 #include "storage/sqlite/sqlite_log.hpp"
 #include "transport/http/http_server.hpp"
 #include "util/duration.hpp"
+#include "webhook/service.hpp"
 
 namespace herald::app {
 
@@ -28,16 +29,49 @@ namespace net = boost::asio;
 
 namespace {
 
-std::unique_ptr<storage::MessageLog> open_log(const config::Options& options) {
+/// The log, and the same backend as the webhook outbox.
+std::pair<std::unique_ptr<storage::MessageLog>, storage::Outbox*> open_log(
+        const config::Options& options) {
     storage::RetentionPolicy retention;
     retention.max_messages = options.history_max_messages;
     retention.max_age = options.history_max_age;
-    if (options.backend == "memory") return std::make_unique<storage::MemoryLog>(retention);
+    if (options.backend == "memory") {
+        auto log = std::make_unique<storage::MemoryLog>(retention);
+        storage::Outbox* outbox = log.get();
+        return {std::move(log), outbox};
+    }
     storage::SqliteOptions sqlite;
     sqlite.directory = options.path;
     sqlite.fsync_always = options.fsync == "always";
     sqlite.retention = retention;
-    return std::make_unique<storage::SqliteLog>(sqlite);
+    auto log = std::make_unique<storage::SqliteLog>(sqlite);
+    storage::Outbox* outbox = log.get();
+    return {std::move(log), outbox};
+}
+
+webhook::ServiceOptions webhook_options(const config::Options& options) {
+    webhook::ServiceOptions result;
+    for (const auto& endpoint : options.webhooks) {
+        storage::EndpointRecord record;
+        record.url = endpoint.url;
+        record.events = endpoint.events;
+        record.channels = endpoint.channels;
+        record.secret = endpoint.secret;
+        result.config_endpoints.push_back(std::move(record));
+    }
+    // webhook_delivery.retry_scale shrinks the whole schedule (tests).
+    const double scale = options.webhook_retry_scale;
+    auto scaled = [scale](std::chrono::milliseconds delay) {
+        return std::chrono::milliseconds(std::max<std::int64_t>(
+                1, static_cast<std::int64_t>(static_cast<double>(delay.count()) * scale)));
+    };
+    for (auto& delay : result.retry.delays)
+        delay = scaled(delay);
+    result.retry.then_every = scaled(result.retry.then_every);
+    result.retry.give_up_after = scaled(result.retry.give_up_after);
+    result.limits.ca_file = options.webhook_ca_file;
+    result.limits.max_queued = options.webhook_max_queued;
+    return result;
 }
 
 net::ip::tcp::endpoint resolve_listen(const std::string& listen) {
@@ -105,13 +139,28 @@ int serve(const config::Options& options) {
     const auth::Authenticator authenticator = make_authenticator(options);
 
     core::ServerMetrics metrics;
-    std::unique_ptr<storage::MessageLog> log = open_log(options);
+    auto [log, outbox] = open_log(options);
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
     core::Hub hub(*shards);
     core::ChannelService channels(*log, hub, *shards, metrics);
     core::Presence presence(*shards);
     log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {
         hub.on_committed(std::move(batch));
+    });
+    std::unique_ptr<webhook::Service> webhooks;
+    try {
+        webhooks = std::make_unique<webhook::Service>(*shards, *outbox, webhook_options(options));
+        webhooks->start();
+    } catch (const std::invalid_argument& error) {
+        throw config::ConfigError(std::string("config: ") + error.what());
+    }
+    hub.set_occupancy_listener([service = webhooks.get()](std::size_t shard,
+                                                          const std::string& channel,
+                                                          bool occupied) {
+        service->on_local_occupancy(shard, channel, occupied);
+    });
+    presence.set_change_listener([service = webhooks.get()](const core::PresenceChange& change) {
+        service->on_presence(change);
     });
 
     transport::StreamSettings streams;
@@ -125,8 +174,9 @@ int serve(const config::Options& options) {
     websocket.deflate = options.ws_deflate;
     websocket.publish_rate = options.publish_rate;
     websocket.token_leeway = authenticator.leeway();
-    transport::HttpContext http_context{channels, presence, authenticator, http_limits(options), metrics, streams,
-                                        websocket, {}};
+    transport::HttpContext http_context{channels, presence,  authenticator, http_limits(options),
+                                        metrics,  streams,   websocket,     {},
+                                        webhooks.get()};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
@@ -157,10 +207,13 @@ int serve(const config::Options& options) {
     // acceptors die before the io_contexts they were made on; the shards' remaining handlers
     // (sessions, waiters) die with their io_context, before the hub they point into.
     http->stop();
+    webhooks->stop();
     log->close();
     shards->stop();
     shards->join();
     presence.stop();  // connections torn down below leave without telling the dead shards
+    hub.set_occupancy_listener(nullptr);
+    webhooks.reset();  // its timer and sockets belong to shard 0's io_context: die first
     http.reset();
     shards.reset();
     spdlog::info("herald: stopped");

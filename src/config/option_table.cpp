@@ -116,6 +116,32 @@ OptionSpec boolean(std::string key, std::string help, bool Options::*member) {
                       }};
 }
 
+/// A factor in (0, 1] for the webhook retry delays (tests shorten them).
+OptionSpec retry_scale() {
+    return OptionSpec{"webhook_delivery.retry_scale",
+                      "FACTOR",
+                      "Multiplies every webhook retry delay (1 s, 5 s, 30 s, ...); below 1 only "
+                      "for tests",
+                      {},
+                      [](Options& options, const std::string& value) -> Error {
+                          double factor = 0;
+                          const auto [end, ec] = std::from_chars(
+                                  value.data(), value.data() + value.size(), factor);
+                          if (ec != std::errc{} || end != value.data() + value.size() ||
+                              !(factor > 0.0) || factor > 1.0) {
+                              return "'" + value + "' is not a number above 0, at most 1";
+                          }
+                          options.webhook_retry_scale = factor;
+                          return std::nullopt;
+                      },
+                      [](const Options& options) {
+                          std::string text = std::to_string(options.webhook_retry_scale);
+                          text.erase(text.find_last_not_of('0') + 1);
+                          if (text.ends_with('.')) text.pop_back();
+                          return text;
+                      }};
+}
+
 OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
     spec.aliases = std::move(aliases);
     return spec;
@@ -221,9 +247,9 @@ std::vector<OptionSpec> make_table() {
                      "or an empty line)",
                      &Options::sse_keepalive, milliseconds(100), hours(1)),
             duration("websocket.ping_interval",
-                                  "Time between the server's pings; a peer missing two pongs "
-                                  "is dropped",
-                                  &Options::ws_ping_interval, milliseconds(100), hours(1)),
+                     "Time between the server's pings; a peer missing two pongs "
+                     "is dropped",
+                     &Options::ws_ping_interval, milliseconds(100), hours(1)),
             boolean("websocket.deflate",
                     "Compress WebSocket messages (permessage-deflate) for clients that offer it",
                     &Options::ws_deflate),
@@ -238,6 +264,21 @@ std::vector<OptionSpec> make_table() {
                      &Options::jwt_leeway, milliseconds(0), hours(1)),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
+            retry_scale(),
+            number("webhook_delivery.max_queued",
+                   "Webhook events per endpoint held in memory; a longer queue waits in the "
+                   "database and is read back as it drains",
+                   &Options::webhook_max_queued, 8, 10'000'000),
+            OptionSpec{"webhook_delivery.ca_file",
+                       "FILE",
+                       "PEM file of certificate authorities to trust for https webhook "
+                       "endpoints, besides the system's (a private CA); empty: the system's only",
+                       {},
+                       [](Options& options, const std::string& value) -> Error {
+                           options.webhook_ca_file = value;
+                           return std::nullopt;
+                       },
+                       [](const Options& options) { return options.webhook_ca_file; }},
     };
 }
 

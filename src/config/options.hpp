@@ -13,6 +13,14 @@ namespace herald::config {
 
 using std::chrono::milliseconds;
 
+/// One `[[webhooks]]` table of the config file, as written; the webhook layer validates it.
+struct WebhookEndpointConfig {
+    std::string url;
+    std::vector<std::string> events;
+    std::vector<std::string> channels;  // none: every channel
+    std::string secret;
+};
+
 /// Everything `herald serve` can be told. Each member is one key of the TOML file, one flag and
 /// one HERALD_* variable (see option_table.cpp); each default is API.md's.
 struct Options {
@@ -50,6 +58,12 @@ struct Options {
     std::string jwt_public_key;  // a PEM file, for RS256 or ES256
     std::string jwt_algorithm = "HS256";
     milliseconds jwt_leeway{30'000};  // exp and nbf, for clocks a little apart
+    // [[webhooks]]: file only (a list of tables has no flag form)
+    std::vector<WebhookEndpointConfig> webhooks;
+    // [webhook_delivery]
+    double webhook_retry_scale = 1.0;         // multiplies every retry delay; < 1 for tests
+    std::string webhook_ca_file;              // extra trusted CAs (PEM) for https endpoints
+    std::size_t webhook_max_queued = 10'000;  // events per endpoint held in memory
 };
 
 /// A bad option, value or file: one line, for the user; `herald` exits with 2.

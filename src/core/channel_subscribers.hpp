@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -16,6 +17,11 @@ namespace herald::core {
 /// Thread: its shard's only. Owns nothing: entries leave with their Subscription.
 class ChannelSubscribers {
 public:
+    /// Told when a channel gets its first subscriber on this shard (true) or loses its last
+    /// (false): what channel.occupied and channel.vacated webhooks are made of.
+    using OccupancyListener = std::function<void(const std::string& channel, bool occupied)>;
+    void set_occupancy_listener(OccupancyListener listener) { occupancy_ = std::move(listener); }
+
     /// False if `subscriber` was already there: a repeated subscribe is a no-op.
     bool add(const std::string& channel, Subscriber* subscriber);
     void remove(const std::string& channel, Subscriber* subscriber);
@@ -37,6 +43,7 @@ private:
     std::unordered_map<std::string, Entry> channels_;
     const Entry* delivering_ = nullptr;
     std::size_t total_ = 0;
+    OccupancyListener occupancy_;
 };
 
 /// Unsubscribes on destruction, so a closed connection cannot leak a subscriber.

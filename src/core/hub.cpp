@@ -14,6 +14,20 @@ Subscription Hub::subscribe(std::size_t shard, const std::string& channel, Subsc
     return Subscription(local, channel, subscriber);
 }
 
+void Hub::set_occupancy_listener(
+        std::function<void(std::size_t, const std::string&, bool)> listener) {
+    for (std::size_t i = 0; i < locals_.size(); ++i) {
+        if (!listener) {
+            locals_[i]->set_occupancy_listener(nullptr);
+            continue;
+        }
+        locals_[i]->set_occupancy_listener(
+                [i, listener](const std::string& channel, bool occupied) {
+                    listener(i, channel, occupied);
+                });
+    }
+}
+
 void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
     auto messages = std::make_shared<std::vector<MessagePtr>>();
     messages->reserve(batch.size());

@@ -30,6 +30,12 @@ public:
     }
     Subscription subscribe(std::size_t shard, const std::string& channel, Subscriber* subscriber);
 
+    /// Tells `listener` of every shard's occupancy changes, on that shard. Set before the
+    /// shards start; an empty one (after the shards stopped) removes it.
+    void set_occupancy_listener(
+            std::function<void(std::size_t shard, const std::string& channel, bool occupied)>
+                    listener);
+
     /// The log's commit listener.
     void on_committed(std::vector<storage::StoredMessage>&& batch);
 

@@ -120,6 +120,7 @@ void Presence::announce(PresenceChange::Kind kind, const std::string& channel,
     if (stopped_) return;
     auto change = std::make_shared<const PresenceChange>(
             PresenceChange{kind, channel, client.id, client.user});
+    if (change_listener_) change_listener_(*change);
     // Posted even to this shard: a watcher hears of a join after the call that made it, never
     // inside it. FIFO posting keeps one client's join before its leave on every shard.
     for (std::size_t i = 0; i < shards_.size(); ++i) {

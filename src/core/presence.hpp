@@ -118,6 +118,11 @@ public:
     /// Everyone present in `channel`, by join time then client; `done` runs on shard `from`.
     void members(std::string channel, std::size_t from,
                  std::function<void(std::vector<PresenceEntry>)> done);
+    /// Told of every join and leave, on the shard where it happened (webhooks). Set before the
+    /// shards start.
+    void set_change_listener(std::function<void(const PresenceChange&)> listener) {
+        change_listener_ = std::move(listener);
+    }
     /// After the shards' threads have ended: memberships still torn down announce nothing.
     void stop() { stopped_ = true; }
 
@@ -152,6 +157,7 @@ private:
     runtime::ShardGroup& shards_;
     std::vector<std::unique_ptr<ShardPresence>> locals_;
     std::string process_tag_;  // random per process: ids differ across restarts
+    std::function<void(const PresenceChange&)> change_listener_;
     bool stopped_ = false;
 };
 

@@ -28,8 +28,10 @@ std::optional<std::chrono::milliseconds> RetrySchedule::next_delay(
     // A broken random source must not turn into a negative or huge wait: clamp to [0, 1].
     const double unit = std::clamp(random_(), 0.0, 1.0);
     const double factor = 1.0 + policy_.jitter * (2.0 * unit - 1.0);
-    const auto delay =
-            std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(nominal * factor)));
+    // Floor, not round: a factor just under 1 + jitter must not round up to the band's
+    // excluded upper end (seen as a flaky unit test).
+    const auto delay = std::chrono::milliseconds(
+            std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(nominal * factor))));
     if (since_first_attempt + delay > policy_.give_up_after) return std::nullopt;
     return delay;
 }

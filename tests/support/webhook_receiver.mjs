@@ -7,6 +7,7 @@
 // `defaultStatus`. A request whose signature does not verify gets 401 and does not use up the
 // script, as a real receiver would refuse it; tests then assert on `verified` of each delivery.
 import http from 'node:http';
+import https from 'node:https';
 
 import { Webhook } from 'standardwebhooks';
 
@@ -18,14 +19,18 @@ import { Webhook } from 'standardwebhooks';
 ///   waitFor(n)     resolves with `deliveries` once n have arrived (rejects after timeoutMs)
 ///   byId(id)       the deliveries with that webhook-id: the attempts of one event
 ///   close()        drops hanging requests and stops the server
-export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true } = {}) {
+/// `port`: listen there (a restarted receiver at the URL an endpoint already has); 0: any.
+/// `tls`: {key, cert} (PEM) to serve https; `host`: the name the URL gives (default 127.0.0.1);
+/// `keepAliveTimeoutMs`: how long an idle connection stays open (node's default otherwise).
+export async function startWebhookReceiver({ secret, defaultStatus = 200, rejectInvalid = true, port: wanted = 0,
+                                             tls, host = '127.0.0.1', keepAliveTimeoutMs } = {}) {
     const verifier = new Webhook(secret);
     const deliveries = [];
     const script = [];
     const waiters = new Set();
     const hanging = new Set();
 
-    const server = http.createServer((req, res) => {
+    const handler = (req, res) => {
         const chunks = [];
         req.on('data', (chunk) => chunks.push(chunk));
         req.on('end', () => {
@@ -34,7 +39,9 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
             answer(delivery, res, delivery.verified || !rejectInvalid ? nextAnswer() : 401);
             for (const waiter of waiters) waiter();
         });
-    });
+    };
+    const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+    if (keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = keepAliveTimeoutMs;
     server.on('connection', (socket) => {
         hanging.add(socket);
         socket.on('close', () => hanging.delete(socket));
@@ -54,12 +61,12 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
 
     await new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(0, '127.0.0.1', resolve);
+        server.listen(wanted, '127.0.0.1', resolve);
     });
     const { port } = server.address();
 
     return {
-        url: `http://127.0.0.1:${port}/hooks`,
+        url: `${tls ? 'https' : 'http'}://${host}:${port}/hooks`,
         port,
         deliveries,
         respond: (...statuses) => { script.push(...statuses); },
@@ -87,6 +94,8 @@ function record(req, body, verifier) {
         error: undefined,
         status: undefined,
         receivedAt: Date.now(),
+        servername: req.socket.servername,  // TLS SNI, when served over https
+        remotePort: req.socket.remotePort,  // the sender's port: the same one for a reused connection
     };
     try {
         delivery.json = verifier.verify(body, req.headers);

@@ -20,9 +20,127 @@ void MemoryLog::append_batch(std::vector<AppendRequest> requests, BatchCompletio
     std::vector<StoredMessage> committed;
     for (AppendRequest& request : requests)
         results.push_back(store(request, committed));
+    std::vector<OutboxEvent> events;
+    if (router_) {
+        for (const StoredMessage& message : committed)
+            router_(message, events);
+        keep_events(events, 0);
+    }
+    if (outbox_listener_ && !events.empty()) outbox_listener_(std::move(events));
     done(std::move(results));
     // Under the lock: listeners see batches in seq order even when shards append concurrently.
     if (listener_ && !committed.empty()) listener_(std::move(committed));
+}
+
+void MemoryLog::keep_events(std::vector<OutboxEvent>& events, std::size_t from) {
+    for (std::size_t i = from; i < events.size(); ++i) {
+        events[i].row = next_row_++;
+        events_.emplace(events[i].row, events[i]);
+    }
+}
+
+void MemoryLog::enqueue_events(std::vector<OutboxEvent> events) {
+    std::lock_guard lock(mutex_);
+    keep_events(events, 0);
+    if (outbox_listener_ && !events.empty()) outbox_listener_(std::move(events));
+}
+
+std::vector<OutboxEvent> MemoryLog::pending_events() {
+    std::lock_guard lock(mutex_);
+    std::vector<OutboxEvent> pending;
+    for (const auto& [row, event] : events_) {
+        if (!failed_.contains(row)) pending.push_back(event);
+    }
+    return pending;
+}
+
+void MemoryLog::pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                            std::function<void(std::vector<OutboxEvent>)> done) {
+    // `done` under the lock, as the listener runs: it hands on events in commit order.
+    std::lock_guard lock(mutex_);
+    std::vector<OutboxEvent> events;
+    for (auto it = events_.upper_bound(after_row); it != events_.end() && events.size() < limit;
+         ++it) {
+        if (it->second.endpoint_id == endpoint_id && !failed_.contains(it->first)) {
+            events.push_back(it->second);
+        }
+    }
+    done(std::move(events));
+}
+
+void MemoryLog::record_attempts(std::vector<AttemptOutcome> outcomes) {
+    std::lock_guard lock(mutex_);
+    for (AttemptOutcome& outcome : outcomes) {
+        auto it = events_.find(outcome.row);
+        if (it != events_.end()) {
+            if (outcome.next == AttemptOutcome::Next::done) {
+                events_.erase(it);
+            } else {
+                it->second.attempts = outcome.attempt.attempt;
+                it->second.next_attempt = outcome.next_attempt;
+                it->second.first_attempt = outcome.first_attempt;
+                if (outcome.next == AttemptOutcome::Next::failed) {
+                    failed_.emplace(outcome.row, it->second.endpoint_id);
+                }
+            }
+        }
+        if (outcome.attempt.attempt == 0) continue;
+        auto& list = attempts_[outcome.attempt.endpoint_id];
+        list.push_back(std::move(outcome.attempt));
+        while (list.size() > kAttemptsKeptPerEndpoint)
+            list.pop_front();
+    }
+}
+
+void MemoryLog::recent_attempts(std::string endpoint_id, std::size_t limit,
+                                std::function<void(std::vector<DeliveryAttempt>)> done) {
+    std::vector<DeliveryAttempt> recent;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = attempts_.find(endpoint_id);
+        if (it != attempts_.end()) {
+            for (auto a = it->second.rbegin(); a != it->second.rend() && recent.size() < limit;
+                 ++a) {
+                recent.push_back(*a);
+            }
+        }
+    }
+    done(std::move(recent));
+}
+
+std::vector<EndpointRecord> MemoryLog::endpoints() {
+    std::lock_guard lock(mutex_);
+    std::vector<EndpointRecord> records;
+    for (const auto& [id, record] : endpoints_)
+        records.push_back(record);
+    return records;
+}
+
+void MemoryLog::save_endpoint(EndpointRecord endpoint, std::function<void(bool)> done) {
+    {
+        std::lock_guard lock(mutex_);
+        endpoints_[endpoint.id] = std::move(endpoint);
+    }
+    if (done) done(true);
+}
+
+void MemoryLog::delete_endpoint(std::string id, std::function<void(bool)> done) {
+    {
+        std::lock_guard lock(mutex_);
+        endpoints_.erase(id);
+        attempts_.erase(id);
+        std::erase_if(events_, [&](const auto& entry) { return entry.second.endpoint_id == id; });
+        std::erase_if(failed_, [&](const auto& entry) { return entry.second == id; });
+    }
+    if (done) done(true);
+}
+
+void MemoryLog::disable_endpoint(std::string id) {
+    std::lock_guard lock(mutex_);
+    if (auto it = endpoints_.find(id); it != endpoints_.end()) it->second.enabled = false;
+    std::erase_if(events_, [&](const auto& entry) {
+        return entry.second.endpoint_id == id && !failed_.contains(entry.first);
+    });
 }
 
 AppendResult MemoryLog::store(AppendRequest& request, std::vector<StoredMessage>& committed) {

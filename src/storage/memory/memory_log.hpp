@@ -7,12 +7,14 @@
 #include <unordered_map>
 
 #include "storage/message_log.hpp"
+#include "storage/outbox.hpp"
 
 namespace herald::storage {
 
 /// Volatile log: a bounded deque per channel. For tests and ephemeral deployments.
 /// Thread: any; one mutex orders appends, so seq order and commit-listener order agree.
-class MemoryLog final : public MessageLog {
+/// Also a volatile webhook outbox: events and endpoints live as long as the process.
+class MemoryLog final : public MessageLog, public Outbox {
 public:
     explicit MemoryLog(RetentionPolicy policy);
 
@@ -23,6 +25,20 @@ public:
     std::vector<ChannelState> channels(std::string_view prefix) override;
     bool ready() override { return true; }
     void close() override {}
+
+    void set_outbox_router(Router router) override { router_ = std::move(router); }
+    void set_outbox_listener(Listener listener) override { outbox_listener_ = std::move(listener); }
+    void enqueue_events(std::vector<OutboxEvent> events) override;
+    std::vector<OutboxEvent> pending_events() override;
+    void pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                     std::function<void(std::vector<OutboxEvent>)> done) override;
+    void record_attempts(std::vector<AttemptOutcome> outcomes) override;
+    void recent_attempts(std::string endpoint_id, std::size_t limit,
+                         std::function<void(std::vector<DeliveryAttempt>)> done) override;
+    std::vector<EndpointRecord> endpoints() override;
+    void save_endpoint(EndpointRecord endpoint, std::function<void(bool)> done) override;
+    void delete_endpoint(std::string id, std::function<void(bool)> done) override;
+    void disable_endpoint(std::string id) override;
 
 private:
     struct PublishedId {
@@ -42,10 +58,21 @@ private:
     void trim(Channel& channel, std::int64_t now);
     static ChannelState state_of(const std::string& name, const Channel& channel);
 
+    /// Gives `events` rows and keeps them. Caller holds `mutex_`.
+    void keep_events(std::vector<OutboxEvent>& events, std::size_t from);
+
     RetentionPolicy policy_;
     CommitListener listener_;
     std::mutex mutex_;
     std::map<std::string, Channel, std::less<>> channels_;
+    // The outbox, under `mutex_` too.
+    Router router_;
+    Listener outbox_listener_;
+    std::int64_t next_row_ = 1;
+    std::map<std::int64_t, OutboxEvent> events_;  // pending and failed, by row
+    std::map<std::int64_t, std::string> failed_;  // row -> endpoint: not pending any more
+    std::map<std::string, EndpointRecord> endpoints_;
+    std::map<std::string, std::deque<DeliveryAttempt>> attempts_;  // newest last
 };
 
 }  // namespace herald::storage

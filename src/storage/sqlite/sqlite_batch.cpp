@@ -60,9 +60,15 @@ void SqliteLog::flush() {
                 result = AppendResult{};  // status failed
         }
         committed.clear();
+        outbox_committed_.clear();
     }
     writer_healthy_.store(ok, std::memory_order_relaxed);
     publish_to_view(committed);
+    // The dispatcher hears of new events before any publisher hears "stored".
+    if (!outbox_committed_.empty()) {
+        if (outbox_listener_) outbox_listener_(std::move(outbox_committed_));
+        outbox_committed_.clear();
+    }
     for (std::size_t b = 0; b < batch.size(); ++b)
         batch[b].done(std::move(results[b]));
     if (listener_ && !committed.empty()) listener_(std::move(committed));
@@ -115,7 +121,8 @@ bool SqliteLog::store(AppendRequest& request, AppendResult& result, ChannelState
     committed.push_back(StoredMessage{std::move(request.channel), seq, std::move(request.id),
                                       std::move(request.event), std::move(request.data),
                                       request.time});
-    return true;
+    // The events this message causes, in the same transaction (transactional outbox).
+    return !router_ || route_events(committed.back());
 }
 
 void SqliteLog::restart_wal() {

@@ -44,6 +44,44 @@ CREATE TABLE IF NOT EXISTS publish_ids (
     PRIMARY KEY (channel, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS publish_ids_by_time ON publish_ids(time);
+-- Webhooks. Endpoints from the admin API and the config file; events and lists are opaque
+-- to storage ('\n'-separated names).
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    events TEXT NOT NULL,
+    channels TEXT NOT NULL,
+    from_config INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The transactional outbox: one row per (event, endpoint), inserted in the transaction of the
+-- message it announces; deleted once delivered; status 'failed' when retries ran out.
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    row INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt INTEGER NOT NULL,
+    first_attempt INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_endpoint ON webhook_outbox(endpoint_id);
+-- The newest attempts per endpoint (kAttemptsKeptPerEndpoint), for the deliveries list.
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    endpoint_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status_code INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_attempts_by_endpoint ON webhook_attempts(endpoint_id);
 )sql";
 
 // history.db: each channel's messages, filled in bulk from herald.db's `tail`.
@@ -146,6 +184,7 @@ void SqliteLog::close() {
     net::post(writer_context_, [this] {
         while (!pending_.empty())
             flush();
+        flush_outcomes();
         checkpointer_.reset();
         // A maintenance handler already queued must not arm the timer again.
         closing_ = true;

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "storage/message_log.hpp"
+#include "storage/outbox.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 
 namespace herald::storage {
@@ -45,7 +46,10 @@ struct SqliteOptions {
 /// publishers for up to 22 ms (docs/ARCHITECTURE.md). Committed rows not yet moved are kept in
 /// memory (`view_`), so readers on any thread see both parts; reads of older history use pooled
 /// read-only connections to history.db.
-class SqliteLog final : public MessageLog {
+///
+/// It is also the webhook outbox (storage/outbox.hpp): events and endpoints live in herald.db,
+/// and the events a message causes are inserted by the writer in the message's transaction.
+class SqliteLog final : public MessageLog, public Outbox {
 public:
     explicit SqliteLog(SqliteOptions options);  // throws when the database cannot be opened
     ~SqliteLog() override;
@@ -57,6 +61,21 @@ public:
     std::vector<ChannelState> channels(std::string_view prefix) override;
     bool ready() override;
     void close() override;
+
+    // Outbox (sqlite_outbox.cpp).
+    void set_outbox_router(Router router) override;
+    void set_outbox_listener(Listener listener) override;
+    void enqueue_events(std::vector<OutboxEvent> events) override;
+    std::vector<OutboxEvent> pending_events() override;
+    void pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
+                     std::function<void(std::vector<OutboxEvent>)> done) override;
+    void record_attempts(std::vector<AttemptOutcome> outcomes) override;
+    void recent_attempts(std::string endpoint_id, std::size_t limit,
+                         std::function<void(std::vector<DeliveryAttempt>)> done) override;
+    std::vector<EndpointRecord> endpoints() override;
+    void save_endpoint(EndpointRecord endpoint, std::function<void(bool)> done) override;
+    void delete_endpoint(std::string id, std::function<void(bool)> done) override;
+    void disable_endpoint(std::string id) override;
 
 private:
     struct Writer;
@@ -85,6 +104,15 @@ private:
                std::unordered_map<std::string, const AppendResult*>& batch_ids,
                std::int64_t dedupe_from, std::vector<StoredMessage>& committed);
     void publish_to_view(const std::vector<StoredMessage>& committed);
+    /// Inserts the outbox events the router makes of `message`, in the open transaction.
+    bool route_events(const StoredMessage& message);
+    /// Inserts one event in the open transaction and sets its row.
+    bool insert_event(OutboxEvent& event);
+    /// Applies the queued attempt outcomes in one transaction.
+    void flush_outcomes();
+    /// Runs `work(db)` inside BEGIN..COMMIT on the writer thread; false (rolled back) on error.
+    template <class Work>
+    bool in_transaction(Work&& work);
     /// Checkpoints the few frames the checkpointer has not copied yet, so that the next
     /// transaction starts the WAL over instead of growing it.
     void restart_wal();
@@ -141,6 +169,11 @@ private:
     bool expiry_in_flight_ = false;  // writer thread only
     int wal_frames_ = 0;             // writer thread only: WAL size after a commit
     std::vector<Pending> pending_;   // writer thread only
+    Router router_;                  // set before the first append; runs on the writer
+    Listener outbox_listener_;
+    std::vector<OutboxEvent> outbox_committed_;  // writer thread only: this commit's events
+    std::vector<AttemptOutcome> outcomes_;       // writer thread only: waiting to be saved
+    bool outcomes_scheduled_ = false;            // writer thread only
     bool flush_scheduled_ = false;   // writer thread only
     bool closing_ = false;           // writer thread only: no more maintenance
     std::chrono::steady_clock::time_point next_expiry_;  // writer thread only

@@ -29,9 +29,49 @@ long long as_number(std::uint64_t value) {
     return static_cast<long long>(value);
 }
 
+/// Per endpoint: attempts, successes, failures (every attempt without a 2xx), queue depth.
+void render_webhooks(std::string& out, const std::vector<core::WebhookStats>& webhooks) {
+    struct Family {
+        const char* name;
+        const char* type;
+        const char* help;
+        long long (*value)(const core::WebhookStats&);
+    };
+    static constexpr Family kFamilies[] = {
+            {"herald_webhook_attempts_total", "counter", "Webhook delivery attempts.",
+             [](const core::WebhookStats& s) { return static_cast<long long>(s.attempts); }},
+            {"herald_webhook_successes_total", "counter", "Webhook attempts answered 2xx.",
+             [](const core::WebhookStats& s) { return static_cast<long long>(s.successes); }},
+            {"herald_webhook_failures_total", "counter",
+             "Webhook attempts without a 2xx answer (error, timeout or other status).",
+             [](const core::WebhookStats& s) { return static_cast<long long>(s.failures); }},
+            {"herald_webhook_queue_depth", "gauge",
+             "Webhook events waiting, retrying or in flight, per endpoint.",
+             [](const core::WebhookStats& s) { return static_cast<long long>(s.queue_depth); }},
+    };
+    for (const Family& family : kFamilies) {
+        out += "# HELP ";
+        out += family.name;
+        out += ' ';
+        out += family.help;
+        out += "\n# TYPE ";
+        out += family.name;
+        out += ' ';
+        out += family.type;
+        out += '\n';
+        for (const auto& stats : webhooks) {
+            std::string labels = "{endpoint=\"";
+            labels.append(stats.id);
+            labels.append("\"}");
+            sample(out, family.name, labels, family.value(stats));
+        }
+    }
+}
+
 }  // namespace
 
-std::string render_metrics(const core::ServerMetrics& m) {
+std::string render_metrics(const core::ServerMetrics& m,
+                           const std::vector<core::WebhookStats>& webhooks) {
     std::string out;
     out += "# HELP herald_connections Open connections by transport.\n";
     out += "# TYPE herald_connections gauge\n";
@@ -67,6 +107,7 @@ std::string render_metrics(const core::ServerMetrics& m) {
     out += "# HELP herald_publish_latency_seconds Publish receipt to storage commit.\n";
     out += "# TYPE herald_publish_latency_seconds histogram\n";
     out += m.publish_latency.render("herald_publish_latency_seconds");
+    render_webhooks(out, webhooks);
     return out;
 }
 

@@ -7,6 +7,7 @@
 #include "transport/http/channel_handlers.hpp"
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
+#include "transport/http/webhook_handlers.hpp"
 #include "transport/poll/read_handler.hpp"
 #include "transport/stream/stream_handler.hpp"
 #include "transport/websocket/ws_handler.hpp"
@@ -89,7 +90,7 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         }
     }
 
- // Every /v1 request is authenticated (open mode lets everyone in); health and metrics are not.
+    // Every /v1 request is authenticated (open mode lets everyone in); health and metrics are not.
     auth::GrantPtr grant;
     if (api) {
         auto who = authenticate(context_.auth, request, *target);
@@ -103,9 +104,12 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
             return exchange->respond(text_response(http::status::ok, "ok\n", "text/plain"));
         }
         if (path[0] == "metrics") {
-            return exchange->respond(text_response(http::status::ok,
-                                                   render_metrics(context_.metrics),
-                                                   "text/plain; version=0.0.4"));
+            return exchange->respond(text_response(
+                    http::status::ok,
+                    render_metrics(context_.metrics, context_.webhooks != nullptr
+                                                             ? context_.webhooks->stats()
+                                                             : std::vector<core::WebhookStats>{}),
+                    "text/plain; version=0.0.4"));
         }
         if (!context_.channels.ready()) {
             return exchange->respond(
@@ -117,6 +121,17 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
     if (api && path.size() == 2 && path[1] == "ws") {
         if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
         return handle_ws_upgrade(context_, shard, request, std::move(exchange), std::move(grant));
+    }
+
+    if (api && path.size() >= 2 && path[1] == "webhooks" && path.size() <= 4) {
+        // The admin API needs `herald.admin` (API.md Auth); open mode lets everyone in.
+        if (!grant->is_admin()) {
+            return exchange->respond(
+                    error_response(ApiError::forbidden, "the admin API needs an admin token"));
+        }
+        return handle_webhooks(context_, shard, request,
+                               std::vector<std::string>(path.begin() + 2, path.end()),
+                               std::move(exchange));
     }
 
     if (api && path.size() >= 2 && path[1] == "channels" && path.size() <= 4) {

@@ -1,17 +1,17 @@
 #pragma once
 
 #include <cstddef>
-
 #include <vector>
 
 #include "auth/access.hpp"
 #include "core/channel_service.hpp"
 #include "core/presence.hpp"
+#include "core/webhook_admin.hpp"
 #include "transport/common/shard_services.hpp"
 #include "transport/http/http_types.hpp"
+#include "transport/http/request_target.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
-#include "transport/http/request_target.hpp"
 
 namespace herald::transport {
 
@@ -26,6 +26,8 @@ struct HttpContext {
     WsSettings websocket;
     /// One per shard, owned by the HttpServer.
     std::vector<ShardServices*> shards;
+    /// The webhook admin API; none: /v1/webhooks answers 404.
+    core::WebhookAdmin* webhooks = nullptr;
 };
 
 /// Maps a request to its handler by path and method; answers 404 and 405 itself.

@@ -128,6 +128,70 @@ TEST(SplitListen, HostAndPort) {
     }
 }
 
+TEST_F(OptionsTest, WebhooksAreArraysOfTables) {
+    const auto path = write_file(R"toml(
+[webhook_delivery]
+retry_scale = 0.25
+
+[[webhooks]]
+url = "https://example.com/hooks"
+events = ["message.published", "channel.occupied"]
+channels = ["room:*"]
+secret = "whsec_k"
+
+[[webhooks]]
+url = "http://other.example/x"
+events = "presence.joined"
+secret = "whsec_j"
+)toml");
+    Options options = resolve_options(path, {}, {});
+    ASSERT_EQ(options.webhooks.size(), 2u);
+    EXPECT_EQ(options.webhooks[0].url, "https://example.com/hooks");
+    EXPECT_EQ(options.webhooks[0].events,
+              (std::vector<std::string>{"message.published", "channel.occupied"}));
+    EXPECT_EQ(options.webhooks[0].channels, (std::vector<std::string>{"room:*"}));
+    EXPECT_EQ(options.webhooks[0].secret, "whsec_k");
+    EXPECT_EQ(options.webhooks[1].events, (std::vector<std::string>{"presence.joined"}));
+    EXPECT_TRUE(options.webhooks[1].channels.empty());
+    EXPECT_DOUBLE_EQ(options.webhook_retry_scale, 0.25);
+}
+
+TEST_F(OptionsTest, BadWebhookTablesNameTheEntry) {
+    const std::pair<const char*, const char*> cases[] = {
+            {"[[webhooks]]\nevents = [\"message.published\"]\nsecret = \"s\"\n",
+             "webhooks[0]: url is required"},
+            {"[[webhooks]]\nurl = \"http://h/\"\nsecret = \"s\"\n",
+             "webhooks[0]: events is required"},
+            {"[[webhooks]]\nurl = \"http://h/\"\nevents = [\"x\"]\n",
+             "webhooks[0]: secret is required"},
+            {"[[webhooks]]\nurl = 1\nevents = [\"x\"]\nsecret = \"s\"\n",
+             "webhooks[0].url must be a string"},
+            {"[[webhooks]]\nurl = \"u\"\nevents = [1]\nsecret = \"s\"\n",
+             "webhooks[0].events must be a list"},
+            {"[[webhooks]]\nurl = \"u\"\nevents = [\"x\"]\nsecret = \"s\"\nsecrets = 1\n",
+             "unknown key secrets"},
+            {"webhooks = 3\n", "webhooks must be an array of tables"},
+    };
+    for (const auto& [text, expected] : cases) {
+        try {
+            resolve_options(write_file(text), {}, {});
+            ADD_FAILURE() << "accepted: " << text;
+        } catch (const ConfigError& error) {
+            EXPECT_NE(std::string(error.what()).find(expected), std::string::npos)
+                    << error.what() << " lacks " << expected;
+        }
+    }
+}
+
+TEST_F(OptionsTest, RetryScaleMustBeAFactorUpToOne) {
+    EXPECT_THROW(resolve_options("", {}, {{"webhook_delivery.retry_scale", "0"}}), ConfigError);
+    EXPECT_THROW(resolve_options("", {}, {{"webhook_delivery.retry_scale", "2"}}), ConfigError);
+    EXPECT_THROW(resolve_options("", {}, {{"webhook_delivery.retry_scale", "x"}}), ConfigError);
+    EXPECT_DOUBLE_EQ(
+            resolve_options("", {}, {{"webhook_delivery.retry_scale", "0.01"}}).webhook_retry_scale,
+            0.01);
+}
+
 TEST(OptionTable, FlagAndVariableNames) {
     EXPECT_EQ(flag_of("history.max_messages"), "--history-max-messages");
     EXPECT_EQ(env_of("history.max_messages"), "HERALD_HISTORY_MAX_MESSAGES");

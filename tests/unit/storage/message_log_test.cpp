@@ -314,6 +314,9 @@ TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
         thread.join();
     std::sort(seqs.begin(), seqs.end());
     EXPECT_EQ(seqs, range(1, kThreads * kEach));
+    // The listener of the last batch runs just after its completions: give it a moment.
+    for (int i = 0; i < 200 && committed().size() < static_cast<std::size_t>(kThreads * kEach); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     auto messages = committed();
     ASSERT_EQ(messages.size(), static_cast<std::size_t>(kThreads * kEach));
     for (std::size_t i = 0; i < messages.size(); ++i)

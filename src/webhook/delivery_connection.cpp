@@ -1,0 +1,137 @@
+#include "webhook/delivery_connection.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+
+namespace herald::webhook {
+
+namespace {
+constexpr std::size_t kMaxResponseBody = 64 * 1024;  // read and dropped: only the status counts
+}
+
+DeliveryConnection::DeliveryConnection(net::any_io_executor executor, net::ssl::context* tls,
+                                       const EndpointUrl& url, std::chrono::milliseconds timeout)
+    : executor_(executor), tls_context_(tls), url_(url), timeout_(timeout), resolver_(executor) {}
+
+beast::tcp_stream& DeliveryConnection::lowest() {
+    return tls_ ? beast::get_lowest_layer(*tls_) : *plain_;
+}
+
+void DeliveryConnection::send(std::shared_ptr<DeliveryRequest> request, Done done) {
+    request_ = std::move(request);
+    done_ = std::move(done);
+    reused_ = connected_;
+    if (connected_) return do_write();
+    do_resolve();
+}
+
+void DeliveryConnection::close() {
+    resolver_.cancel();
+    boost::system::error_code ignored;
+    if (plain_) plain_->socket().close(ignored);
+    if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
+    connected_ = false;
+}
+
+void DeliveryConnection::do_resolve() {
+    plain_.reset();
+    tls_.reset();
+    connected_ = false;
+    if (url_.tls && tls_context_ != nullptr) {
+        tls_.emplace(executor_, *tls_context_);
+        if (!url_.host_is_ip) {
+            // SNI: the server picks its certificate by the name we ask for.
+            SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str());
+        }
+        tls_->set_verify_mode(net::ssl::verify_peer);
+        tls_->set_verify_callback(net::ssl::host_name_verification(url_.host));
+    } else {
+        plain_.emplace(executor_);
+    }
+    lowest().expires_after(timeout_);
+    // A name lookup is bounded by the system resolver's own timeouts (resolv.conf), not by
+    // `timeout_`: the stream's timer cannot cancel getaddrinfo.
+    resolver_.async_resolve(
+            url_.host, std::to_string(url_.port),
+            beast::bind_front_handler(&DeliveryConnection::on_resolve, shared_from_this()));
+}
+
+void DeliveryConnection::on_resolve(boost::system::error_code ec,
+                                    net::ip::tcp::resolver::results_type results) {
+    if (ec) return finish({ec, 0, false});
+    lowest().expires_after(timeout_);
+    lowest().async_connect(results,
+                           [self = shared_from_this()](boost::system::error_code ec, const auto&) {
+                               self->on_connect(ec);
+                           });
+}
+
+void DeliveryConnection::on_connect(boost::system::error_code ec) {
+    if (ec) return finish({ec, 0, false});
+    lowest().socket().set_option(net::ip::tcp::no_delay(true), ec);
+    if (!tls_) {
+        connected_ = true;
+        return do_write();
+    }
+    lowest().expires_after(timeout_);
+    tls_->async_handshake(
+            net::ssl::stream_base::client,
+            beast::bind_front_handler(&DeliveryConnection::on_handshake, shared_from_this()));
+}
+
+void DeliveryConnection::on_handshake(boost::system::error_code ec) {
+    if (ec) return finish({ec, 0, false});
+    connected_ = true;
+    do_write();
+}
+
+void DeliveryConnection::do_write() {
+    lowest().expires_after(timeout_);
+    auto handler = beast::bind_front_handler(&DeliveryConnection::on_write, shared_from_this());
+    if (tls_) return http::async_write(*tls_, *request_, std::move(handler));
+    http::async_write(*plain_, *request_, std::move(handler));
+}
+
+void DeliveryConnection::on_write(boost::system::error_code ec, std::size_t) {
+    if (ec) return on_read(ec, 0);  // same recovery: a reused connection may have been closed
+    parser_.emplace();
+    parser_->body_limit(kMaxResponseBody);
+    lowest().expires_after(timeout_);
+    auto handler = beast::bind_front_handler(&DeliveryConnection::on_read, shared_from_this());
+    if (tls_) return http::async_read(*tls_, buffer_, *parser_, std::move(handler));
+    http::async_read(*plain_, buffer_, *parser_, std::move(handler));
+}
+
+void DeliveryConnection::on_read(boost::system::error_code ec, std::size_t) {
+    if (ec) {
+        const bool closed_by_peer = ec == http::error::end_of_stream || ec == net::error::eof ||
+                                    ec == net::error::connection_reset ||
+                                    ec == net::error::broken_pipe;
+        if (reused_ && closed_by_peer) {
+            // The peer closed an idle keep-alive connection as we sent: once more on a new one.
+            reused_ = false;
+            buffer_.clear();
+            return do_resolve();
+        }
+        connected_ = false;
+        return finish({ec, 0, false});
+    }
+    const auto& response = parser_->get();
+    const bool keep = response.keep_alive();
+    if (!keep) close();
+    finish({{}, response.result_int(), keep});
+}
+
+void DeliveryConnection::finish(DeliveryResult result) {
+    if (result.error) close();
+    request_.reset();
+    parser_.reset();
+    Done done = std::move(done_);
+    done_ = nullptr;
+    if (done) done(result, shared_from_this());
+}
+
+}  // namespace herald::webhook
