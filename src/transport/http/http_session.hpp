@@ -33,7 +33,8 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<HandedOver> hand_over(Response& head) override;
-    void join_presence(core::Presence& presence, const std::string& channel) override;
+    void join_presence(core::Presence& presence, const std::string& channel,
+                       std::string_view transport) override;
 
 private:
     void do_read_header();
@@ -70,6 +71,7 @@ private:
     unsigned version_ = 11;
     bool keep_alive_ = true;
     bool awaiting_response_ = false;  // a handler holds the request
+    bool head_request_ = false;       // the request held is a HEAD: answer without a body
     bool watching_ = false;           // an async_wait for readability is pending
     bool read_after_watch_ = false;   // start reading once that wait is cancelled
     bool closed_ = false;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/beast/http.hpp>
@@ -55,9 +56,11 @@ public:
     /// with the bytes already read past the request; the caller sends `head` and what follows.
     /// Empty when the request was answered already or the connection is closed.
     virtual std::optional<HandedOver> hand_over(Response& head) = 0;
-    /// Lists this connection in `channel`'s presence until the connection closes (long polls:
-    /// one client across the requests of a keep-alive connection).
-    virtual void join_presence(core::Presence& presence, const std::string& channel) = 0;
+    /// Lists this connection in `channel`'s presence until the connection closes (polls: one
+    /// client across the requests of a keep-alive connection). `transport` ("longpoll" or
+    /// "poll") labels the connection from its first poll on.
+    virtual void join_presence(core::Presence& presence, const std::string& channel,
+                               std::string_view transport) = 0;
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;

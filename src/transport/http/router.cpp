@@ -6,6 +6,7 @@
 #include "transport/http/channel_handlers.hpp"
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
+#include "transport/http/static_files.hpp"
 #include "transport/poll/read_handler.hpp"
 #include "transport/stream/stream_handler.hpp"
 #include "transport/websocket/ws_handler.hpp"
@@ -33,8 +34,9 @@ public:
         add_headers(head);
         return inner_->hand_over(head);
     }
-    void join_presence(core::Presence& presence, const std::string& channel) override {
-        inner_->join_presence(presence, channel);
+    void join_presence(core::Presence& presence, const std::string& channel,
+                       std::string_view transport) override {
+        inner_->join_presence(presence, channel, transport);
     }
 
 private:
@@ -145,6 +147,17 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
             return handle_read(context_, shard, *target, channel, std::move(exchange));
         }
         return exchange->respond(method_not_allowed("GET, POST"));
+    }
+
+    if (!api) {  // the chat demo and herald.js, compiled in
+        std::string asset_path;
+        for (const auto& segment : path) asset_path += "/" + segment;
+        if (const auto* asset = find_static_asset(asset_path.empty() ? "/" : asset_path)) {
+            if (!is(request, http::verb::get) && !is(request, http::verb::head)) {
+                return exchange->respond(method_not_allowed("GET, HEAD"));
+            }
+            return exchange->respond(static_response(*asset, request));
+        }
     }
 
     exchange->respond(error_response(ApiError::not_found, "no such resource"));
