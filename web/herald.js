@@ -723,8 +723,9 @@ class PollTransport extends HttpTransport {
         this.abort.signal.addEventListener('abort', () => controller.abort());
         this.#loops.set(subscription.channel, controller);
         await startCursor(this.client, subscription, controller.signal);
-        // wait=0 is a short poll; it also lists this connection in the channel's presence.
-        await this.#read(subscription, 0, controller.signal);
+        // A read at once. For the short poller, wait=0 also lists this connection in the
+        // channel's presence (as "poll"); the long poller's first held read will (as "longpoll").
+        await this.#read(subscription, this.name === 'poll' ? 0 : undefined, controller.signal);
         this.watchPresence(subscription);
         this.#loop(subscription, controller.signal);
     }
