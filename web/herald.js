@@ -82,6 +82,7 @@ class Subscription extends Emitter {
         this.lastSeq = options.after ?? null;
         /// client id -> {client, user, transport?}, when presence is on.
         this.members = new Map();
+        this.presenceKnown = false;
     }
 
     unsubscribe() {
@@ -243,7 +244,9 @@ export class Herald extends Emitter {
         const subscription = this.#subscriptions.get(channel);
         if (!subscription?.presence) return;
         const next = new Map(clients.map((c) => [c.client, c]));
-        if (diff) {
+        // The first list is who was there already: no join events for it. Later lists (the
+        // next presence read, or the first after a reconnect) are diffed against the last one.
+        if (diff && subscription.presenceKnown) {
             for (const [id, member] of subscription.members) {
                 if (!next.has(id)) this.#presenceEvent(subscription, 'leave', member);
             }
@@ -252,6 +255,7 @@ export class Herald extends Emitter {
             }
         }
         subscription.members = next;
+        subscription.presenceKnown = true;
         const detail = { channel, clients: [...next.values()] };
         subscription.emit('presence', detail);
         this.emit('presence', detail);
@@ -450,6 +454,7 @@ class WebSocketTransport {
                 }
             };
             socket.onmessage = (event) => this.#onFrame(event.data);
+            socket.onerror = () => {};  // a close event follows, with what we need
             socket.onclose = (event) => {
                 const error = new Error(`WebSocket closed (${event.code} ${event.reason})`);
                 for (const { reject: fail } of this.#pending.values()) fail(error);
@@ -552,6 +557,15 @@ class HttpTransport {
         this.abort = new AbortController();
     }
 
+    /// With no channel to read, opening proves only that the server answers.
+    async probe(subscriptions) {
+        if (subscriptions.length > 0) return;
+        const response = await fetch(this.client.httpUrl('/healthz'),
+                                     { signal: this.abort.signal, cache: 'no-store' });
+        await response.text();
+        if (!response.ok) throw new HeraldError('unavailable', 'the server is not healthy', response.status);
+    }
+
     async publish(channel, body) {
         const { json } = await this.client.fetchJson(this.client.channelPath(channel, 'messages'),
                                                       { method: 'POST', body });
@@ -613,6 +627,7 @@ class SseTransport extends HttpTransport {
     }
 
     async open(subscriptions) {
+        await this.probe(subscriptions);
         await Promise.all(subscriptions.map((s) => this.#start(s)));
         for (const s of subscriptions) this.watchPresence(s);
     }
@@ -705,6 +720,7 @@ class PollTransport extends HttpTransport {
 
     async open(subscriptions) {
         // One read per channel now: it proves the server answers and catches up on history.
+        await this.probe(subscriptions);
         await Promise.all(subscriptions.map((s) => this.#first(s)));
     }
 

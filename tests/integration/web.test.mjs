@@ -45,6 +45,7 @@ describe('web assets', () => {
             assert.equal(res.headers.get('content-type'), type, path);
             assert.equal(res.headers.get('cache-control'), 'no-cache', path);
             assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+            assert.equal(res.headers.get('access-control-allow-origin'), '*', path);
             assert.match(res.headers.get('etag'), /^"[0-9a-f]{16}"$/, path);
             assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(res.text), path);
             assert.ok(res.text.includes(contains), `${path} holds ${contains}`);

@@ -35,6 +35,8 @@ Response static_response(const StaticAsset& asset, const Request& request) {
     response.set(http::field::server, "herald");
     response.set(http::field::etag, asset.etag);
     response.set(http::field::cache_control, "no-cache");
+    // Public files: a page of any origin may import herald.js as a module (which needs CORS).
+    response.set(http::field::access_control_allow_origin, "*");
     if (!current) {
         response.set(http::field::content_type, asset.content_type);
         response.set("X-Content-Type-Options", "nosniff");

@@ -1,0 +1,139 @@
+// herald.js (web/herald.js, the file the binary serves) driven from Node against the real server:
+// the same API over each transport (npm `ws` stands in for the browser's WebSocket), gaps, history,
+// idempotent publish, presence events, unsubscribe, and the reconnect backoff.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+
+import { Herald, HeraldError, TRANSPORTS } from '../../web/herald.js';
+import { eventually, freePort, get, publish, startHerald } from '../support/herald.mjs';
+import { connectWs } from '../support/ws.mjs';
+
+globalThis.WebSocket ??= WebSocket;
+
+const fast = { pollInterval: 100, longPollWait: 5, presenceInterval: 100 };
+
+describe('herald.js', () => {
+    let herald;
+    before(async () => { herald = await startHerald({ args: ['--history-max-messages', '3'] }); });
+    after(() => herald.stop());
+
+    for (const transport of TRANSPORTS) {
+        test(`${transport}: gap, retained history, live messages, publish, presence, unsubscribe`, async () => {
+            const channel = `js-${transport}`;
+            for (let i = 1; i <= 5; i++) await publish(herald.url, channel, { data: i });
+            const client = new Herald({ url: herald.url, transport, ...fast });
+            const states = [];
+            client.on('state', (s) => states.push(s.state));
+            const sub = client.subscribe(channel, { after: 0, presence: true });
+            const seen = [];
+            const gaps = [];
+            const joins = [];
+            sub.on('message', (m) => seen.push(m.data));
+            sub.on('gap', (g) => gaps.push(g));
+            sub.on('join', (j) => joins.push(j));
+            await client.connect();
+            try {
+                assert.equal(client.transport, transport);
+                assert.deepEqual(states, ['connecting', 'connected']);
+                await eventually(() => seen.length === 3, 3000, 'retained history');
+                assert.deepEqual(seen, [3, 4, 5]);
+                assert.deepEqual(gaps, [{ type: 'gap', channel, after: 0, first_seq: 3 }]);
+
+                // Publish: the seq, and a retry with the same id stores nothing twice.
+                const ack = await client.publish(channel, { n: 6 }, { id: 'same-id', event: 'custom' });
+                assert.equal(ack.seq, 6);
+                assert.equal(ack.id, 'same-id');
+                assert.equal((await client.publish(channel, { n: 6 }, { id: 'same-id' })).seq, 6);
+                await eventually(() => seen.length === 4, 3000, 'own publish, event "custom"');
+                assert.deepEqual(seen[3], { n: 6 });
+
+                // Presence: another client joins and shows as a join event, then leaves.
+                // This client is listed (a long poller from its first held read; a poller may
+                // be listed once per keep-alive connection it polled on).
+                await eventually(async () => (await client.presence(channel)).length >= 1, 3000,
+                                 'this client listed');
+                const before = new Set((await client.presence(channel)).map((c) => c.client));
+                const other = await connectWs(herald.url);
+                let otherId;
+                try {
+                    other.send(JSON.stringify({ type: 'subscribe', channel }));
+                    await eventually(async () => {
+                        otherId = (await get(herald.url, `/v1/channels/${channel}/presence`)).json.clients
+                                .find((c) => !before.has(c.client) && c.transport === 'websocket')?.client;
+                        return otherId !== undefined;
+                    }, 3000, 'the other client listed');
+                    await eventually(() => joins.some((j) => j.client === otherId), 3000, 'its join event');
+                    assert.ok(sub.members.has(otherId));
+                } finally {
+                    other.close();
+                }
+                const left = new Promise((resolve) => sub.once('leave', resolve));
+                assert.equal((await left).client, otherId);
+                assert.ok(!sub.members.has(otherId));
+
+                // Unsubscribe: nothing more arrives.
+                sub.unsubscribe();
+                await publish(herald.url, channel, { data: 7 });
+                await new Promise((r) => setTimeout(r, 300));
+                assert.equal(seen.length, 4);
+            } finally {
+                client.disconnect();
+            }
+            assert.equal(client.state, 'disconnected');
+        });
+    }
+
+    test('a refused publish rejects with a HeraldError carrying the API code', async () => {
+        for (const transport of ['websocket', 'poll']) {
+            const client = new Herald({ url: herald.url, transport });
+            await client.connect();
+            try {
+                await assert.rejects(client.publish('bad channel!', 1),
+                                     (e) => e instanceof HeraldError && e.code === 'bad_request');
+            } finally {
+                client.disconnect();
+            }
+        }
+    });
+
+    test('a live subscription (no after) starts at the channel\'s last seq', async () => {
+        for (const transport of TRANSPORTS) {
+            const channel = `live-${transport}`;
+            await publish(herald.url, channel, { data: 'old' });
+            const client = new Herald({ url: herald.url, transport, ...fast });
+            const sub = client.subscribe(channel);
+            const seen = [];
+            sub.on('message', (m) => seen.push(m.data));
+            await client.connect();
+            try {
+                assert.equal(sub.lastSeq, 1, transport);
+                await publish(herald.url, channel, { data: 'new' });
+                await eventually(() => seen.length === 1, 3000, `${transport}: the live message`);
+                assert.deepEqual(seen, ['new']);
+            } finally {
+                client.disconnect();
+            }
+        }
+    });
+});
+
+test('herald.js: with no server, reconnects with growing, jittered delays', async () => {
+    const port = await freePort();  // nothing listens there
+    const backoff = { initial: 40, max: 200, factor: 2, jitter: 0.5 };
+    const client = new Herald({ url: `http://127.0.0.1:${port}`, transport: 'auto', backoff, openTimeout: 1000 });
+    const retries = [];
+    client.on('state', (s) => { if (s.state === 'reconnecting') retries.push(s); });
+    client.connect();
+    try {
+        await eventually(() => retries.length >= 5, 5000, 'five retries');
+    } finally {
+        client.disconnect();
+    }
+    retries.slice(0, 5).forEach(({ attempt, delay }, i) => {
+        assert.equal(attempt, i + 1);
+        const step = Math.min(backoff.max, backoff.initial * 2 ** i);
+        assert.ok(delay >= step / 2 && delay <= step, `attempt ${attempt}: ${delay} in [${step / 2}, ${step}]`);
+    });
+    assert.equal(client.state, 'disconnected');
+});
