@@ -25,6 +25,8 @@ const DEFAULTS = {
     longPollWait: 25,        // long polling: seconds the server may hold a read
     presenceInterval: 2000,  // presence over HTTP transports: ms between presence reads
     openTimeout: 5000,       // ms a transport may take to connect before the next is tried
+    heartbeat: 20000,        // WebSocket: a ping this often; no pong by the next one is a drop
+    silence: 45000,          // SSE: ms without a byte (the server's keepalive comes every 15 s) is a drop
     backoff: { initial: 500, max: 15000, factor: 2, jitter: 0.5 },
 };
 
@@ -124,6 +126,14 @@ export class Herald extends Emitter {
         if (wanted !== 'auto' && !TRANSPORTS.includes(wanted)) {
             throw new TypeError(`transport must be auto or one of ${TRANSPORTS.join(', ')}`);
         }
+        // Back online: no need to sit out the rest of a backoff delay.
+        globalThis.addEventListener?.('online', () => {
+            if (this.#wanted && this.#retryTimer !== null) {
+                clearTimeout(this.#retryTimer);
+                this.#retryTimer = null;
+                this.#start();
+            }
+        });
     }
 
     get state() { return this.#state; }
@@ -386,15 +396,35 @@ export class Herald extends Emitter {
         return `/v1/channels/${encodeURIComponent(channel)}${resource ? `/${resource}` : ''}`;
     }
 
-    async fetchJson(path, { params, method = 'GET', body, signal } = {}) {
+    /// A JSON request; `timeout` (ms) bounds it, so a dead link cannot hold a poll forever.
+    async fetchJson(path, { params, method = 'GET', body, signal, timeout = 30000 } = {}) {
         const headers = {};
         if (this.#options.token) headers.Authorization = `Bearer ${this.#options.token}`;
         if (body !== undefined) headers['Content-Type'] = 'application/json';
-        const response = await fetch(this.httpUrl(path, params), {
-            method, headers, signal, cache: 'no-store',
-            body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
+        const controller = new AbortController();
+        const abort = () => controller.abort();
+        signal?.addEventListener('abort', abort);
+        if (signal?.aborted) abort();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            abort();
+        }, timeout);
+        let response;
+        let text;
+        try {
+            response = await fetch(this.httpUrl(path, params), {
+                method, headers, signal: controller.signal, cache: 'no-store',
+                body: body === undefined ? undefined : JSON.stringify(body),
+            });
+            text = await response.text();
+        } catch (error) {
+            if (timedOut) throw new Error(`no answer to ${method} ${path} within ${timeout} ms`);
+            throw error;
+        } finally {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', abort);
+        }
         const json = text ? JSON.parse(text) : null;
         if (!response.ok) {
             const error = json?.error ?? { code: 'http_error', message: response.statusText };
@@ -432,6 +462,7 @@ class WebSocketTransport {
     #ref = 0;
     #pending = new Map();  // ref -> {resolve, reject}
     #closed = false;
+    #heartbeat = null;
 
     constructor(client) { this.#client = client; }
 
@@ -448,6 +479,7 @@ class WebSocketTransport {
                 opened = true;
                 try {
                     await Promise.all(subscriptions.map((s) => this.add(s)));
+                    this.#startHeartbeat();
                     resolve();
                 } catch (error) {
                     reject(error);
@@ -467,7 +499,23 @@ class WebSocketTransport {
 
     close() {
         this.#closed = true;
+        clearInterval(this.#heartbeat);
         if (this.#socket && this.#socket.readyState <= 1) this.#socket.close(1000);
+    }
+
+    /// A connection can die without a close (a laptop sleeps, a NAT forgets it): ping, and take
+    /// a ping still unanswered at the next one as a drop.
+    #startHeartbeat() {
+        let awaiting = false;
+        this.#heartbeat = setInterval(() => {
+            if (awaiting) {
+                clearInterval(this.#heartbeat);
+                if (!this.#closed) this.#client.dropped(this, new Error('no pong from the server'));
+                return;
+            }
+            awaiting = true;
+            this.#request({ type: 'ping' }).then(() => { awaiting = false; }, () => {});
+        }, this.#client.options.heartbeat);
     }
 
     async add(subscription) {
@@ -666,8 +714,20 @@ class SseTransport extends HttpTransport {
         const decoder = new TextDecoder();
         let buffer = '';
         let event = { type: 'message', data: [] };
+        // The server writes at least a keepalive every 15 s: silence far longer means a dead link.
+        let watchdog;
+        let silent = false;
+        const watch = () => {
+            clearTimeout(watchdog);
+            watchdog = setTimeout(() => {
+                silent = true;
+                controller.abort();
+            }, this.client.options.silence);
+        };
+        controller.signal.addEventListener('abort', () => clearTimeout(watchdog));
         try {
             for (;;) {
+                watch();
                 const { value, done } = await reader.read();
                 if (done) break;
                 buffer += decoder.decode(value, { stream: true });
@@ -690,7 +750,10 @@ class SseTransport extends HttpTransport {
             }
             if (!controller.signal.aborted) this.fail(new Error('event stream ended'));
         } catch (error) {
-            if (!controller.signal.aborted) this.fail(error);
+            if (silent) this.fail(new Error('the event stream fell silent'));
+            else if (!controller.signal.aborted) this.fail(error);
+        } finally {
+            clearTimeout(watchdog);
         }
     }
 
@@ -767,7 +830,8 @@ class PollTransport extends HttpTransport {
         for (;;) {
             const { status, json } = await this.client.fetchJson(
                     this.client.channelPath(subscription.channel, 'messages'),
-                    { params: { after: subscription.lastSeq, limit: 1000, wait }, signal });
+                    { params: { after: subscription.lastSeq, limit: 1000, wait }, signal,
+                      timeout: ((wait ?? 0) + 10) * 1000 });
             if (status === 204 || this.closed) return;
             if (json.gap) this.client.gap(this, subscription.channel, json.gap);
             for (const message of json.messages) {

@@ -137,3 +137,32 @@ test('herald.js: with no server, reconnects with growing, jittered delays', asyn
     });
     assert.equal(client.state, 'disconnected');
 });
+
+test('herald.js: a server that stops answering is a drop (WebSocket pings, SSE silence, poll timeouts)', async () => {
+    // SIGSTOP freezes the server: sockets stay open but nothing answers, as on a dead link.
+    const herald = await startHerald();
+    try {
+        const cases = [['websocket', { heartbeat: 200 }, /no pong/], ['sse', { silence: 400 }, /fell silent/],
+                       ['poll', { pollInterval: 100 }, /no answer to GET .* within 10000 ms/]];
+        for (const [transport, option, reason] of cases) {
+            const client = new Herald({ url: herald.url, transport, ...option });
+            client.subscribe(`frozen-${transport}`);
+            await client.connect();
+            const drop = new Promise((resolve) => client.on('state', (s) => {
+                if (s.state === 'reconnecting') resolve(client.lastError);
+            }));
+            herald.proc.kill('SIGSTOP');
+            try {
+                const error = await drop;
+                assert.match(error.message, reason);
+            } finally {
+                herald.proc.kill('SIGCONT');
+            }
+            await client.connect();  // and it comes back by itself once the server answers
+            assert.equal(client.state, 'connected');
+            client.disconnect();
+        }
+    } finally {
+        await herald.stop();
+    }
+});
