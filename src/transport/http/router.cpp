@@ -151,8 +151,9 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
 
     if (!api) {  // the chat demo and herald.js, compiled in
         std::string asset_path;
-        for (const auto& segment : path)
+        for (const auto& segment : path) {
             asset_path += "/" + segment;
+        }
         if (const auto* asset = find_static_asset(asset_path.empty() ? "/" : asset_path)) {
             if (!is(request, http::verb::get) && !is(request, http::verb::head)) {
                 return exchange->respond(method_not_allowed("GET, HEAD"));

@@ -19,10 +19,12 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
         auto comma = if_none_match.find(',', position);
         if (comma == std::string_view::npos) comma = if_none_match.size();
         auto tag = if_none_match.substr(position, comma - position);
-        while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
+        while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) {
             tag.remove_prefix(1);
-        while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
+        }
+        while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) {
             tag.remove_suffix(1);
+        }
         if (tag == "*") return true;
         if (tag.starts_with("W/")) tag.remove_prefix(2);
         if (tag == etag) return true;
