@@ -137,3 +137,47 @@ describe('chat demo', () => {
         }
     });
 });
+
+describe('chat demo on a phone-sized screen', () => {
+    let herald;
+    let browser;
+    before(async () => {
+        herald = await startHerald();
+        browser = await launchBrowser();
+    });
+    after(async () => {
+        await browser?.close();
+        await herald?.stop();
+    });
+
+    test('no sideways scrolling; header, people, composer in view; the list scrolls, not the page', async () => {
+        const phone = await openChat(browser, herald.url, {
+            name: 'ivy', room: 'r-phone', transport: 'websocket', viewport: { width: 360, height: 640 },
+        });
+        try {
+            for (let i = 1; i <= 25; i++) {
+                await publish(herald.url, 'room:r-phone', { data: { name: 'jo', text: `line ${i} `.repeat(i % 5 + 1) } });
+            }
+            await say(phone.page, 'a-very-long-word-that-must-wrap-'.repeat(6));
+            await waitLines(phone.page, 26);
+            const layout = await phone.page.evaluate(() => {
+                const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+                const list = document.querySelector('#messages');
+                return {
+                    pageWidth: document.documentElement.scrollWidth, pageHeight: document.documentElement.scrollHeight,
+                    width: innerWidth, height: innerHeight,
+                    header: box('header').top, people: box('.people').top, composer: box('#composer').bottom,
+                    listScrolls: list.scrollHeight > list.clientHeight,
+                    atBottom: list.scrollHeight - list.scrollTop - list.clientHeight < 5,
+                };
+            });
+            assert.ok(layout.pageWidth <= layout.width, JSON.stringify(layout));
+            assert.ok(layout.pageHeight <= layout.height, JSON.stringify(layout));
+            assert.ok(layout.header >= 0 && layout.people > 0 && layout.people < layout.height / 2, JSON.stringify(layout));
+            assert.ok(layout.composer <= layout.height, JSON.stringify(layout));
+            assert.ok(layout.listScrolls && layout.atBottom, JSON.stringify(layout));
+        } finally {
+            await phone.close();
+        }
+    });
+});
