@@ -51,6 +51,8 @@ function join(name, roomName) {
     me = name;
     localStorage.setItem('herald-chat', JSON.stringify({ name, room: roomName, transport: client.options.transport }));
     if (room) client.unsubscribe(room.channel);
+    typists.clear();
+    renderTyping();
     $('messages').replaceChildren();
     joinedAt = Date.now();
     const subscription = client.subscribe(`room:${roomName}`, { after: 0, presence: true });

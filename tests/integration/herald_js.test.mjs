@@ -84,6 +84,28 @@ describe('herald.js', () => {
         });
     }
 
+    test('subscribing once connected, to a second channel, works on every transport', async () => {
+        for (const transport of TRANSPORTS) {
+            const client = new Herald({ url: herald.url, transport, ...fast });
+            await client.connect();
+            try {
+                const seen = [];
+                client.on('message', (m) => seen.push(`${m.channel}/${m.data}`));
+                client.subscribe(`late-a-${transport}`, { after: 0 });
+                client.subscribe(`late-b-${transport}`, { presence: true });
+                // Once the live subscription has its cursor, nothing published can be missed.
+                await eventually(() => client.subscriptions.get(`late-b-${transport}`).lastSeq !== null, 3000,
+                                 'the live cursor');
+                await publish(herald.url, `late-a-${transport}`, { data: 1 });
+                await publish(herald.url, `late-b-${transport}`, { data: 2 });
+                await eventually(() => seen.length === 2, 3000, `${transport}: both channels`);
+                assert.deepEqual(seen.sort(), [`late-a-${transport}/1`, `late-b-${transport}/2`]);
+            } finally {
+                client.disconnect();
+            }
+        }
+    });
+
     test('a refused publish rejects with a HeraldError carrying the API code', async () => {
         for (const transport of ['websocket', 'poll']) {
             const client = new Herald({ url: herald.url, transport });
