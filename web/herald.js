@@ -112,7 +112,8 @@ export class Herald extends Emitter {
     #attempt = 0;
     #retryTimer = null;
     #connecting = null;       // the running connect loop's promise
-    #waiters = [];            // resolve functions waiting for 'connected'
+    #waiters = [];            // connect() promises: resolved on 'connected'
+    #pending = [];            // publish and presence calls waiting for a connection
     #generation = 0;          // bumps on every (re)connect: stale transports are ignored
 
     constructor(options = {}) {
@@ -162,6 +163,8 @@ export class Herald extends Emitter {
         this.#transport = null;
         this.#attempt = 0;
         this.#setState('disconnected');
+        const error = new HeraldError('disconnected', 'disconnect() was called');
+        for (const { reject } of this.#pending.splice(0)) reject(error);
     }
 
     /// Switches to another transport now; subscriptions resume from their last seq on it.
@@ -189,7 +192,7 @@ export class Herald extends Emitter {
         if (subscription) return subscription;
         subscription = new Subscription(this, channel, { after, presence });
         this.#subscriptions.set(channel, subscription);
-        if (this.#state === 'connected') this.#transport.add(subscription);
+        if (this.#state === 'connected') this.#add(this.#transport, subscription);
         return subscription;
     }
 
@@ -289,6 +292,18 @@ export class Herald extends Emitter {
         this.emit('presence', detail);
     }
 
+    /// The server refused a subscription (a HeraldError: bad channel, forbidden, over the
+    /// limit): it ends, with an 'error' event, rather than failing the connection for all.
+    refused(transport, subscription, error) {
+        if (transport !== this.#transport) return;
+        if (!(error instanceof HeraldError)) return this.#dropped(transport, error);
+        if (this.#subscriptions.get(subscription.channel) === subscription) {
+            this.#subscriptions.delete(subscription.channel);
+        }
+        subscription.emit('error', error);
+        this.emit('error', { channel: subscription.channel, error });
+    }
+
     /// The transport lost its connection: reconnect with backoff.
     dropped(transport, error) {
         if (transport === this.#transport) this.#dropped(transport, error);
@@ -308,10 +323,18 @@ export class Herald extends Emitter {
         this.emit('state', { state, transport: this.transport, ...extra });
     }
 
+    /// Adds a subscription to an open transport; a refusal (e.g. the server's subscription limit)
+    /// is an 'error' event on the subscription and the client.
+    #add(transport, subscription) {
+        Promise.resolve(transport.add(subscription))
+                .catch((error) => this.refused(transport, subscription, error));
+    }
+
+    /// Resolves once connected; rejects if disconnect() comes first.
     #whenConnected() {
         if (this.#state === 'connected') return Promise.resolve();
         if (!this.#wanted) return Promise.reject(new HeraldError('disconnected', 'not connected'));
-        return new Promise((resolve) => this.#waiters.push(resolve));
+        return new Promise((resolve, reject) => this.#pending.push({ resolve, reject }));
     }
 
     #dropped(transport, error) {
@@ -359,9 +382,9 @@ export class Herald extends Emitter {
             const transport = makeTransport(name, this);
             if (!transport.supported()) continue;
             this.#transport = transport;
+            const opened = [...this.#subscriptions.values()];
             try {
-                await withTimeout(transport.open([...this.#subscriptions.values()]),
-                                  this.#options.openTimeout);
+                await withTimeout(transport.open(opened), this.#options.openTimeout);
             } catch (error) {
                 transport.close();
                 if (this.#transport === transport) this.#transport = null;
@@ -373,8 +396,18 @@ export class Herald extends Emitter {
                 return;
             }
             this.#attempt = 0;
+            // (Un)subscribed while the transport opened: catch up now.
+            for (const subscription of this.#subscriptions.values()) {
+                if (!opened.includes(subscription)) this.#add(transport, subscription);
+            }
+            for (const subscription of opened) {
+                if (this.#subscriptions.get(subscription.channel) !== subscription) {
+                    transport.remove(subscription);
+                }
+            }
             this.#setState('connected');
             for (const resolve of this.#waiters.splice(0)) resolve(this);
+            for (const { resolve } of this.#pending.splice(0)) resolve();
             return;
         }
         if (generation !== this.#generation) return;
@@ -478,7 +511,10 @@ class WebSocketTransport {
             socket.onopen = async () => {
                 opened = true;
                 try {
-                    await Promise.all(subscriptions.map((s) => this.add(s)));
+                    await Promise.all(subscriptions.map((s) => this.add(s).catch((error) => {
+                        if (!(error instanceof HeraldError)) throw error;
+                        this.#client.refused(this, s, error);
+                    })));
                     this.#startHeartbeat();
                     resolve();
                 } catch (error) {
@@ -660,6 +696,12 @@ class HttpTransport {
     fail(error) {
         if (!this.closed) this.client.dropped(this, error);
     }
+
+    /// While opening: a server refusal ends that subscription only; anything else fails the open.
+    refuse(subscription, error) {
+        if (!(error instanceof HeraldError)) throw error;
+        this.client.refused(this, subscription, error);
+    }
 }
 
 /// Server-Sent Events, one stream per channel, read with fetch: unlike EventSource it sees events
@@ -676,13 +718,12 @@ class SseTransport extends HttpTransport {
 
     async open(subscriptions) {
         await this.probe(subscriptions);
-        await Promise.all(subscriptions.map((s) => this.#start(s)));
-        for (const s of subscriptions) this.watchPresence(s);
+        await Promise.all(subscriptions.map((s) => this.#start(s).then(
+                () => this.watchPresence(s), (error) => this.refuse(s, error))));
     }
 
     add(subscription) {
-        this.#start(subscription).then(() => this.watchPresence(subscription),
-                                       (error) => this.fail(error));
+        return this.#start(subscription).then(() => this.watchPresence(subscription));
     }
 
     remove(subscription) {
@@ -784,11 +825,11 @@ class PollTransport extends HttpTransport {
     async open(subscriptions) {
         // One read per channel now: it proves the server answers and catches up on history.
         await this.probe(subscriptions);
-        await Promise.all(subscriptions.map((s) => this.#first(s)));
+        await Promise.all(subscriptions.map((s) => this.#first(s).catch((error) => this.refuse(s, error))));
     }
 
     add(subscription) {
-        this.#first(subscription).catch((error) => this.fail(error));
+        return this.#first(subscription);
     }
 
     remove(subscription) {

@@ -106,6 +106,66 @@ describe('herald.js', () => {
         }
     });
 
+    test('subscribing while the transport opens is caught up once it is open', async () => {
+        for (const transport of TRANSPORTS) {
+            const client = new Herald({ url: herald.url, transport, ...fast });
+            const connected = client.connect();  // opening now, with no subscription
+            const sub = client.subscribe(`during-${transport}`, { after: 0 });
+            const seen = [];
+            sub.on('message', (m) => seen.push(m.data));
+            await connected;
+            try {
+                await publish(herald.url, `during-${transport}`, { data: 'x' });
+                await eventually(() => seen.length === 1, 3000, `${transport}: the message`);
+            } finally {
+                client.disconnect();
+            }
+        }
+    });
+
+    test('a refused subscription ends with an error event; the others and the connection live on', async () => {
+        for (const transport of TRANSPORTS) {
+            for (const when of ['before connect', 'once connected']) {
+                const client = new Herald({ url: herald.url, transport, ...fast });
+                const states = [];
+                client.on('state', (s) => states.push(s.state));
+                const good = client.subscribe(`fine-${transport}`, { after: 0 });
+                const seen = [];
+                good.on('message', (m) => seen.push(m.data));
+                let bad;
+                const refused = new Promise((resolve) => {
+                    const subscribeBad = () => {
+                        bad = client.subscribe('not a channel!', { presence: true });
+                        bad.on('error', resolve);
+                    };
+                    if (when === 'before connect') subscribeBad();
+                    else client.connect().then(subscribeBad);
+                });
+                await client.connect();
+                try {
+                    const error = await refused;
+                    assert.ok(error instanceof HeraldError, `${transport} ${when}: ${error}`);
+                    assert.equal(error.code, 'bad_request');
+                    assert.equal(client.subscriptions.has('not a channel!'), false);
+                    await publish(herald.url, `fine-${transport}`, { data: when });
+                    await eventually(() => seen.includes(when), 3000, `${transport} ${when}: the good channel`);
+                    assert.equal(client.state, 'connected');
+                    assert.ok(!states.includes('reconnecting'), `${transport} ${when}: ${states}`);
+                } finally {
+                    client.disconnect();
+                }
+            }
+        }
+    });
+
+    test('publish waiting for a connection rejects when disconnect() comes first', async () => {
+        const client = new Herald({ url: 'http://127.0.0.1:9', transport: 'poll', backoff: { initial: 10000 } });
+        client.connect();
+        const pending = client.publish('x', 1);
+        client.disconnect();
+        await assert.rejects(pending, (e) => e instanceof HeraldError && e.code === 'disconnected');
+    });
+
     test('a refused publish rejects with a HeraldError carrying the API code', async () => {
         for (const transport of ['websocket', 'poll']) {
             const client = new Herald({ url: herald.url, transport });
