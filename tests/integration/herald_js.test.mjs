@@ -248,3 +248,47 @@ test('herald.js: a server that stops answering is a drop (WebSocket pings, SSE s
         await herald.stop();
     }
 });
+
+test('herald.js passes its token: Authorization on fetches, ?token= on the WebSocket URL', async () => {
+    // A stand-in server that records what it is sent (Herald's auth is not built yet).
+    const http = await import('node:http');
+    const seen = [];
+    const server = http.createServer((req, res) => {
+        seen.push({ url: req.url, authorization: req.headers.authorization });
+        res.setHeader('Content-Type', 'application/json');
+        if (req.url.startsWith('/v1/channels/c/messages') && req.method === 'POST') {
+            res.statusCode = 201;
+            return res.end('{"channel":"c","seq":1,"id":"x","time":1}');
+        }
+        if (req.url.startsWith('/v1/channels/c/messages')) {
+            return res.end('{"channel":"c","messages":[],"last_seq":0}');
+        }
+        res.end(req.url === '/healthz' ? 'ok\n' : '{"channel":"c","first_seq":0,"last_seq":0,"subscribers":0}');
+    });
+    const upgrades = [];
+    server.on('upgrade', (req, socket) => {
+        upgrades.push(req.url);
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${server.address().port}`;
+    const token = 'a.b.c';
+    try {
+        const ws = new Herald({ url, token, transport: 'websocket', backoff: { initial: 60000 } });
+        ws.connect();
+        await eventually(() => upgrades.length === 1, 3000, 'the upgrade');
+        ws.disconnect();
+        assert.equal(upgrades[0], `/v1/ws?token=${token}`);
+
+        const poll = new Herald({ url, token, transport: 'poll', pollInterval: 50 });
+        poll.subscribe('c');
+        await poll.connect();
+        await poll.publish('c', 1);
+        poll.disconnect();
+        assert.ok(seen.length >= 3, JSON.stringify(seen));
+        for (const request of seen) assert.equal(request.authorization, `Bearer ${token}`, request.url);
+    } finally {
+        server.close();
+        server.closeAllConnections();
+    }
+});
