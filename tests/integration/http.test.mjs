@@ -17,7 +17,7 @@ describe('http', () => {
     after(() => herald.stop());
 
     test('unknown paths are 404 not_found', async () => {
-        for (const path of ['/', '/nope', '/v1', '/v1/channels/a/messages/extra', '/v1/channels/a/other',
+        for (const path of ['/nope', '/nope.js', '/v1', '/v1/channels/a/messages/extra', '/v1/channels/a/other',
                             '/v1/channels/a/', '/v2/channels']) {
             errorShape(await get(herald.url, path), 404, 'not_found');
         }

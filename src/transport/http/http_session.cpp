@@ -1,5 +1,7 @@
 #include "transport/http/http_session.hpp"
 
+#include <utility>
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -111,6 +113,7 @@ void HttpSession::dispatch() {
     parser_.reset();
     version_ = request.version();
     keep_alive_ = request.keep_alive();
+    head_request_ = request.method() == http::verb::head;
     awaiting_response_ = true;
     stream_.expires_never();  // a long poll may hold the request for minutes
     metrics_.http_requests.inc();
@@ -125,6 +128,12 @@ void HttpSession::respond(Response&& response) {
     response.version(version_);
     response.keep_alive(keep_alive_);
     response.prepare_payload();
+    if (std::exchange(head_request_, false)) {
+        // HEAD: the headers a GET would get, Content-Length included, and no body.
+        auto length = response.body().size();
+        response.body().clear();
+        if (response[http::field::content_length].size() > 0) response.content_length(length);
+    }
     response_ = std::make_shared<Response>(std::move(response));
     stream_.expires_after(limits_.write_timeout);
     http::async_write(
@@ -208,11 +217,11 @@ std::optional<int> HttpSession::publish_refused() {
 }
 
 void HttpSession::join_presence(core::Presence& presence, const std::string& channel,
-                                const std::optional<std::string>& user) {
+                                std::string_view transport, const std::optional<std::string>& user) {
     if (closed_) return;
     if (!polling_client_) {
         polling_client_ = std::make_unique<PollingClient>(
-                PollingClient{presence.make_identity(shard_, "longpoll", user), {}});
+                PollingClient{presence.make_identity(shard_, transport, user), {}});
     }
     auto& channels = polling_client_->channels;
     for (const auto& membership : channels) {

@@ -36,7 +36,7 @@ public:
     std::optional<HandedOver> hand_over(Response& head) override;
     std::optional<int> publish_refused() override;
     void join_presence(core::Presence& presence, const std::string& channel,
-                       const std::optional<std::string>& user) override;
+                       std::string_view transport, const std::optional<std::string>& user) override;
 
 private:
     void do_read_header();
@@ -74,6 +74,7 @@ private:
     unsigned version_ = 11;
     bool keep_alive_ = true;
     bool awaiting_response_ = false;  // a handler holds the request
+    bool head_request_ = false;       // the request held is a HEAD: answer without a body
     bool watching_ = false;           // an async_wait for readability is pending
     bool read_after_watch_ = false;   // start reading once that wait is cancelled
     bool closed_ = false;

@@ -7,6 +7,7 @@
 #include "transport/http/channel_handlers.hpp"
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
+#include "transport/http/static_files.hpp"
 #include "transport/http/webhook_handlers.hpp"
 #include "transport/poll/read_handler.hpp"
 #include "transport/stream/stream_handler.hpp"
@@ -37,8 +38,8 @@ public:
     }
     std::optional<int> publish_refused() override { return inner_->publish_refused(); }
     void join_presence(core::Presence& presence, const std::string& channel,
-                       const std::optional<std::string>& user) override {
-        inner_->join_presence(presence, channel, user);
+                       std::string_view transport, const std::optional<std::string>& user) override {
+        inner_->join_presence(presence, channel, transport, user);
     }
 
 private:
@@ -179,6 +180,19 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
                                std::move(exchange));
         }
         return exchange->respond(method_not_allowed("GET, POST"));
+    }
+
+    if (!api) {  // the chat demo and herald.js, compiled in
+        std::string asset_path;
+        for (const auto& segment : path) {
+            asset_path += "/" + segment;
+        }
+        if (const auto* asset = find_static_asset(asset_path.empty() ? "/" : asset_path)) {
+            if (!is(request, http::verb::get) && !is(request, http::verb::head)) {
+                return exchange->respond(method_not_allowed("GET, HEAD"));
+            }
+            return exchange->respond(static_response(*asset, request));
+        }
     }
 
     exchange->respond(error_response(ApiError::not_found, "no such resource"));

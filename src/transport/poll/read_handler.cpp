@@ -33,13 +33,18 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
         return exchange->respond(
                 error_response(ApiError::bad_request, "limit must be a positive integer"));
     }
-    if (read_number(target, "wait", wait_seconds) == NumberParam::invalid) {
+    const NumberParam wait_given = read_number(target, "wait", wait_seconds);
+    if (wait_given == NumberParam::invalid) {
         return exchange->respond(error_response(ApiError::bad_request,
                                                 "wait must be a non-negative number of seconds"));
     }
     limit = std::min(limit, kMaxLimit);
-    // A long-polling client is present from its first long poll, answered at once or held.
-    if (wait_seconds != 0) exchange->join_presence(context.presence, channel, user);
+    // A polling client is present from its first poll that names `wait`, answered at once or
+    // held: wait=0 (a short poll) says "I poll", a read without `wait` is a one-off.
+    if (wait_given == NumberParam::valid) {
+        exchange->join_presence(context.presence, channel, wait_seconds == 0 ? "poll" : "longpoll",
+                                user);
+    }
 
     std::optional<core::Seq> cursor;
     if (after == NumberParam::valid) cursor = after_value;
