@@ -137,6 +137,19 @@ describe('auth with an HS256 secret', () => {
         assert.equal(closed.reason, 'token expired');
     });
 
+    test('the admin API needs an admin token', async () => {
+        const body = JSON.stringify({ url: 'http://127.0.0.1:9/hook', events: ['message.published'] });
+        const create = (headers) => fetch(`${herald.url}/v1/webhooks`, {
+            method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body,
+        });
+        assert.equal((await create({})).status, 401);
+        const user = await create(bearer(hs256(claims({ exp: now() + 600 }))));
+        assert.equal(user.status, 403);
+        assert.equal((await user.json()).error.code, 'forbidden');
+        const admin = await create(bearer(hs256(claims({ exp: now() + 600, herald: { admin: true } }))));
+        assert.equal(admin.status, 201, await admin.text());
+    });
+
     test('herald token mints a token the server accepts', async () => {
         const minted = await runHerald(['token', '--sub', 'cli', '--subscribe', 'room:*', '--publish', 'room:*,lobby', '--ttl', '5m'],
             { env: { HERALD_AUTH_JWT_SECRET: SECRET } });
