@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
 
     herald::cli::TokenArguments token_arguments;
     CLI::App* token = app.add_subcommand(
-            "token", "Print a token signed with the HS256 secret (auth.jwt_secret), for development");
+            "token",
+            "Print a token signed with the HS256 secret (auth.jwt_secret), for development");
     token->add_option("--sub", token_arguments.sub, "The user: the token's sub");
     token->add_option("--subscribe", token_arguments.subscribe,
                       "Channel globs it may read (room:*), repeat or comma-separate")
@@ -105,8 +106,9 @@ int main(int argc, char** argv) {
     token->add_option("--ttl", token_arguments.ttl, "Lifetime, like 15m or 1h")
             ->capture_default_str();
     std::string token_secret;
-    token->add_option("--secret", token_secret,
-                      "HS256 secret (default: auth.jwt_secret of --config or HERALD_AUTH_JWT_SECRET)");
+    token->add_option(
+            "--secret", token_secret,
+            "HS256 secret (default: auth.jwt_secret of --config or HERALD_AUTH_JWT_SECRET)");
     token->add_option("--config", config_path, "TOML file with options (env HERALD_CONFIG)")
             ->option_text("FILE");
 

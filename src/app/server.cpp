@@ -174,9 +174,9 @@ int serve(const config::Options& options) {
     websocket.deflate = options.ws_deflate;
     websocket.publish_rate = options.publish_rate;
     websocket.token_leeway = authenticator.leeway();
-    transport::HttpContext http_context{channels, presence,  authenticator, http_limits(options),
-                                        metrics,  streams,   websocket,     {},
-                                        webhooks.get()};
+    transport::HttpContext http_context{
+            channels,  presence, authenticator, http_limits(options), metrics, streams,
+            websocket, {},       webhooks.get()};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
@@ -191,7 +191,8 @@ int serve(const config::Options& options) {
             options.backend == "sqlite" ? " in " + options.path : "", options.history_max_messages,
             format_duration(options.history_max_age));
     if (authenticator.open()) {
-        spdlog::warn("herald: no auth key configured: the server is open to anyone who can reach it");
+        spdlog::warn(
+                "herald: no auth key configured: the server is open to anyone who can reach it");
     } else {
         spdlog::info("herald: tokens required ({})", options.jwt_algorithm);
     }

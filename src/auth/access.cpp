@@ -29,7 +29,7 @@ bool Grant::may_publish(std::string_view channel) const {
 }
 
 std::variant<GrantPtr, TokenError> Authenticator::authenticate(std::string_view token,
-                                                              std::int64_t now) const {
+                                                               std::int64_t now) const {
     if (!verifier_) return open_grant_;
     if (token.empty()) return TokenError::missing;
     auto verified = verifier_->verify(token, now, leeway_);

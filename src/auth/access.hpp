@@ -53,7 +53,7 @@ public:
 
     /// `token` empty: none was given (refused unless open). `now`: Unix seconds.
     [[nodiscard]] std::variant<GrantPtr, TokenError> authenticate(std::string_view token,
-                                                                 std::int64_t now) const;
+                                                                  std::int64_t now) const;
 
 private:
     std::optional<JwtVerifier> verifier_;

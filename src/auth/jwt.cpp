@@ -2,12 +2,13 @@
 
 #include <array>
 
-#include <boost/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+
+#include <boost/json.hpp>
 
 #include "auth/base64url.hpp"
 
@@ -55,8 +56,7 @@ bool verify_sha256(evp_pkey_st* key, std::string_view data, std::string_view sig
     const bool ok =
             EVP_DigestVerifyInit(context, nullptr, EVP_sha256(), nullptr, key) == 1 &&
             EVP_DigestVerify(context, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
                              data.size()) == 1;
     EVP_MD_CTX_free(context);
     return ok;
@@ -76,15 +76,18 @@ bool read_time(const json::object& claims, std::string_view name,
                std::optional<std::int64_t>& out) {
     const json::value* value = claims.if_contains(name);
     if (value == nullptr) return true;
-    if (value->is_int64()) out = value->as_int64();
-    else if (value->is_uint64()) out = static_cast<std::int64_t>(value->as_uint64());
-    else if (value->is_double()) out = static_cast<std::int64_t>(value->as_double());
-    else return false;
+    if (value->is_int64())
+        out = value->as_int64();
+    else if (value->is_uint64())
+        out = static_cast<std::int64_t>(value->as_uint64());
+    else if (value->is_double())
+        out = static_cast<std::int64_t>(value->as_double());
+    else
+        return false;
     return true;
 }
 
-bool read_globs(const json::object& herald, std::string_view name,
-                std::vector<std::string>& out) {
+bool read_globs(const json::object& herald, std::string_view name, std::vector<std::string>& out) {
     const json::value* value = herald.if_contains(name);
     if (value == nullptr) return true;
     if (!value->is_array()) return false;
@@ -142,7 +145,8 @@ std::string_view message_of(TokenError error) {
     switch (error) {
         case TokenError::missing: return "a token is required (Authorization: Bearer, or ?token=)";
         case TokenError::malformed: return "the token is malformed";
-        case TokenError::wrong_algorithm: return "the token is not signed with the configured algorithm";
+        case TokenError::wrong_algorithm:
+            return "the token is not signed with the configured algorithm";
         case TokenError::bad_signature: return "the token's signature does not match";
         case TokenError::expired: return "the token has expired";
         case TokenError::not_yet_valid: return "the token is not valid yet";
@@ -190,8 +194,7 @@ bool JwtVerifier::signature_matches(std::string_view signing_input,
     return false;
 }
 
-std::variant<TokenClaims, TokenError> JwtVerifier::verify(std::string_view token,
-                                                          std::int64_t now,
+std::variant<TokenClaims, TokenError> JwtVerifier::verify(std::string_view token, std::int64_t now,
                                                           std::chrono::seconds leeway) const {
     const std::size_t first = token.find('.');
     const std::size_t second = first == std::string_view::npos ? first : token.find('.', first + 1);

@@ -36,8 +36,8 @@ enum class TokenError {
     malformed,        // not three base64url parts of JSON, or a claim of the wrong type
     wrong_algorithm,  // the header names another algorithm than the configured one, or none
     bad_signature,
-    expired,          // past `exp` (plus the leeway)
-    not_yet_valid,    // before `nbf` (minus the leeway)
+    expired,        // past `exp` (plus the leeway)
+    not_yet_valid,  // before `nbf` (minus the leeway)
 };
 std::string_view message_of(TokenError error);
 

@@ -37,7 +37,7 @@ bool HttpClient::connect(std::string& error) {
 }
 
 http::request<http::string_body> HttpClient::make_request(http::verb method,
-                                                         const std::string& target) {
+                                                          const std::string& target) {
     http::request<http::string_body> request{method, target, 11};
     request.set(http::field::host, host_);
     request.set(http::field::user_agent, "herald-cli");

@@ -50,8 +50,8 @@ protected:
 
     void print_gap(const json::value& gap) {
         std::cout << json::serialize(gap) << "\n";
-        cursor_ =
-                std::max<std::uint64_t>(cursor_, gap.at("first_seq").to_number<std::uint64_t>() - 1);
+        cursor_ = std::max<std::uint64_t>(cursor_,
+                                          gap.at("first_seq").to_number<std::uint64_t>() - 1);
     }
 
     void print_message(const json::value& message) {
@@ -90,8 +90,8 @@ public:
         if (!start()) return 1;
         const bool long_poll = arguments_.transport == "longpoll";
         while (!done()) {
-            std::string target = base_ + "/messages?after=" + std::to_string(cursor_) +
-                                 "&limit=1000";
+            std::string target =
+                    base_ + "/messages?after=" + std::to_string(cursor_) + "&limit=1000";
             if (long_poll) target += "&wait=" + std::to_string(arguments_.wait_seconds);
             std::string error;
             auto reply = http_.request(http::verb::get, target, "", error);
@@ -134,8 +134,8 @@ public:
         if (!start()) return 1;
         const bool sse = arguments_.transport == "sse";
         while (!done()) {
-            const std::string target = base_ + (sse ? "/events" : "/stream") +
-                                       "?after=" + std::to_string(cursor_);
+            const std::string target =
+                    base_ + (sse ? "/events" : "/stream") + "?after=" + std::to_string(cursor_);
             bench::SseParser events;
             bench::NdjsonParser lines;
             std::string error;
@@ -165,9 +165,8 @@ private:
         boost::system::error_code ec;
         json::value value = json::parse(text, ec);
         if (ec || !value.is_object()) return;
-        const json::string* type = value.as_object().contains("type")
-                                           ? value.at("type").if_string()
-                                           : nullptr;
+        const json::string* type =
+                value.as_object().contains("type") ? value.at("type").if_string() : nullptr;
         if (type != nullptr && *type == "gap") return print_gap(value);
         print_message(value);
     }

@@ -96,24 +96,24 @@ OptionSpec optional_text(std::string key, std::string help, std::string Options:
 
 /// A yes/no option: true | false (also 1 | 0, on | off, yes | no, for environment variables).
 OptionSpec boolean(std::string key, std::string help, bool Options::*member) {
-    return OptionSpec{std::move(key),
-                      "BOOL",
-                      std::move(help),
-                      {},
-                      [member](Options& options, const std::string& value) -> Error {
-                          if (value == "true" || value == "1" || value == "on" || value == "yes") {
-                              options.*member = true;
-                          } else if (value == "false" || value == "0" || value == "off" ||
-                                     value == "no") {
-                              options.*member = false;
-                          } else {
-                              return "'" + value + "' is not true or false";
-                          }
-                          return std::nullopt;
-                      },
-                      [member](const Options& options) {
-                          return std::string(options.*member ? "true" : "false");
-                      }};
+    return OptionSpec{
+            std::move(key),
+            "BOOL",
+            std::move(help),
+            {},
+            [member](Options& options, const std::string& value) -> Error {
+                if (value == "true" || value == "1" || value == "on" || value == "yes") {
+                    options.*member = true;
+                } else if (value == "false" || value == "0" || value == "off" || value == "no") {
+                    options.*member = false;
+                } else {
+                    return "'" + value + "' is not true or false";
+                }
+                return std::nullopt;
+            },
+            [member](const Options& options) {
+                return std::string(options.*member ? "true" : "false");
+            }};
 }
 
 /// A factor in (0, 1] for the webhook retry delays (tests shorten them).

@@ -49,7 +49,8 @@ PresenceWatch& PresenceWatch::operator=(PresenceWatch&& other) noexcept {
 }
 
 void PresenceWatch::reset() {
-    if (presence_ != nullptr) std::exchange(presence_, nullptr)->unwatch(shard_, channel_, watcher_);
+    if (presence_ != nullptr)
+        std::exchange(presence_, nullptr)->unwatch(shard_, channel_, watcher_);
 }
 
 Presence::Presence(runtime::ShardGroup& shards) : shards_(shards) {

@@ -19,7 +19,7 @@ namespace herald::core {
 struct ClientIdentity {
     std::string id;                   // unique on this server: "c_" + process tag + shard + count
     std::optional<std::string> user;  // the token's sub; none in open mode
-    std::string_view transport;       // "websocket" | "sse" | "stream" | "longpoll" | "poll"; static
+    std::string_view transport;  // "websocket" | "sse" | "stream" | "longpoll" | "poll"; static
 };
 
 /// One client present in a channel, as `GET /v1/channels/{c}/presence` lists it.

@@ -11,7 +11,7 @@ struct ServerMetrics {
     Gauge sse_connections;     // Server-Sent Events responses being streamed
     Gauge stream_connections;  // NDJSON streams
     Gauge ws_connections;      // WebSocket connections after their upgrade
-    Gauge long_poll_waits;   // requests held by long polling right now
+    Gauge long_poll_waits;     // requests held by long polling right now
     Counter http_requests;
     Counter http_errors;            // responses with status >= 400
     Counter messages_published;     // stored, new
@@ -21,8 +21,8 @@ struct ServerMetrics {
     Counter long_poll_timeouts;     // answered 204
     Counter slow_consumer_closes;
     Counter publishes_rate_limited;  // past limits.publish_rate: 429 or a rate_limited frame
-    Counter malformed_requests;  // answered 400/431 or closed before routing
-    Histogram publish_latency;   // receipt to stored, seconds
+    Counter malformed_requests;      // answered 400/431 or closed before routing
+    Histogram publish_latency;       // receipt to stored, seconds
 
     /// Every open connection, whatever its transport: what limits.max_connections bounds.
     std::int64_t connections() const {

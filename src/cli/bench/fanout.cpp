@@ -81,7 +81,7 @@ Published publish(const FanoutOptions& options, net::ip::tcp::endpoint endpoint,
     publisher->start();
     context.run();
     return Published{publisher->accepted, publisher->failed, publisher->publishing_seconds,
-                     publisher->traffic, publisher->first, publisher->last};
+                     publisher->traffic,  publisher->first,  publisher->last};
 }
 
 }  // namespace

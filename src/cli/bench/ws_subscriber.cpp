@@ -94,8 +94,9 @@ void WsSubscriber::on_response(beast::error_code ec, std::size_t bytes) {
     traffic.bytes_received += leftover.size();
     reader_.reset();
     // ws-deflate: frames may come compressed only if the server agreed.
-    const bool compressed = run_.deflate() && response_->get()[http::field::sec_websocket_extensions]
-                                                      .starts_with("permessage-deflate");
+    const bool compressed =
+            run_.deflate() && response_->get()[http::field::sec_websocket_extensions].starts_with(
+                                      "permessage-deflate");
     reader_.allow_compression(compressed);
     if (compressed && !inflater_) {
         inflater_ = std::make_unique<wire::websocket::Inflater>(/*no_context_takeover=*/true,
@@ -141,8 +142,8 @@ bool WsSubscriber::handle(const ServerFrame& frame, std::int64_t now) {
         case ServerFrameStatus::text: {
             std::string_view text = frame.payload;
             if (frame.compressed) {
-                if (!inflater_ || inflater_->inflate(text, inflated_) !=
-                                          wire::websocket::InflateStatus::ok) {
+                if (!inflater_ ||
+                    inflater_->inflate(text, inflated_) != wire::websocket::InflateStatus::ok) {
                     return false;
                 }
                 text = inflated_;

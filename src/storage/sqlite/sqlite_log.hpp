@@ -171,11 +171,11 @@ private:
     std::vector<Pending> pending_;   // writer thread only
     Router router_;                  // set before the first append; runs on the writer
     Listener outbox_listener_;
-    std::vector<OutboxEvent> outbox_committed_;  // writer thread only: this commit's events
-    std::vector<AttemptOutcome> outcomes_;       // writer thread only: waiting to be saved
-    bool outcomes_scheduled_ = false;            // writer thread only
-    bool flush_scheduled_ = false;   // writer thread only
-    bool closing_ = false;           // writer thread only: no more maintenance
+    std::vector<OutboxEvent> outbox_committed_;          // writer thread only: this commit's events
+    std::vector<AttemptOutcome> outcomes_;               // writer thread only: waiting to be saved
+    bool outcomes_scheduled_ = false;                    // writer thread only
+    bool flush_scheduled_ = false;                       // writer thread only
+    bool closing_ = false;                               // writer thread only: no more maintenance
     std::chrono::steady_clock::time_point next_expiry_;  // writer thread only
     std::atomic<bool> writer_healthy_{true};
     std::thread writer_thread_;

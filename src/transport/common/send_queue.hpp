@@ -46,8 +46,8 @@ public:
     /// Moves every pending frame in flight and returns their buffers, for one gather write.
     /// `before` and `after`, when not empty, frame them (an HTTP head, a chunk's size line and
     /// its CRLF); the caller keeps their bytes alive until `finish_write`.
-    const std::vector<boost::asio::const_buffer>& start_write(
-            boost::asio::const_buffer before = {}, boost::asio::const_buffer after = {});
+    const std::vector<boost::asio::const_buffer>& start_write(boost::asio::const_buffer before = {},
+                                                              boost::asio::const_buffer after = {});
     /// The write in flight completed: its frames are released.
     void finish_write();
 

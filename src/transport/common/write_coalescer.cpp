@@ -15,7 +15,8 @@ void WriteCoalescer::defer(std::shared_ptr<Client> client) {
 
 void WriteCoalescer::schedule(std::shared_ptr<Client> client, Clock::time_point last_write) {
     if (Clock::now() - last_write < window_) return defer(std::move(client));
-    boost::asio::post(timer_.get_executor(), [client = std::move(client)] { client->flush_deferred(); });
+    boost::asio::post(timer_.get_executor(),
+                      [client = std::move(client)] { client->flush_deferred(); });
 }
 
 void WriteCoalescer::on_timer(boost::system::error_code ec) {

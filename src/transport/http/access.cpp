@@ -25,9 +25,8 @@ std::variant<auth::GrantPtr, Response> authenticate(const auth::Authenticator& a
     const auth::TokenError error = std::get<auth::TokenError>(result);
     Response response = error_response(wire::ApiError::unauthorized, auth::message_of(error));
     // RFC 6750: say how to authenticate, and why the token given was refused.
-    response.set(http::field::www_authenticate, error == auth::TokenError::missing
-                                                        ? "Bearer"
-                                                        : "Bearer error=\"invalid_token\"");
+    response.set(http::field::www_authenticate,
+                 error == auth::TokenError::missing ? "Bearer" : "Bearer error=\"invalid_token\"");
     return response;
 }
 

@@ -80,8 +80,8 @@ void handle_channel_list(HttpContext& context, std::size_t shard, const RequestT
     std::string prefix(target.param("prefix").value_or(""));
     context.channels.list(
             shard, std::move(prefix),
-            [exchange = std::move(exchange), grant = std::move(grant)](
-                    std::vector<core::ChannelInfo> list) {
+            [exchange = std::move(exchange),
+             grant = std::move(grant)](std::vector<core::ChannelInfo> list) {
                 // A token lists only the channels it may read.
                 std::erase_if(list, [&grant](const core::ChannelInfo& info) {
                     return !grant->may_subscribe(info.channel);

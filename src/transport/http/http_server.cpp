@@ -1,9 +1,9 @@
 #include "transport/http/http_server.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <future>
+
+#include <spdlog/spdlog.h>
 
 #include "transport/http/http_session.hpp"
 
@@ -63,8 +63,7 @@ void HttpServer::stop() {
 
 void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
     const std::size_t limit = context_.limits.max_connections;
-    if (limit != 0 &&
-        context_.metrics.connections() >= static_cast<std::int64_t>(limit)) {
+    if (limit != 0 && context_.metrics.connections() >= static_cast<std::int64_t>(limit)) {
         // Over the configured bound: refuse at once rather than queue (API.md Flow control).
         static const std::string kBusy =
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"

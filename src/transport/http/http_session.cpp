@@ -145,8 +145,7 @@ void HttpSession::respond(Response&& response) {
 void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
     response_.reset();
     if (ec) {
-        if (!is_normal_http_end(ec))
-            spdlog::debug("http: write failed: {}; closing", ec.message());
+        if (!is_normal_http_end(ec)) spdlog::debug("http: write failed: {}; closing", ec.message());
         return close();
     }
     if (!keep_alive) {
@@ -217,7 +216,8 @@ std::optional<int> HttpSession::publish_refused() {
 }
 
 void HttpSession::join_presence(core::Presence& presence, const std::string& channel,
-                                std::string_view transport, const std::optional<std::string>& user) {
+                                std::string_view transport,
+                                const std::optional<std::string>& user) {
     if (closed_) return;
     if (!polling_client_) {
         polling_client_ = std::make_unique<PollingClient>(

@@ -32,7 +32,7 @@ struct HttpLimits {
     std::chrono::milliseconds long_poll_max_wait{120'000};  // API.md: wait=S up to 120 s
     std::size_t max_connections = 0;                        // 0: only the open-file limit
     std::size_t publish_rate = 0;  // API.md limits.publish_rate, per connection; 0: unlimited
-    std::vector<std::string> allowed_origins{"*"};          // CORS
+    std::vector<std::string> allowed_origins{"*"};  // CORS
 };
 
 /// A connection leaving HTTP: its socket, and what the client sent after its request (a

@@ -38,7 +38,8 @@ public:
     }
     std::optional<int> publish_refused() override { return inner_->publish_refused(); }
     void join_presence(core::Presence& presence, const std::string& channel,
-                       std::string_view transport, const std::optional<std::string>& user) override {
+                       std::string_view transport,
+                       const std::optional<std::string>& user) override {
         inner_->join_presence(presence, channel, transport, user);
     }
 
@@ -95,7 +96,8 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
     auth::GrantPtr grant;
     if (api) {
         auto who = authenticate(context_.auth, request, *target);
-        if (auto* refused = std::get_if<Response>(&who)) return exchange->respond(std::move(*refused));
+        if (auto* refused = std::get_if<Response>(&who))
+            return exchange->respond(std::move(*refused));
         grant = std::move(std::get<auth::GrantPtr>(who));
     }
 
@@ -154,7 +156,8 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         }
         // The subscribe globs cover reads, long polls, streams and presence (API.md Auth).
         if (is(request, http::verb::post) && resource == "messages") {
-            if (!grant->may_publish(channel)) return exchange->respond(forbidden("publish to", channel));
+            if (!grant->may_publish(channel))
+                return exchange->respond(forbidden("publish to", channel));
         } else if (!grant->may_subscribe(channel)) {
             return exchange->respond(forbidden("read", channel));
         }

@@ -25,9 +25,9 @@ const core::Message::Encoder kNdjsonEncoder = wire::ndjson_line;
 
 }  // namespace
 
-StreamSession::StreamSession(runtime::Socket&& socket, Setup setup,
-                             core::ChannelService& channels, ShardServices& services,
-                             const StreamSettings& settings, core::ServerMetrics& metrics)
+StreamSession::StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
+                             ShardServices& services, const StreamSettings& settings,
+                             core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
       stream_(channels, setup.shard, std::move(setup.channel), *this),
       queue_(settings.send_queue_bytes),
@@ -151,10 +151,9 @@ void StreamSession::on_write(boost::system::error_code ec) {
 
 void StreamSession::do_watch() {
     // The client sends nothing after its request; readable means it left (or misbehaves).
-    socket_.async_wait(net::socket_base::wait_read,
-                       [self = shared_from_this()](boost::system::error_code ec) {
-                           self->on_watch(ec);
-                       });
+    socket_.async_wait(
+            net::socket_base::wait_read,
+            [self = shared_from_this()](boost::system::error_code ec) { self->on_watch(ec); });
 }
 
 void StreamSession::on_watch(boost::system::error_code ec) {
@@ -181,8 +180,8 @@ void StreamSession::on_tick(KeepaliveTicker::Tick now) {
         return;
     }
     if (now - last_write_tick_ >= ticker_.ticks(settings_.keepalive)) {
-        push(Frame{nullptr, format_ == StreamFormat::sse ? wire::kSseKeepalive
-                                                         : wire::kNdjsonKeepalive});
+        push(Frame{nullptr,
+                   format_ == StreamFormat::sse ? wire::kSseKeepalive : wire::kNdjsonKeepalive});
     }
 }
 

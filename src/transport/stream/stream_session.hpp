@@ -12,8 +12,8 @@
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
 #include "transport/common/keepalive_ticker.hpp"
-#include "transport/common/shard_services.hpp"
 #include "transport/common/send_queue.hpp"
+#include "transport/common/shard_services.hpp"
 #include "transport/common/write_coalescer.hpp"
 #include "transport/stream/stream_settings.hpp"
 
@@ -35,10 +35,9 @@ public:
         bool chunked = true;  // HTTP/1.1; an HTTP/1.0 body ends when the connection does
         std::size_t shard = 0;
         std::string channel;
-        std::string head;  // the response's status line and headers
+        std::string head;                 // the response's status line and headers
         std::optional<std::string> user;  // the token's sub, for presence
     };
-
 
     StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
                   ShardServices& services, const StreamSettings& settings,

@@ -67,7 +67,8 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
                 error_response(ApiError::bad_request, "expected a WebSocket upgrade request"));
     }
     if (request[http::field::sec_websocket_version] != "13") {
-        Response response = error_response(ApiError::bad_request, "Sec-WebSocket-Version must be 13");
+        Response response =
+                error_response(ApiError::bad_request, "Sec-WebSocket-Version must be 13");
         response.result(http::status::upgrade_required);
         response.set(http::field::sec_websocket_version, "13");
         return exchange->respond(std::move(response));
@@ -94,7 +95,8 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     }
     bool deflate = false;
     if (context.websocket.deflate) {
-        if (auto agreement = wire::websocket::negotiate_permessage_deflate(extension_offers(request))) {
+        if (auto agreement =
+                    wire::websocket::negotiate_permessage_deflate(extension_offers(request))) {
             head.set(http::field::sec_websocket_extensions, agreement->response);
             deflate = true;
         }

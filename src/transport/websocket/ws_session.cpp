@@ -13,8 +13,8 @@
 #include "util/clock.hpp"
 #include "wire/json_responses.hpp"
 #include "wire/presence_json.hpp"
-#include "wire/websocket/utf8_validator.hpp"
 #include "wire/websocket/frame_encoder.hpp"
+#include "wire/websocket/utf8_validator.hpp"
 
 namespace herald::transport {
 
@@ -135,10 +135,9 @@ void WsSession::on_shutdown() {
 }
 
 void WsSession::do_watch() {
-    socket_.async_wait(net::socket_base::wait_read,
-                       [self = shared_from_this()](boost::system::error_code ec) {
-                           self->on_readable(ec);
-                       });
+    socket_.async_wait(
+            net::socket_base::wait_read,
+            [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
 }
 
 void WsSession::on_readable(boost::system::error_code ec) {
@@ -148,7 +147,8 @@ void WsSession::on_readable(boost::system::error_code ec) {
     // idle connection owns no read buffer.
     std::array<char, 16 * 1024> buffer;
     for (int round = 0; round < 4; ++round) {
-        const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+        const ssize_t n =
+                ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (n == 0) return close();
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
@@ -182,7 +182,9 @@ void WsSession::on_bytes(std::span<char> input) {
         switch (event.status) {
             case ws::ParseStatus::need_more: break;
             case ws::ParseStatus::text: on_data(event); break;
-            case ws::ParseStatus::ping: push(Frame::own(ws::encode_pong_frame(event.payload))); break;
+            case ws::ParseStatus::ping:
+                push(Frame::own(ws::encode_pong_frame(event.payload)));
+                break;
             case ws::ParseStatus::pong: unanswered_pings_ = 0; break;
             case ws::ParseStatus::binary:
                 close_with(ws::CloseCode::unsupported_data, "binary frames are not accepted");
@@ -220,8 +222,8 @@ bool WsSession::allowed(bool permitted, const wire::WsClientFrame& frame, std::s
     message += what;
     message += " channel ";
     message += frame.channel;
-    send_text(wire::ws_error(wire::WsFrameError{wire::ApiError::forbidden, std::move(message),
-                                                frame.ref}));
+    send_text(wire::ws_error(
+            wire::WsFrameError{wire::ApiError::forbidden, std::move(message), frame.ref}));
     return false;
 }
 
@@ -232,11 +234,11 @@ void WsSession::subscribe(const wire::WsClientFrame& frame) {
                 wire::ApiError::bad_request, "already subscribed to " + frame.channel, frame.ref}));
     }
     if (subscriptions_.size() >= settings_.max_subscriptions) {
-        return send_text(wire::ws_error(wire::WsFrameError{
-                wire::ApiError::rate_limited,
-                "at most " + std::to_string(settings_.max_subscriptions) +
-                        " subscriptions per connection",
-                frame.ref}));
+        return send_text(wire::ws_error(
+                wire::WsFrameError{wire::ApiError::rate_limited,
+                                   "at most " + std::to_string(settings_.max_subscriptions) +
+                                           " subscriptions per connection",
+                                   frame.ref}));
     }
     const core::Seq last_seq = channels_.read(frame.channel, std::nullopt, 1).last_seq;
     send_text(wire::ws_subscribed(frame.channel, last_seq, frame.ref));
@@ -268,25 +270,25 @@ void WsSession::publish(wire::WsClientFrame frame) {
                         " publishes a second on one connection (limits.publish_rate)",
                 frame.ref}));
     }
-    channels_.publish(shard_, std::move(frame.publish),
-                      [self = shared_from_this(), ref = frame.ref](const core::PublishResult& result) {
-                          if (result.status == core::PublishStatus::failed) {
-                              return self->send_text(wire::ws_error(wire::WsFrameError{
-                                      wire::ApiError::unavailable,
-                                      "storage could not store the message", ref}));
-                          }
-                          self->send_text(wire::ws_ack(result, ref));
-                      });
+    channels_.publish(
+            shard_, std::move(frame.publish),
+            [self = shared_from_this(), ref = frame.ref](const core::PublishResult& result) {
+                if (result.status == core::PublishStatus::failed) {
+                    return self->send_text(wire::ws_error(
+                            wire::WsFrameError{wire::ApiError::unavailable,
+                                               "storage could not store the message", ref}));
+                }
+                self->send_text(wire::ws_ack(result, ref));
+            });
 }
 
 void WsSession::query_presence(const wire::WsClientFrame& frame) {
     if (!allowed(grant_->may_subscribe(frame.channel), frame, "read")) return;
-    services_.presence.members(
-            frame.channel, shard_,
-            [self = shared_from_this(), channel = frame.channel,
-             ref = frame.ref](std::vector<core::PresenceEntry> clients) {
-                self->send_text(wire::ws_presence(channel, clients, ref));
-            });
+    services_.presence.members(frame.channel, shard_,
+                               [self = shared_from_this(), channel = frame.channel,
+                                ref = frame.ref](std::vector<core::PresenceEntry> clients) {
+                                   self->send_text(wire::ws_presence(channel, clients, ref));
+                               });
 }
 
 void WsSession::send_text(std::string_view json) {

@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "auth/access.hpp"
@@ -17,9 +17,9 @@
 #include "transport/common/shard_services.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
+#include "util/token_bucket.hpp"
 #include "wire/websocket/frame.hpp"
 #include "wire/websocket/frame_parser.hpp"
-#include "util/token_bucket.hpp"
 #include "wire/ws_messages.hpp"
 
 namespace herald::transport {
@@ -43,8 +43,8 @@ public:
     };
 
     WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
-              ShardServices& services, const StreamSettings& streams,
-              const WsSettings& settings, core::ServerMetrics& metrics);
+              ShardServices& services, const StreamSettings& streams, const WsSettings& settings,
+              core::ServerMetrics& metrics);
     ~WsSession() override;
 
     /// `unread`: frames the client sent along with its upgrade request.

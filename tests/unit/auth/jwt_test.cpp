@@ -19,12 +19,15 @@ using std::chrono::seconds;
 // RFC 7515 appendix A.1: an HS256 JWS, its key, and its claims (exp 1300819380).
 constexpr std::string_view kRfcToken =
         "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-        "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+        "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cn"
+        "VlfQ."
         "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 constexpr std::string_view kRfcKey =
         "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 
-JwtVerifier rfc_verifier() { return JwtVerifier::hs256(*base64url_decode(kRfcKey)); }
+JwtVerifier rfc_verifier() {
+    return JwtVerifier::hs256(*base64url_decode(kRfcKey));
+}
 
 template <class T>
 T expect_claims(const std::variant<TokenClaims, TokenError>& result) {
@@ -42,10 +45,12 @@ TokenError error_of(const std::variant<TokenClaims, TokenError>& result) {
 }
 
 TEST(Jwt, VerifiesTheRfc7515Hs256Example) {
-    const auto claims = expect_claims<TokenClaims>(rfc_verifier().verify(kRfcToken, 1300819379, seconds(0)));
+    const auto claims =
+            expect_claims<TokenClaims>(rfc_verifier().verify(kRfcToken, 1300819379, seconds(0)));
     EXPECT_EQ(claims.exp, 1300819380);
     EXPECT_FALSE(claims.has_herald);  // a token without herald claims may do nothing
-    EXPECT_EQ(error_of(rfc_verifier().verify(kRfcToken, 1300819380, seconds(0))), TokenError::expired);
+    EXPECT_EQ(error_of(rfc_verifier().verify(kRfcToken, 1300819380, seconds(0))),
+              TokenError::expired);
     EXPECT_TRUE(std::holds_alternative<TokenClaims>(
             rfc_verifier().verify(kRfcToken, 1300819385, seconds(10))))
             << "within the leeway";
@@ -75,11 +80,12 @@ TEST(Jwt, RefusesTamperingNoneAndOtherAlgorithms) {
     tampered[tampered.find('.') + 2] ^= 1;  // one bit of the claims
     EXPECT_TRUE(std::holds_alternative<TokenError>(verifier.verify(tampered, 0, seconds(0))));
     const std::string claims = base64url_encode(R"({"sub":"ann"})");
-    EXPECT_EQ(error_of(verifier.verify(base64url_encode(R"({"alg":"none"})") + "." + claims + ".", 0,
-                                       seconds(0))),
-              TokenError::wrong_algorithm);
-    EXPECT_EQ(error_of(verifier.verify(base64url_encode(R"({"alg":"HS512"})") + "." + claims + ".AAAA",
+    EXPECT_EQ(error_of(verifier.verify(base64url_encode(R"({"alg":"none"})") + "." + claims + ".",
                                        0, seconds(0))),
+              TokenError::wrong_algorithm);
+    EXPECT_EQ(error_of(verifier.verify(
+                      base64url_encode(R"({"alg":"HS512"})") + "." + claims + ".AAAA", 0,
+                      seconds(0))),
               TokenError::wrong_algorithm);
     for (std::string_view bad : {"", "a.b", "a.b.c.d", "!!.e30.", "e30.e30.e30"}) {
         EXPECT_EQ(error_of(verifier.verify(bad, 0, seconds(0))), TokenError::malformed) << bad;
@@ -124,8 +130,9 @@ std::string public_pem(EVP_PKEY* key) {
 }
 
 std::string token_with(EVP_PKEY* key, std::string_view alg, bool es256) {
-    const std::string input = base64url_encode(std::string(R"({"alg":")") + std::string(alg) + "\"}") +
-                              "." + base64url_encode(R"({"sub":"bob","herald":{"publish":["*"]}})");
+    const std::string input =
+            base64url_encode(std::string(R"({"alg":")") + std::string(alg) + "\"}") + "." +
+            base64url_encode(R"({"sub":"bob","herald":{"publish":["*"]}})");
     return input + "." + base64url_encode(sign(key, input, es256));
 }
 
@@ -144,7 +151,8 @@ TEST(Jwt, VerifiesRs256AndEs256WithPemPublicKeys) {
             rs_verifier.verify(token_with(rsa.get(), "RS256", false), 0, seconds(0)));
     EXPECT_EQ(rs_claims.sub, "bob");
     EXPECT_EQ(rs_claims.publish, std::vector<std::string>{"*"});
-    expect_claims<TokenClaims>(es_verifier.verify(token_with(ec.get(), "ES256", true), 0, seconds(0)));
+    expect_claims<TokenClaims>(
+            es_verifier.verify(token_with(ec.get(), "ES256", true), 0, seconds(0)));
 
     // Each refuses the other's tokens, and HS256 tokens made with the public key as a secret
     // (the algorithm-confusion attack).

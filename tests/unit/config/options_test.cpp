@@ -103,8 +103,9 @@ TEST_F(OptionsTest, BooleansFromFileEnvironmentAndFlags) {
     EXPECT_FALSE(resolve_options("", {}, {}).ws_deflate);
     EXPECT_TRUE(resolve_options(write_file("[websocket]\ndeflate = true\n"), {}, {}).ws_deflate);
     EXPECT_TRUE(resolve_options("", {{"websocket.deflate", "1"}}, {}).ws_deflate);
-    EXPECT_FALSE(resolve_options("", {{"websocket.deflate", "on"}}, {{"websocket.deflate", "false"}})
-                         .ws_deflate);
+    EXPECT_FALSE(
+            resolve_options("", {{"websocket.deflate", "on"}}, {{"websocket.deflate", "false"}})
+                    .ws_deflate);
     EXPECT_THROW(resolve_options("", {}, {{"websocket.deflate", "maybe"}}), ConfigError);
 }
 

@@ -22,7 +22,8 @@ TEST(PresenceJson, WebSocketReplyEchoesRef) {
     EXPECT_EQ(ws_presence("r", kClients, "7"),
               R"({"type":"presence","channel":"r","clients":[)"
               R"({"client":"c_1","user":null},{"client":"c_2","user":"ann \"a\""}],"ref":7})");
-    EXPECT_EQ(ws_presence("r", {}, std::nullopt), R"({"type":"presence","channel":"r","clients":[]})");
+    EXPECT_EQ(ws_presence("r", {}, std::nullopt),
+              R"({"type":"presence","channel":"r","clients":[]})");
 }
 
 TEST(PresenceJson, JoinAndLeave) {
