@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
@@ -51,6 +53,11 @@ public:
     /// The write in flight completed: its frames are released.
     void finish_write();
 
+    /// Counts a queued frame that carries a message, for /metrics.
+    void count_message() { ++uncounted_messages_; }
+    /// Messages counted since the last call: added to messages_delivered once per write.
+    std::uint32_t take_counted_messages() { return std::exchange(uncounted_messages_, 0); }
+
     /// Bytes not yet written, in flight included.
     std::size_t queued_bytes() const { return queued_bytes_; }
     /// Bytes waiting for the next write.
@@ -72,6 +79,7 @@ private:
     std::size_t max_bytes_;
     std::size_t queued_bytes_ = 0;
     std::size_t in_flight_bytes_ = 0;
+    std::uint32_t uncounted_messages_ = 0;
     std::vector<Frame> pending_;
     std::vector<Frame> in_flight_;
     std::vector<boost::asio::const_buffer> buffers_;

@@ -70,7 +70,7 @@ const std::string& StreamSession::encoded(const core::Message& message) const {
 }
 
 void StreamSession::on_message(const core::MessagePtr& message) {
-    ++unflushed_messages_;
+    queue_.count_message();
     push(Frame{message, encoded(*message)});
 }
 
@@ -123,8 +123,8 @@ void StreamSession::do_flush() {
     writing_ = true;
     last_write_tick_ = ticker_.now();
     last_write_time_ = WriteCoalescer::Clock::now();
-    if (unflushed_messages_ != 0) {
-        metrics_.messages_delivered.inc(std::exchange(unflushed_messages_, 0));
+    if (const std::uint32_t messages = queue_.take_counted_messages()) {
+        metrics_.messages_delivered.inc(messages);
     }
     // A span, not the vector: the write keeps a copy of its buffer sequence, and the queue's
     // buffers live until finish_write.

@@ -85,7 +85,6 @@ private:
     std::array<char, 20> chunk_size_;  // "<hex>\r\n" of the chunk in flight
     KeepaliveTicker::Tick last_write_tick_ = 0;
     WriteCoalescer::Clock::time_point last_write_time_{};
-    std::uint32_t unflushed_messages_ = 0;  // counted into /metrics once per write
     StreamFormat format_;
     bool chunked_;
     bool flush_scheduled_ = false;

@@ -307,7 +307,7 @@ const std::string& WsSession::encoded(const core::Message& message) const {
 }
 
 void WsSession::send_message(const core::MessagePtr& message) {
-    ++unflushed_messages_;
+    queue_.count_message();
     push(Frame{message, encoded(*message)});
 }
 
@@ -340,8 +340,8 @@ void WsSession::do_flush() {
     const auto& buffers = queue_.start_write(net::buffer(head_));
     writing_ = true;
     last_write_time_ = WriteCoalescer::Clock::now();
-    if (unflushed_messages_ != 0) {
-        metrics_.messages_delivered.inc(std::exchange(unflushed_messages_, 0));
+    if (const std::uint32_t messages = queue_.take_counted_messages()) {
+        metrics_.messages_delivered.inc(messages);
     }
     net::async_write(socket_, std::span<const net::const_buffer>(buffers),
                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {

@@ -101,7 +101,6 @@ private:
     unsigned unanswered_pings_ = 0;
     KeepaliveTicker::Tick close_sent_tick_ = 0;
     WriteCoalescer::Clock::time_point last_write_time_{};
-    std::uint32_t unflushed_messages_ = 0;  // counted into /metrics once per write
     bool deflate_;
     bool close_sent_ = false;  // our close frame is written; waiting for the peer to end
     bool flush_scheduled_ = false;
