@@ -9,19 +9,6 @@ namespace herald::transport {
 
 using wire::ApiError;
 
-namespace {
-
-/// API.md: JSON bodies with or without a charset parameter.
-bool is_json_media_type(std::string_view content_type) {
-    const auto semicolon = content_type.find(';');
-    std::string_view type = content_type.substr(0, semicolon);
-    while (!type.empty() && type.back() == ' ')
-        type.remove_suffix(1);
-    return beast::iequals(type, "application/json");
-}
-
-}  // namespace
-
 void handle_publish(HttpContext& context, std::size_t shard, const Request& request,
                     const std::string& channel, ExchangePtr exchange) {
     if (!is_json_media_type(request[http::field::content_type])) {

@@ -19,4 +19,19 @@ Response error_response(wire::ApiError error, std::string_view message) {
     return json_response(status_of(error), wire::error_body(error, message));
 }
 
+Response method_not_allowed(std::string_view allow) {
+    Response response =
+            error_response(wire::ApiError::method_not_allowed, "use " + std::string(allow));
+    response.set(http::field::allow, allow);
+    return response;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+    const auto semicolon = content_type.find(';');
+    std::string_view type = content_type.substr(0, semicolon);
+    while (!type.empty() && type.back() == ' ')
+        type.remove_suffix(1);
+    return beast::iequals(type, "application/json");
+}
+
 }  // namespace herald::transport

@@ -26,6 +26,10 @@ constexpr http::status status_of(wire::ApiError error) {
 
 Response json_response(http::status status, std::string body);
 Response text_response(http::status status, std::string body, std::string_view content_type);
+/// 405 with the methods that `allow`s.
+Response method_not_allowed(std::string_view allow);
+/// API.md: JSON bodies with or without a charset parameter.
+bool is_json_media_type(std::string_view content_type);
 /// The API.md error body with the status that matches `error`.
 Response error_response(wire::ApiError error, std::string_view message);
 

@@ -53,12 +53,6 @@ private:
     std::string allow_origin_;
 };
 
-Response method_not_allowed(std::string_view allow) {
-    Response response = error_response(ApiError::method_not_allowed, "use " + std::string(allow));
-    response.set(http::field::allow, allow);
-    return response;
-}
-
 bool is(const Request& request, http::verb verb) {
     return request.method() == verb;
 }

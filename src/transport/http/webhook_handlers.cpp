@@ -9,20 +9,6 @@ using wire::ApiError;
 
 namespace {
 
-bool is_json_media_type(std::string_view content_type) {
-    const auto semicolon = content_type.find(';');
-    std::string_view type = content_type.substr(0, semicolon);
-    while (!type.empty() && type.back() == ' ')
-        type.remove_suffix(1);
-    return beast::iequals(type, "application/json");
-}
-
-Response method_not_allowed(std::string_view allow) {
-    Response response = error_response(ApiError::method_not_allowed, "use " + std::string(allow));
-    response.set(http::field::allow, allow);
-    return response;
-}
-
 Response status_error(core::WebhookAdminStatus status, std::string_view message) {
     switch (status) {
         case core::WebhookAdminStatus::invalid:
