@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "auth/access.hpp"
 #include "core/channel_service.hpp"
@@ -20,6 +21,7 @@
 #include "storage/memory/memory_log.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
 #include "transport/http/http_server.hpp"
+#include "transport/tls/tls_context.hpp"
 #include "util/duration.hpp"
 #include "webhook/service.hpp"
 
@@ -128,6 +130,20 @@ auth::Authenticator make_authenticator(const config::Options& options) {
     return auth::Authenticator(std::move(std::get<auth::JwtVerifier>(verifier)), leeway);
 }
 
+/// The TLS context of tls.cert and tls.key; none without them.
+std::unique_ptr<net::ssl::context> make_tls_context(const config::Options& options) {
+    using config::ConfigError;
+    if (options.tls_cert.empty() && options.tls_key.empty()) return nullptr;
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+        throw ConfigError("tls.cert and tls.key go together: give both, or neither for plain HTTP");
+    }
+    try {
+        return transport::make_server_tls_context(options.tls_cert, options.tls_key);
+    } catch (const std::runtime_error& error) {
+        throw ConfigError(error.what());
+    }
+}
+
 }  // namespace
 
 int serve(const config::Options& options) {
@@ -137,6 +153,7 @@ int serve(const config::Options& options) {
                                         : std::max(1u, std::thread::hardware_concurrency());
     const net::ip::tcp::endpoint endpoint = resolve_listen(options.listen);
     const auth::Authenticator authenticator = make_authenticator(options);
+    const std::unique_ptr<net::ssl::context> tls = make_tls_context(options);
 
     core::ServerMetrics metrics;
     auto [log, outbox] = open_log(options);
@@ -177,7 +194,7 @@ int serve(const config::Options& options) {
     transport::HttpContext http_context{
             channels,  presence, authenticator, http_limits(options), metrics, streams,
             websocket, {},       webhooks.get()};
-    auto http = std::make_unique<transport::HttpServer>(*shards, http_context);
+    auto http = std::make_unique<transport::HttpServer>(*shards, http_context, tls.get());
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
     }
@@ -185,11 +202,11 @@ int serve(const config::Options& options) {
     http->start();
     const auto bound = http->local_endpoint();
     spdlog::info(
-            "herald: listening on http://{}:{} ({} shards, storage {}{}, history {} "
+            "herald: listening on {}://{}:{} ({} shards, storage {}{}, history {} "
             "messages / {})",
-            bound.address().to_string(), bound.port(), threads, options.backend,
-            options.backend == "sqlite" ? " in " + options.path : "", options.history_max_messages,
-            format_duration(options.history_max_age));
+            tls ? "https" : "http", bound.address().to_string(), bound.port(), threads,
+            options.backend, options.backend == "sqlite" ? " in " + options.path : "",
+            options.history_max_messages, format_duration(options.history_max_age));
     if (authenticator.open()) {
         spdlog::warn(
                 "herald: no auth key configured: the server is open to anyone who can reach it");

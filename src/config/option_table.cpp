@@ -262,6 +262,11 @@ std::vector<OptionSpec> make_table() {
                  &Options::jwt_algorithm, {"HS256", "RS256", "ES256"}),
             duration("auth.leeway", "Clock skew allowed on a token's exp and nbf",
                      &Options::jwt_leeway, milliseconds(0), hours(1)),
+            optional_text("tls.cert",
+                          "PEM file of the server certificate (and its chain); with tls.key the "
+                          "port serves https and wss only",
+                          &Options::tls_cert),
+            optional_text("tls.key", "PEM file of the private key of tls.cert", &Options::tls_key),
             text("log.level", "Log detail", &Options::log_level,
                  {"trace", "debug", "info", "warn", "error"}),
             retry_scale(),

@@ -58,6 +58,9 @@ struct Options {
     std::string jwt_public_key;  // a PEM file, for RS256 or ES256
     std::string jwt_algorithm = "HS256";
     milliseconds jwt_leeway{30'000};  // exp and nbf, for clocks a little apart
+    // [tls]: both or neither; with them the port serves https and wss only.
+    std::string tls_cert;  // PEM: the certificate, then any intermediates
+    std::string tls_key;   // PEM: its private key
     // [[webhooks]]: file only (a list of tables has no flag form)
     std::vector<WebhookEndpointConfig> webhooks;
     // [webhook_delivery]

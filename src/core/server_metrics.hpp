@@ -12,6 +12,7 @@ struct ServerMetrics {
     Gauge stream_connections;  // NDJSON streams
     Gauge ws_connections;      // WebSocket connections after their upgrade
     Gauge long_poll_waits;     // requests held by long polling right now
+    Gauge tls_connections;     // TLS connections (their sessions count above too)
     Counter http_requests;
     Counter http_errors;            // responses with status >= 400
     Counter messages_published;     // stored, new
@@ -22,6 +23,7 @@ struct ServerMetrics {
     Counter slow_consumer_closes;
     Counter publishes_rate_limited;  // past limits.publish_rate: 429 or a rate_limited frame
     Counter malformed_requests;      // answered 400/431 or closed before routing
+    Counter tls_handshake_failures;  // bad or no handshake within http.request_timeout
     Histogram publish_latency;       // receipt to stored, seconds
 
     /// Every open connection, whatever its transport: what limits.max_connections bounds.

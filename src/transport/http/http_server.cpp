@@ -6,11 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include "transport/http/http_session.hpp"
+#include "transport/tls/tls_tunnel.hpp"
 
 namespace herald::transport {
 
-HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
-    : shards_(shards), context_(context), router_(context) {
+HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context,
+                       boost::asio::ssl::context* tls)
+    : shards_(shards), context_(context), tls_(tls), router_(context) {
     context_.shards.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         services_.push_back(std::make_unique<ShardServices>(
@@ -75,6 +77,18 @@ void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
         socket.close(ignored);
         return;
     }
+    if (tls_ != nullptr) {
+        std::make_shared<TlsTunnel>(std::move(socket), *tls_, context_.limits.request_timeout,
+                                    context_.metrics)
+                ->start([this, shard](runtime::Socket&& plaintext) {
+                    start_session(shard, std::move(plaintext));
+                });
+        return;
+    }
+    start_session(shard, std::move(socket));
+}
+
+void HttpServer::start_session(std::size_t shard, runtime::Socket&& socket) {
     std::make_shared<HttpSession>(std::move(socket), shard, router_, context_.limits,
                                   context_.metrics)
             ->start();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
 
 #include "runtime/listener.hpp"
@@ -13,11 +14,14 @@
 namespace herald::transport {
 
 /// Listens on one port with an acceptor per shard (SO_REUSEPORT) and runs an HttpSession for
-/// each connection on the shard that accepted it.
+/// each connection on the shard that accepted it. With a TLS context every connection on the
+/// port is TLS (https and wss): a TlsTunnel ends it and the session gets its plaintext.
 /// Thread: `listen`, `start` and `stop` from the main thread.
 class HttpServer {
 public:
-    HttpServer(runtime::ShardGroup& shards, HttpContext& context);
+    /// `tls`: none for plain HTTP; else it outlives the server.
+    HttpServer(runtime::ShardGroup& shards, HttpContext& context,
+               boost::asio::ssl::context* tls = nullptr);
 
     /// Binds every shard's acceptor; port 0 picks one free port for all of them.
     [[nodiscard]] boost::system::error_code listen(const runtime::tcp::endpoint& endpoint);
@@ -29,9 +33,11 @@ public:
 
 private:
     void accept(std::size_t shard, runtime::Socket&& socket);
+    void start_session(std::size_t shard, runtime::Socket&& socket);
 
     runtime::ShardGroup& shards_;
     HttpContext& context_;
+    boost::asio::ssl::context* tls_;
     Router router_;
     std::vector<std::unique_ptr<runtime::Listener>> listeners_;
     std::vector<std::unique_ptr<ShardServices>> services_;  // one per shard

@@ -79,6 +79,11 @@ std::string render_metrics(const core::ServerMetrics& m,
     sample(out, "herald_connections", "{transport=\"sse\"}", m.sse_connections.value());
     sample(out, "herald_connections", "{transport=\"stream\"}", m.stream_connections.value());
     sample(out, "herald_connections", "{transport=\"ws\"}", m.ws_connections.value());
+    add(out, "herald_tls_connections", "gauge",
+        "Open TLS connections (also counted by transport above).", "", m.tls_connections.value());
+    add(out, "herald_tls_handshake_failures_total", "counter",
+        "TLS handshakes that failed or did not finish within http.request_timeout.", "",
+        as_number(m.tls_handshake_failures.value()));
     add(out, "herald_long_poll_waits", "gauge", "Long-poll requests held right now.", "",
         m.long_poll_waits.value());
     add(out, "herald_http_requests_total", "counter", "HTTP requests routed.", "",
