@@ -12,9 +12,10 @@ export function launchBrowser() {
 
 /// Opens the demo in a context of its own (own cookies, storage and connection pool), joined to
 /// `room` as `name` over `transport`, and waits until it is connected.
-/// `init` runs in the page before any of its scripts (e.g. to hide WebSocket).
-export async function openChat(browser, base, { name, room, transport = 'auto', init, viewport } = {}) {
-    const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 700 } });
+/// `init` runs in the page before any of its scripts (e.g. to hide WebSocket). `contextOptions`
+/// go to Playwright's newContext (e.g. ignoreHTTPSErrors for a self-signed certificate).
+export async function openChat(browser, base, { name, room, transport = 'auto', init, viewport, contextOptions } = {}) {
+    const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 700 }, ...contextOptions });
     const page = await context.newPage();
     page.setDefaultTimeout(10000);
     const errors = [];

@@ -60,7 +60,7 @@ export async function startHerald({ args = [], env = {}, dataDir, listen = '127.
         }, 10000);
         const onData = (d) => {
             log += d;
-            const match = /listening on (http:\/\/[^ ]+)/.exec(log);
+            const match = /listening on (https?:\/\/[^ ]+)/.exec(log);
             if (match) {
                 clearTimeout(timer);
                 resolve(match[1]);

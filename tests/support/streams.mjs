@@ -3,6 +3,7 @@
 // resident memory).
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -22,11 +23,14 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /// Opens `GET base+target` and hands each decoded body chunk to `onText`. Resolves once the
 /// response head arrives: {status, headers, req, res, ended, close()}. `ended` resolves when the
-/// response finishes or the connection drops, whichever comes first.
-function openRaw(base, target, { headers = {}, onText }) {
+/// response finishes or the connection drops, whichever comes first. An https `base` is trusted
+/// with the CA certificate `ca`.
+function openRaw(base, target, { headers = {}, onText, ca }) {
     return new Promise((resolve, reject) => {
-        const req = http.get(`${base}${target}`, {
+        const client = base.startsWith('https:') ? https : http;
+        const req = client.get(`${base}${target}`, {
             agent: false,
+            ca,
             headers: { Connection: 'keep-alive', ...headers },
         });
         let settled = false;
@@ -86,9 +90,10 @@ export class SseClient {
         this.current = null;
     }
 
-    static async open(base, target, { headers = {}, keep = true } = {}) {
+    static async open(base, target, { headers = {}, keep = true, ca } = {}) {
         const client = new SseClient({ keep });
         const head = await openRaw(base, target, {
+            ca,
             headers: { Accept: 'text/event-stream', ...headers },
             onText: (text, status) => client.feed(text, status),
         });
@@ -195,10 +200,11 @@ export class StreamClient {
         this.rest = '';
     }
 
-    static async open(base, target, { headers = {}, keep = true, onMessage } = {}) {
+    static async open(base, target, { headers = {}, keep = true, onMessage, ca } = {}) {
         const client = new StreamClient({ keep });
         client.onMessage = onMessage;
         const head = await openRaw(base, target, {
+            ca,
             headers,
             onText: (text, status) => client.feed(text, status),
         });

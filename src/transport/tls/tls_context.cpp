@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace herald::transport {
 
@@ -46,6 +47,10 @@ std::unique_ptr<ssl::context> make_server_tls_context(const std::string& cert_fi
     context->use_certificate_chain_file(cert_file, ec);
     if (ec) fail("tls.cert " + cert_file, ec);
     context->use_private_key_file(key_file, ssl::context::pem, ec);
+    if (ec &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+        throw std::runtime_error("tls.key " + key_file + " does not match tls.cert " + cert_file);
+    }
     if (ec) fail("tls.key " + key_file, ec);
     SSL_CTX* native = context->native_handle();
     if (SSL_CTX_check_private_key(native) != 1) {

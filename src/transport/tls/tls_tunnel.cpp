@@ -1,5 +1,6 @@
 #include "transport/tls/tls_tunnel.hpp"
 
+#include <string>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -34,11 +35,51 @@ void TlsTunnel::start(OnPlaintext on_plaintext) {
     // slowloris: it gets as long as a whole request (http.request_timeout).
     handshake_deadline_.expires_after(handshake_timeout_);
     handshake_deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        if (!ec) self->close();
+        if (ec || self->closed_) return;
+        self->metrics_.tls_handshake_failures.inc();
+        self->close();
     });
-    tls_.async_handshake(
-            ssl::stream_base::server,
-            [self = shared_from_this()](boost::system::error_code ec) { self->on_handshake(ec); });
+    tls_.next_layer().async_wait(net::socket_base::wait_read,
+                                 [self = shared_from_this()](boost::system::error_code ec) {
+                                     self->on_first_bytes(ec);
+                                 });
+}
+
+void TlsTunnel::on_first_bytes(boost::system::error_code ec) {
+    if (closed_) return;
+    if (ec) return close();
+    // Every TLS connection opens with a handshake record (content type 22). Anything else is
+    // most likely http:// sent to an https port: say so, as nginx does, instead of letting
+    // the client guess from a reset.
+    constexpr unsigned char kHandshakeRecord = 22;
+    unsigned char first = 0;
+    const ssize_t n = ::recv(tls_.next_layer().native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 1 && first != kHandshakeRecord) return refuse_plaintext();
+    tls_.async_handshake(ssl::stream_base::server,
+                         [self = shared_from_this()](boost::system::error_code handshake_ec) {
+                             self->on_handshake(handshake_ec);
+                         });
+}
+
+void TlsTunnel::refuse_plaintext() {
+    handshake_deadline_.cancel();
+    metrics_.tls_handshake_failures.inc();
+    static const std::string kRefusal = [] {
+        const std::string body =
+                R"({"error":{"code":"bad_request","message":"this port speaks TLS: use https:// or wss://"}})";
+        return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    }();
+    net::async_write(tls_.next_layer(), net::buffer(kRefusal),
+                     [self = shared_from_this()](boost::system::error_code, std::size_t) {
+                         // Unread request bytes would turn the close into a reset, and a
+                         // reset can destroy the answer before the client reads it.
+                         char discard[4096];
+                         const int fd = self->tls_.next_layer().native_handle();
+                         while (::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0) {
+                         }
+                         self->close();
+                     });
 }
 
 void TlsTunnel::on_handshake(boost::system::error_code ec) {
@@ -65,8 +106,7 @@ void TlsTunnel::on_handshake(boost::system::error_code ec) {
         spdlog::warn("tls: cannot use a socket pair: {}; closing the connection", ec.message());
         return close();
     }
-    from_client_ = std::make_unique<std::array<char, kChunkBytes>>();
-    to_client_ = std::make_unique<std::array<char, kChunkBytes>>();
+    from_client_ = std::make_unique<std::array<char, kFromClientBytes>>();
     do_read_client();
     do_read_session();
     std::exchange(on_plaintext_, nullptr)(std::move(plaintext));
@@ -104,14 +144,18 @@ void TlsTunnel::on_wrote_session(boost::system::error_code ec) {
 }
 
 void TlsTunnel::do_read_session() {
-    session_end_.async_read_some(
-            net::buffer(*to_client_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-                self->on_read_session(ec, bytes);
-            });
+    // Wait first, read after: an idle tunnel holds no buffer for this direction.
+    session_end_.async_wait(net::socket_base::wait_read,
+                            [self = shared_from_this()](boost::system::error_code ec) {
+                                self->on_session_readable(ec);
+                            });
 }
 
-void TlsTunnel::on_read_session(boost::system::error_code ec, std::size_t bytes) {
+void TlsTunnel::on_session_readable(boost::system::error_code ec) {
+    if (ec) return close();
+    if (!to_client_) to_client_ = std::make_unique<std::array<char, kToClientBytes>>();
+    const std::size_t bytes = session_end_.read_some(net::buffer(*to_client_), ec);
+    if (ec == net::error::would_block) return do_read_session();
     if (ec) return close();  // the session closed its end after its last byte
     net::async_write(tls_, net::buffer(to_client_->data(), bytes),
                      [self = shared_from_this()](boost::system::error_code write_ec, std::size_t) {
@@ -121,6 +165,7 @@ void TlsTunnel::on_read_session(boost::system::error_code ec, std::size_t bytes)
 
 void TlsTunnel::on_wrote_client(boost::system::error_code ec) {
     if (ec) return close();
+    to_client_.reset();
     do_read_session();
 }
 

@@ -36,8 +36,15 @@ private:
     using Executor = boost::asio::io_context::executor_type;
     using LocalSocket =
             boost::asio::basic_stream_socket<boost::asio::local::stream_protocol, Executor>;
-    static constexpr std::size_t kChunkBytes = 16 * 1024;  // one TLS record's worth
+    // Clients mostly send small requests and frames: a small buffer, always there, since a TLS
+    // read must own one while it waits. The fan-out direction moves a TLS record's worth at a
+    // time, with a buffer made when the session has written and freed once it is sent.
+    static constexpr std::size_t kFromClientBytes = 4 * 1024;
+    static constexpr std::size_t kToClientBytes = 16 * 1024;
 
+    void on_first_bytes(boost::system::error_code ec);
+    /// Answers a plain HTTP request sent to the TLS port in plain HTTP, then closes.
+    void refuse_plaintext();
     void on_handshake(boost::system::error_code ec);
     // Client to session.
     void do_read_client();
@@ -45,7 +52,7 @@ private:
     void on_wrote_session(boost::system::error_code ec);
     // Session to client.
     void do_read_session();
-    void on_read_session(boost::system::error_code ec, std::size_t bytes);
+    void on_session_readable(boost::system::error_code ec);
     void on_wrote_client(boost::system::error_code ec);
     void close();
 
@@ -55,8 +62,8 @@ private:
     std::chrono::milliseconds handshake_timeout_;
     core::ServerMetrics& metrics_;
     OnPlaintext on_plaintext_;
-    std::unique_ptr<std::array<char, kChunkBytes>> from_client_;  // made after the handshake
-    std::unique_ptr<std::array<char, kChunkBytes>> to_client_;
+    std::unique_ptr<std::array<char, kFromClientBytes>> from_client_;  // after the handshake
+    std::unique_ptr<std::array<char, kToClientBytes>> to_client_;      // only while sending
     bool closed_ = false;
 };
 
