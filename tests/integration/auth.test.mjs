@@ -128,6 +128,54 @@ describe('auth with an HS256 secret', () => {
         }
     });
 
+    test('every refused token is refused on SSE (?token=), NDJSON streams and the WebSocket upgrade too', async () => {
+        const refused = {
+            expired: hs256(claims({ exp: now() - 5 })),
+            'not yet valid': hs256(claims({ nbf: now() + 60 })),
+            'bad signature': jwt.sign(claims(), 'another-secret', { algorithm: 'HS256' }),
+            'another algorithm': jwt.sign(claims(), SECRET, { algorithm: 'HS384' }),
+            none: jwt.sign(claims(), null, { algorithm: 'none' }),
+        };
+        for (const [why, token] of Object.entries(refused)) {
+            for (const kind of ['events', 'stream']) {
+                const res = await get(herald.url, `/v1/channels/room:1/${kind}?token=${token}`);
+                assert.equal(res.status, 401, `${kind}: ${why}`);
+                assert.equal(res.json.error.code, 'unauthorized', `${kind}: ${why}`);
+            }
+            await assert.rejects(openWs(herald.url, token), (error) => error.status === 401, `ws: ${why}`);
+        }
+        // A valid token opens both; the header form works for the upgrade as well as ?token=.
+        const valid = hs256(claims({ exp: now() + 600 }));
+        const ws = await new Promise((resolve, reject) => {
+            const socket = new WebSocket(`${herald.url.replace(/^http/, 'ws')}/v1/ws`, { headers: bearer(valid) });
+            socket.on('open', () => resolve(socket));
+            socket.on('unexpected-response', (req, res) => reject(new Error(`refused ${res.statusCode}`)));
+            socket.on('error', reject);
+        });
+        ws.close();
+    });
+
+    test('missing or outside claims: SSE and streams get 403, WebSocket frames get forbidden', async () => {
+        const bare = hs256({ sub: 'nobody', exp: now() + 600 });
+        const outside = hs256(claims({ exp: now() + 600 }));
+        for (const [why, token, channel] of [['no herald claims', bare, 'room:1'], ['outside the globs', outside, 'hall']]) {
+            for (const kind of ['events', 'stream']) {
+                const res = await get(herald.url, `/v1/channels/${channel}/${kind}?token=${token}`);
+                assert.equal(res.status, 403, `${kind}: ${why}`);
+                assert.equal(res.json.error.code, 'forbidden', `${kind}: ${why}`);
+            }
+            const ws = await openWs(herald.url, token);
+            try {
+                const subscribe = await reply(ws, { type: 'subscribe', channel });
+                assert.equal(subscribe.code, 'forbidden', `ws subscribe: ${why}`);
+                const publishFrame = await reply(ws, { type: 'publish', channel, data: 1 });
+                assert.equal(publishFrame.code, 'forbidden', `ws publish: ${why}`);
+            } finally {
+                ws.close();
+            }
+        }
+    });
+
     test('a WebSocket whose token expires is closed with 4001', async () => {
         const ws = await openWs(herald.url, hs256(claims({ exp: now() + 2 })));
         assert.equal((await reply(ws, { type: 'subscribe', channel: 'room:ws' })).type, 'subscribed');
