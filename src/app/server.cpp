@@ -1,5 +1,6 @@
 #include "app/server.hpp"
 
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -148,6 +149,9 @@ std::unique_ptr<net::ssl::context> make_tls_context(const config::Options& optio
 
 int serve(const config::Options& options) {
     spdlog::set_level(spdlog::level::from_str(options.log_level));
+    // OpenSSL writes TLS connections' sockets with write(2), which raises SIGPIPE on a peer that
+    // reset: a server wants the EPIPE error instead (Asio's own sends already ask for it).
+    std::signal(SIGPIPE, SIG_IGN);
     const std::size_t threads = options.threads != 0
                                         ? options.threads
                                         : std::max(1u, std::thread::hardware_concurrency());

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
 
@@ -26,7 +27,7 @@ describe('TLS', () => {
         certificate = makeCertificate(dir);
         herald = await startHerald({
             args: ['--tls-cert', certificate.cert, '--tls-key', certificate.key,
-                '--http-request-timeout', '1s'],
+                '--http-request-timeout', '1s', '--limits-send-queue-bytes', '16777216'],
         });
         base = herald.url;
     });
@@ -116,6 +117,38 @@ describe('TLS', () => {
         } finally {
             ws.close();
             await ws.closed;
+        }
+    });
+
+    test('a reader that stops reading, then reads again, gets every message in order', async () => {
+        // 200 messages of 32 KiB: more than the kernel's socket buffers hold, less than the send
+        // queue bound (16 MiB here), so TLS writes must wait for the client and resume where
+        // they stopped.
+        const got = [];
+        let rest = '';
+        let res;
+        const req = https.get(`${base}/v1/channels/tls:pause/stream`, { ca: ca(), agent: false }, (r) => {
+            res = r;
+            r.setEncoding('utf8');
+            r.on('data', (text) => {
+                const lines = (rest + text).split('\n');
+                rest = lines.pop();
+                for (const line of lines) if (line) got.push(JSON.parse(line));
+            });
+        });
+        req.on('error', () => {});
+        try {
+            await eventually(() => res !== undefined, 5000, 'the stream to open');
+            res.pause();
+            const payload = 'p'.repeat(32 * 1024);
+            for (let i = 1; i <= 200; i += 1) assert.equal((await post('tls:pause', { data: { i, payload } })).status, 201);
+            await new Promise((r) => setTimeout(r, 300));
+            res.resume();
+            await eventually(() => got.length === 200, 10000, '200 messages after resuming');
+            assert.deepEqual(got.map((m) => m.data.i), Array.from({ length: 200 }, (_, i) => i + 1));
+            assert.ok(got.every((m) => m.data.payload === payload));
+        } finally {
+            req.destroy();
         }
     });
 

@@ -60,6 +60,8 @@ std::unique_ptr<ssl::context> make_server_tls_context(const std::string& cert_fi
     // Idle connections are most of a real-time server's: OpenSSL frees its record buffers
     // between reads and writes instead of keeping about 34 KiB per connection.
     SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    // Browsers often close without close_notify: an end of stream is an end, not an error.
+    SSL_CTX_set_options(native, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_alpn_select_cb(native, select_alpn, nullptr);
     return context;
 }

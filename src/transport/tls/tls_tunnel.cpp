@@ -1,25 +1,46 @@
 #include "transport/tls/tls_tunnel.hpp"
 
+#include <cerrno>
 #include <string>
 #include <utility>
 
+#include <openssl/err.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-
-#include "transport/common/disconnect.hpp"
 
 namespace herald::transport {
 
 namespace net = boost::asio;
-namespace ssl = net::ssl;
 
-TlsTunnel::TlsTunnel(runtime::Socket&& socket, ssl::context& context,
+namespace {
+
+/// Bytes moved per direction per step: one TLS record's plaintext.
+constexpr std::size_t kScratchBytes = 16 * 1024;
+/// Steps one pump may take before it lets the shard's other work run.
+constexpr int kMaxStepsPerPump = 64;
+
+bool would_block() {
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/// OpenSSL's reason for the last failure on this thread, for a debug log line.
+std::string ssl_reason() {
+    char text[256];
+    ERR_error_string_n(ERR_peek_last_error(), text, sizeof text);
+    return text;
+}
+
+}  // namespace
+
+TlsTunnel::TlsTunnel(runtime::Socket&& socket, net::ssl::context& context,
                      std::chrono::milliseconds handshake_timeout, core::ServerMetrics& metrics)
-    : tls_(std::move(socket), context),
-      session_end_(tls_.get_executor()),
-      handshake_deadline_(tls_.get_executor()),
+    : client_(std::move(socket)),
+      session_end_(client_.get_executor()),
+      ssl_(SSL_new(context.native_handle()), &SSL_free),
+      handshake_deadline_(client_.get_executor()),
       handshake_timeout_(handshake_timeout),
       metrics_(metrics) {
     metrics_.tls_connections.inc();
@@ -31,18 +52,29 @@ TlsTunnel::~TlsTunnel() {
 
 void TlsTunnel::start(OnPlaintext on_plaintext) {
     on_plaintext_ = std::move(on_plaintext);
+    boost::system::error_code ec;
+    client_.native_non_blocking(true, ec);
+    if (ec || !ssl_ || SSL_set_fd(ssl_.get(), client_.native_handle()) != 1) {
+        ERR_clear_error();
+        spdlog::warn("tls: cannot set up a connection; closing it");
+        return close();
+    }
+    SSL_set_accept_state(ssl_.get());
+    // A write OpenSSL could not finish is retried from to_client_, not from the stack buffer
+    // it started from; and one record written is progress enough.
+    SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     // A client that connects and never finishes its handshake holds a connection like a
     // slowloris: it gets as long as a whole request (http.request_timeout).
     handshake_deadline_.expires_after(handshake_timeout_);
-    handshake_deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        if (ec || self->closed_) return;
+    handshake_deadline_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+        if (wait_ec || self->closed_) return;
         self->metrics_.tls_handshake_failures.inc();
         self->close();
     });
-    tls_.next_layer().async_wait(net::socket_base::wait_read,
-                                 [self = shared_from_this()](boost::system::error_code ec) {
-                                     self->on_first_bytes(ec);
-                                 });
+    client_.async_wait(net::socket_base::wait_read,
+                       [self = shared_from_this()](boost::system::error_code wait_ec) {
+                           self->on_first_bytes(wait_ec);
+                       });
 }
 
 void TlsTunnel::on_first_bytes(boost::system::error_code ec) {
@@ -53,12 +85,9 @@ void TlsTunnel::on_first_bytes(boost::system::error_code ec) {
     // the client guess from a reset.
     constexpr unsigned char kHandshakeRecord = 22;
     unsigned char first = 0;
-    const ssize_t n = ::recv(tls_.next_layer().native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    const ssize_t n = ::recv(client_.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 1 && first != kHandshakeRecord) return refuse_plaintext();
-    tls_.async_handshake(ssl::stream_base::server,
-                         [self = shared_from_this()](boost::system::error_code handshake_ec) {
-                             self->on_handshake(handshake_ec);
-                         });
+    pump();
 }
 
 void TlsTunnel::refuse_plaintext() {
@@ -70,33 +99,63 @@ void TlsTunnel::refuse_plaintext() {
         return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     }();
-    net::async_write(tls_.next_layer(), net::buffer(kRefusal),
+    net::async_write(client_, net::buffer(kRefusal),
                      [self = shared_from_this()](boost::system::error_code, std::size_t) {
                          // Unread request bytes would turn the close into a reset, and a
                          // reset can destroy the answer before the client reads it.
                          char discard[4096];
-                         const int fd = self->tls_.next_layer().native_handle();
+                         const int fd = self->client_.native_handle();
                          while (::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0) {
                          }
                          self->close();
                      });
 }
 
-void TlsTunnel::on_handshake(boost::system::error_code ec) {
-    handshake_deadline_.cancel();
+void TlsTunnel::pump() {
     if (closed_) return;
-    if (ec) {
-        metrics_.tls_handshake_failures.inc();
-        spdlog::debug("tls: handshake failed: {}", ec.message());
-        return close();
+    Needs needs;
+    if (!handshake_done_) {
+        if (!handshake(needs)) return close();
+        if (!handshake_done_) return wait(needs);
     }
+    char scratch[kScratchBytes];
+    for (int step = 0; step < kMaxStepsPerPump; ++step) {
+        needs = Needs{};
+        const Step in = client_to_session(scratch, sizeof scratch, needs);
+        if (in == Step::over) return close();
+        const Step out = session_to_client(scratch, sizeof scratch, needs);
+        if (out == Step::over) return close();
+        if (in == Step::blocked && out == Step::blocked) return wait(needs);
+    }
+    // Still moving: yield to the shard's other connections, then go on.
+    net::post(client_.get_executor(), [self = shared_from_this()] { self->pump(); });
+}
+
+bool TlsTunnel::handshake(Needs& needs) {
+    ERR_clear_error();
+    const int result = SSL_do_handshake(ssl_.get());
+    if (result != 1) {
+        const int error = SSL_get_error(ssl_.get(), result);
+        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+            metrics_.tls_handshake_failures.inc();
+            spdlog::debug("tls: handshake failed: {}", ssl_reason());
+            ERR_clear_error();
+            return false;
+        }
+        needs.client_readable = error == SSL_ERROR_WANT_READ;
+        needs.client_writable = error == SSL_ERROR_WANT_WRITE;
+        return true;
+    }
+    handshake_done_ = true;
+    handshake_deadline_.cancel();
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
         spdlog::warn("tls: cannot make a socket pair: {}; closing the connection",
                      std::system_category().message(errno));
-        return close();
+        return false;
     }
-    runtime::Socket plaintext(tls_.get_executor());
+    boost::system::error_code ec;
+    runtime::Socket plaintext(client_.get_executor());
     session_end_.assign(net::local::stream_protocol(), pair[0], ec);
     // The session's end is typed as TCP: it only waits, reads, writes and shuts down, which a
     // Unix stream socket does the same way.
@@ -104,80 +163,121 @@ void TlsTunnel::on_handshake(boost::system::error_code ec) {
     if (ec) {
         ::close(pair[1]);
         spdlog::warn("tls: cannot use a socket pair: {}; closing the connection", ec.message());
-        return close();
+        return false;
     }
-    from_client_ = std::make_unique<std::array<char, kFromClientBytes>>();
-    do_read_client();
-    do_read_session();
     std::exchange(on_plaintext_, nullptr)(std::move(plaintext));
+    return true;
 }
 
-void TlsTunnel::do_read_client() {
-    tls_.async_read_some(
-            net::buffer(*from_client_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-                self->on_read_client(ec, bytes);
-            });
-}
-
-void TlsTunnel::on_read_client(boost::system::error_code ec, std::size_t bytes) {
-    if (closed_) return;
-    if (ec) {
-        // The client is gone or said close_notify: the session reads an end of stream and
-        // closes its end, which closes the tunnel.
-        if (!is_normal_disconnect(ec) && ec != ssl::error::stream_truncated) {
-            spdlog::debug("tls: read failed: {}", ec.message());
-        }
-        boost::system::error_code ignored;
-        session_end_.shutdown(net::socket_base::shutdown_send, ignored);
-        return;
+bool TlsTunnel::on_ssl_result(int result, Needs& needs) {
+    switch (SSL_get_error(ssl_.get(), result)) {
+        case SSL_ERROR_WANT_READ: needs.client_readable = true; return true;
+        case SSL_ERROR_WANT_WRITE: needs.client_writable = true; return true;
+        default:
+            spdlog::debug("tls: connection failed: {}", ssl_reason());
+            ERR_clear_error();
+            return false;
     }
-    net::async_write(session_end_, net::buffer(from_client_->data(), bytes),
-                     [self = shared_from_this()](boost::system::error_code write_ec, std::size_t) {
-                         self->on_wrote_session(write_ec);
-                     });
 }
 
-void TlsTunnel::on_wrote_session(boost::system::error_code ec) {
-    if (ec) return close();
-    do_read_client();
+TlsTunnel::Step TlsTunnel::client_to_session(char* scratch, std::size_t size, Needs& needs) {
+    const int session = session_end_.native_handle();
+    if (!to_session_.empty()) {
+        const ssize_t sent = ::send(session, to_session_.data(), to_session_.size(),
+                                    MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0 && would_block()) {
+            needs.session_writable = true;
+            return Step::blocked;
+        }
+        if (sent < 0) return Step::over;  // the session is gone
+        to_session_.erase(0, static_cast<std::size_t>(sent));
+        if (to_session_.empty()) std::string().swap(to_session_);  // idle holds no buffer
+        return Step::moved;
+    }
+    if (client_ended_) return Step::blocked;
+    ERR_clear_error();
+    const int read = SSL_read(ssl_.get(), scratch, static_cast<int>(size));
+    if (read <= 0) {
+        if (SSL_get_error(ssl_.get(), read) == SSL_ERROR_ZERO_RETURN) {
+            // close_notify, or the end of the stream (SSL_OP_IGNORE_UNEXPECTED_EOF): the
+            // session reads its end of stream, answers what it holds and closes.
+            client_ended_ = true;
+            ::shutdown(session, SHUT_WR);
+            return Step::moved;
+        }
+        return on_ssl_result(read, needs) ? Step::blocked : Step::over;
+    }
+    ssize_t sent =
+            ::send(session, scratch, static_cast<std::size_t>(read), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0 && !would_block()) return Step::over;
+    if (sent < 0) sent = 0;
+    if (sent < read) to_session_.assign(scratch + sent, scratch + read);
+    return Step::moved;
 }
 
-void TlsTunnel::do_read_session() {
-    // Wait first, read after: an idle tunnel holds no buffer for this direction.
-    session_end_.async_wait(net::socket_base::wait_read,
-                            [self = shared_from_this()](boost::system::error_code ec) {
-                                self->on_session_readable(ec);
-                            });
+TlsTunnel::Step TlsTunnel::session_to_client(char* scratch, std::size_t size, Needs& needs) {
+    if (!to_client_.empty()) {
+        ERR_clear_error();
+        const int written =
+                SSL_write(ssl_.get(), to_client_.data(), static_cast<int>(to_client_.size()));
+        if (written <= 0) return on_ssl_result(written, needs) ? Step::blocked : Step::over;
+        to_client_.erase(0, static_cast<std::size_t>(written));
+        if (to_client_.empty()) std::string().swap(to_client_);
+        return Step::moved;
+    }
+    const ssize_t got = ::recv(session_end_.native_handle(), scratch, size, MSG_DONTWAIT);
+    if (got < 0 && would_block()) {
+        needs.session_readable = true;
+        return Step::blocked;
+    }
+    if (got <= 0) {
+        session_ended_ = true;  // everything it wrote is sent: to_client_ is empty
+        return Step::over;
+    }
+    ERR_clear_error();
+    const int written = SSL_write(ssl_.get(), scratch, static_cast<int>(got));
+    if (written <= 0) {
+        // OpenSSL must be given these same bytes again: keep them.
+        to_client_.assign(scratch, scratch + got);
+        return on_ssl_result(written, needs) ? Step::blocked : Step::over;
+    }
+    if (written < got) to_client_.assign(scratch + written, scratch + got);
+    return Step::moved;
 }
 
-void TlsTunnel::on_session_readable(boost::system::error_code ec) {
-    if (ec) return close();
-    if (!to_client_) to_client_ = std::make_unique<std::array<char, kToClientBytes>>();
-    const std::size_t bytes = session_end_.read_some(net::buffer(*to_client_), ec);
-    if (ec == net::error::would_block) return do_read_session();
-    if (ec) return close();  // the session closed its end after its last byte
-    net::async_write(tls_, net::buffer(to_client_->data(), bytes),
-                     [self = shared_from_this()](boost::system::error_code write_ec, std::size_t) {
-                         self->on_wrote_client(write_ec);
-                     });
-}
-
-void TlsTunnel::on_wrote_client(boost::system::error_code ec) {
-    if (ec) return close();
-    to_client_.reset();
-    do_read_session();
+void TlsTunnel::wait(Needs needs) {
+    const auto arm = [this](bool needed, bool& pending, auto& socket,
+                            net::socket_base::wait_type type) {
+        if (!needed || pending) return;
+        pending = true;
+        socket.async_wait(type,
+                          [self = shared_from_this(), &pending](boost::system::error_code ec) {
+                              pending = false;
+                              if (self->closed_) return;
+                              if (ec) return self->close();
+                              self->pump();
+                          });
+    };
+    arm(needs.client_readable, waiting_.client_readable, client_, net::socket_base::wait_read);
+    arm(needs.client_writable, waiting_.client_writable, client_, net::socket_base::wait_write);
+    arm(needs.session_readable, waiting_.session_readable, session_end_,
+        net::socket_base::wait_read);
+    arm(needs.session_writable, waiting_.session_writable, session_end_,
+        net::socket_base::wait_write);
 }
 
 void TlsTunnel::close() {
     if (std::exchange(closed_, true)) return;
-    // No close_notify: every response is framed (Content-Length, chunks, events, WebSocket
-    // close frames), so a client cannot take a cut stream for a whole one, and waiting for the
-    // peer's close_notify would hold the connection open for nothing.
+    if (handshake_done_ && session_ended_) {
+        // The session finished: tell the client with close_notify if the socket takes it now,
+        // without waiting for the client's own.
+        ERR_clear_error();
+        SSL_shutdown(ssl_.get());
+        ERR_clear_error();
+    }
     boost::system::error_code ignored;
-    auto& socket = tls_.next_layer();
-    socket.shutdown(net::socket_base::shutdown_both, ignored);
-    socket.close(ignored);
+    client_.shutdown(net::socket_base::shutdown_both, ignored);
+    client_.close(ignored);
     session_end_.close(ignored);
     handshake_deadline_.cancel();
 }
