@@ -90,6 +90,14 @@ net::ip::tcp::endpoint resolve_listen(const std::string& listen) {
     return results.begin()->endpoint();
 }
 
+/// API.md Auth: CORS and WebSocket Origin default to `*` in open mode only. With tokens, pages
+/// of other origins get nothing unless listed (the server's own pages need no CORS).
+std::vector<std::string> effective_allowed_origins(const config::Options& options) {
+    if (options.allowed_origins) return *options.allowed_origins;
+    const bool open = options.jwt_secret.empty() && options.jwt_public_key.empty();
+    return open ? std::vector<std::string>{"*"} : std::vector<std::string>{};
+}
+
 transport::HttpLimits http_limits(const config::Options& options) {
     transport::HttpLimits limits;
     limits.max_body_bytes = options.max_message_bytes;
@@ -97,7 +105,7 @@ transport::HttpLimits http_limits(const config::Options& options) {
     limits.long_poll_max_wait = options.long_poll_max_wait;
     limits.max_connections = options.max_connections;
     limits.publish_rate = options.publish_rate;
-    limits.allowed_origins = options.allowed_origins;
+    limits.allowed_origins = effective_allowed_origins(options);
     return limits;
 }
 

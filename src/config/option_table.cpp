@@ -150,7 +150,9 @@ OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
 OptionSpec origins() {
     return OptionSpec{"http.allowed_origins",
                       "LIST",
-                      "Origins whose pages may call the API (CORS), comma-separated; * for any",
+                      "Origins whose pages may call the API (CORS) and open WebSockets, "
+                      "comma-separated; * for any. Default: * in open mode, none but the "
+                      "server's own with tokens",
                       {},
                       [](Options& options, const std::string& value) -> Error {
                           std::vector<std::string> list;
@@ -169,7 +171,8 @@ OptionSpec origins() {
                       },
                       [](const Options& options) {
                           std::string joined;
-                          for (const auto& origin : options.allowed_origins) {
+                          if (!options.allowed_origins) return std::string("(* in open mode)");
+                          for (const auto& origin : *options.allowed_origins) {
                               if (!joined.empty()) joined += ',';
                               joined += origin;
                           }

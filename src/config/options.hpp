@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,7 +27,9 @@ struct WebhookEndpointConfig {
 struct Options {
     // [http]
     std::string listen = "0.0.0.0:8080";
-    std::vector<std::string> allowed_origins{"*"};
+    // None given: "*" in open mode, and no other origin with tokens (API.md Auth); see
+    // effective_allowed_origins.
+    std::optional<std::vector<std::string>> allowed_origins;
     std::size_t threads = 0;  // 0: one per core
     milliseconds request_timeout{30'000};
     // [storage]

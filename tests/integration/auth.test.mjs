@@ -238,6 +238,41 @@ describe('WebSocket Origin', () => {
             await herald.stop();
         }
     });
+
+    test('with tokens and no http.allowed_origins: only the server\'s own pages, no CORS for others', async () => {
+        const herald = await startHerald({ args: ['--auth-jwt-secret', SECRET] });
+        try {
+            const token = hs256(claims({ exp: now() + 600 }));
+            const open = (origin) => new Promise((resolve) => {
+                const ws = new WebSocket(`${herald.url.replace(/^http/, 'ws')}/v1/ws?token=${token}`, { origin });
+                ws.on('open', () => { ws.close(); resolve(101); });
+                ws.on('unexpected-response', (req, res) => resolve(res.statusCode));
+                ws.on('error', () => resolve('error'));
+            });
+            assert.equal(await open(herald.url), 101, 'a page of the server itself');
+            assert.equal(await open('https://evil.example'), 403);
+            const preflight = await get(herald.url, '/v1/channels/room:1/messages', {
+                method: 'OPTIONS',
+                headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+            });
+            assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+            const read = await get(herald.url, '/v1/channels/room:1/messages', {
+                headers: { Origin: 'https://evil.example', ...bearer(token) },
+            });
+            assert.equal(read.status, 200);
+            assert.equal(read.headers.get('access-control-allow-origin'), null, 'the browser hides it from that page');
+        } finally {
+            await herald.stop();
+        }
+        // Open mode keeps "*".
+        const open = await startHerald();
+        try {
+            const res = await get(open.url, '/v1/channels/x/messages', { headers: { Origin: 'https://any.example' } });
+            assert.equal(res.headers.get('access-control-allow-origin'), '*');
+        } finally {
+            await open.stop();
+        }
+    });
 });
 
 describe('auth with public keys', () => {

@@ -41,8 +41,17 @@ bool offers(std::string_view list, std::string_view protocol) {
     return false;
 }
 
-bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
-    if (origin.empty()) return true;
+/// Whether `origin` ("https://host:port") names the host the request was sent to: a page this
+/// server served (the chat demo), which never has to be listed.
+bool same_origin(std::string_view origin, std::string_view host) {
+    const auto scheme_end = origin.find("://");
+    return scheme_end != std::string_view::npos && !host.empty() &&
+           origin.substr(scheme_end + 3) == host;
+}
+
+bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin,
+                    std::string_view host) {
+    if (origin.empty() || same_origin(origin, host)) return true;
     return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
            std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
 }
@@ -74,8 +83,10 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
         return exchange->respond(std::move(response));
     }
     // Browsers send Origin and let any page open a WebSocket: http.allowed_origins decides, as
-    // CORS does for responses. Clients that are not browsers send none.
-    if (!origin_allowed(context.limits.allowed_origins, request[http::field::origin])) {
+    // CORS does for responses, and the server's own pages always may. Clients that are not
+    // browsers send none.
+    if (!origin_allowed(context.limits.allowed_origins, request[http::field::origin],
+                        request[http::field::host])) {
         return exchange->respond(error_response(ApiError::forbidden, "origin not allowed"));
     }
     const auto key = request[http::field::sec_websocket_key];

@@ -38,7 +38,7 @@ TEST_F(OptionsTest, DefaultsAreApiMds) {
     EXPECT_EQ(options.history_max_age, milliseconds(86'400'000));
     EXPECT_EQ(options.max_message_bytes, 65536u);
     EXPECT_EQ(options.long_poll_max_wait, milliseconds(120'000));
-    EXPECT_EQ(options.allowed_origins, std::vector<std::string>{"*"});
+    EXPECT_FALSE(options.allowed_origins.has_value());  // the server decides by auth mode
 }
 
 TEST_F(OptionsTest, FileThenEnvironmentThenFlags) {
@@ -59,7 +59,7 @@ backend = "memory"
     EXPECT_EQ(from_file.history_max_messages, 10u);
     EXPECT_EQ(from_file.history_max_age, milliseconds(7'200'000));
     EXPECT_EQ(from_file.backend, "memory");
-    EXPECT_EQ(from_file.allowed_origins,
+    EXPECT_EQ(*from_file.allowed_origins,
               (std::vector<std::string>{"https://a.example", "https://b.example"}));
 
     Options with_env = resolve_options(file,
@@ -71,7 +71,7 @@ backend = "memory"
     EXPECT_EQ(with_env.history_max_messages, 20u);
     EXPECT_EQ(with_env.history_max_age, milliseconds(7'200'000))
             << "untouched keys keep the file's";
-    EXPECT_EQ(with_env.allowed_origins, (std::vector<std::string>{"https://c.example", "*"}));
+    EXPECT_EQ(*with_env.allowed_origins, (std::vector<std::string>{"https://c.example", "*"}));
 
     Options with_flags =
             resolve_options(file, {{"http.listen", "127.0.0.1:2222"}},
