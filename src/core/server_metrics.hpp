@@ -13,6 +13,7 @@ struct ServerMetrics {
     Gauge ws_connections;      // WebSocket connections after their upgrade
     Gauge long_poll_waits;     // requests held by long polling right now
     Gauge tls_connections;     // TLS connections (their sessions count above too)
+    Gauge tls_handshakes;      // TLS connections still shaking hands: no session yet
     Counter http_requests;
     Counter http_errors;            // responses with status >= 400
     Counter messages_published;     // stored, new
@@ -29,7 +30,7 @@ struct ServerMetrics {
     /// Every open connection, whatever its transport: what limits.max_connections bounds.
     std::int64_t connections() const {
         return http_connections.value() + sse_connections.value() + stream_connections.value() +
-               ws_connections.value();
+               ws_connections.value() + tls_handshakes.value();
     }
 };
 

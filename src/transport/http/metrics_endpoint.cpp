@@ -81,6 +81,9 @@ std::string render_metrics(const core::ServerMetrics& m,
     sample(out, "herald_connections", "{transport=\"ws\"}", m.ws_connections.value());
     add(out, "herald_tls_connections", "gauge",
         "Open TLS connections (also counted by transport above).", "", m.tls_connections.value());
+    add(out, "herald_tls_handshakes", "gauge",
+        "TLS connections still in their handshake (counted by limits.max_connections).", "",
+        m.tls_handshakes.value());
     add(out, "herald_tls_handshake_failures_total", "counter",
         "TLS handshakes that failed or did not finish within http.request_timeout.", "",
         as_number(m.tls_handshake_failures.value()));

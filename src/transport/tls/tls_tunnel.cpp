@@ -44,9 +44,11 @@ TlsTunnel::TlsTunnel(runtime::Socket&& socket, net::ssl::context& context,
       handshake_timeout_(handshake_timeout),
       metrics_(metrics) {
     metrics_.tls_connections.inc();
+    metrics_.tls_handshakes.inc();
 }
 
 TlsTunnel::~TlsTunnel() {
+    if (!handshake_done_) metrics_.tls_handshakes.dec();
     metrics_.tls_connections.dec();
 }
 
@@ -147,6 +149,7 @@ bool TlsTunnel::handshake(Needs& needs) {
         return true;
     }
     handshake_done_ = true;
+    metrics_.tls_handshakes.dec();  // the session counts the connection from now on
     handshake_deadline_.cancel();
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
