@@ -10,7 +10,10 @@
 namespace herald::transport {
 
 HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context)
-    : shards_(shards), context_(context), router_(context) {
+    : shards_(shards),
+      context_(context),
+      router_(context),
+      admission_(context.limits, context.metrics, context.connections_per_address) {
     context_.shards.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         services_.push_back(std::make_unique<ShardServices>(
@@ -62,21 +65,11 @@ void HttpServer::stop() {
 }
 
 void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
-    const std::size_t limit = context_.limits.max_connections;
-    if (limit != 0 && context_.metrics.connections() >= static_cast<std::int64_t>(limit)) {
-        // Over the configured bound: refuse at once rather than queue (API.md Flow control).
-        static const std::string kBusy =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                "Content-Length: 65\r\nConnection: close\r\n\r\n"
-                "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections\"}}";
-        boost::system::error_code ignored;
-        socket.non_blocking(true, ignored);
-        socket.write_some(boost::asio::buffer(kBusy), ignored);
-        socket.close(ignored);
-        return;
-    }
-    std::make_shared<HttpSession>(std::move(socket), shard, router_, context_.limits,
-                                  context_.metrics)
+    // Connection limits first: a refused client is answered and closed by admit.
+    std::optional<CountedSlot> address_slot = admission_.admit(socket);
+    if (!address_slot) return;
+    std::make_shared<HttpSession>(std::move(socket), std::move(*address_slot), shard, router_,
+                                  context_.limits, context_.metrics)
             ->start();
 }
 

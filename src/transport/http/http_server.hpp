@@ -8,6 +8,7 @@
 
 #include "runtime/listener.hpp"
 #include "runtime/shard_group.hpp"
+#include "transport/http/connection_admission.hpp"
 #include "transport/http/router.hpp"
 
 namespace herald::transport {
@@ -33,6 +34,7 @@ private:
     runtime::ShardGroup& shards_;
     HttpContext& context_;
     Router router_;
+    ConnectionAdmission admission_;  // every shard's accepts
     std::vector<std::unique_ptr<runtime::Listener>> listeners_;
     std::vector<std::unique_ptr<ShardServices>> services_;  // one per shard
 };

@@ -25,8 +25,10 @@ class Router;
 /// Thread: its shard's only. Owned by its pending operations and by handlers holding it.
 class HttpSession final : public Exchange, public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(runtime::Socket&& socket, std::size_t shard, Router& router,
-                const HttpLimits& limits, core::ServerMetrics& metrics);
+    /// `address_slot`: the connection's place in limits.max_connections_per_ip, held until it
+    /// ends here or in the session it is handed over to.
+    HttpSession(runtime::Socket&& socket, CountedSlot address_slot, std::size_t shard,
+                Router& router, const HttpLimits& limits, core::ServerMetrics& metrics);
     ~HttpSession() override;
 
     void start() { do_read_header(); }
@@ -34,6 +36,7 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<HandedOver> hand_over(Response& head) override;
+    bool from_loopback() const override;
     std::optional<int> publish_refused() override;
     void join_presence(core::Presence& presence, const std::string& channel,
                        std::string_view transport, const std::optional<std::string>& user) override;
@@ -49,6 +52,8 @@ private:
     void on_watch(beast::error_code ec);
     /// Answers a request that could not be read, then closes.
     void reject(beast::error_code ec);
+    /// Answers `response` to a request that is not answered normally, then closes.
+    void respond_and_close(Response&& response);
     void close();
 
     /// A long-polling connection's presence: made on its first long poll.
@@ -60,6 +65,7 @@ private:
     using Stream = beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type,
                                        beast::unlimited_rate_policy>;
     Stream stream_;
+    CountedSlot address_slot_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::size_t shard_;
