@@ -104,6 +104,10 @@ transport::HttpLimits http_limits(const config::Options& options) {
     limits.request_timeout = options.request_timeout;
     limits.long_poll_max_wait = options.long_poll_max_wait;
     limits.max_connections = options.max_connections;
+    limits.max_connections_per_ip = options.max_connections_per_ip;
+    limits.max_header_count = options.max_header_count;
+    limits.max_long_poll_waiters = options.max_long_poll_waiters;
+    limits.admin_remote = options.admin_remote;
     limits.publish_rate = options.publish_rate;
     limits.allowed_origins = effective_allowed_origins(options);
     return limits;

@@ -209,6 +209,10 @@ std::vector<OptionSpec> make_table() {
             duration("http.request_timeout",
                      "Longest wait for a whole request, idle keep-alive time included",
                      &Options::request_timeout, milliseconds(100), hours(1)),
+            boolean("http.admin_remote",
+                    "Without an auth key, let clients on other hosts use the admin API "
+                    "(/v1/webhooks); off: loopback clients only",
+                    &Options::admin_remote),
             with_aliases(text("storage.backend", "Where messages are kept", &Options::backend,
                               {"sqlite", "memory"}),
                          {"--storage"}),
@@ -229,6 +233,18 @@ std::vector<OptionSpec> make_table() {
                    "Open connections at most; 0 for no bound but the "
                    "open-file limit",
                    &Options::max_connections, 0, kHuge),
+            number("limits.max_connections_per_ip",
+                   "Open connections from one client address (IPv6: one /64) at most; more get "
+                   "429; 0 for no bound (behind a proxy, every client has the proxy's address)",
+                   &Options::max_connections_per_ip, 0, 1'000'000),
+            number("limits.max_header_count",
+                   "Header fields a request may have (more: 431); 0 for no bound but the 8 KiB "
+                   "header size",
+                   &Options::max_header_count, 0, 10'000),
+            number("limits.max_long_poll_waiters",
+                   "Long polls held at once on the whole server; more get 503 with Retry-After; "
+                   "0 for no bound but the connections",
+                   &Options::max_long_poll_waiters, 0, 1'000'000),
             duration("limits.long_poll_max_wait", "Longest a long poll is held (wait=S is capped)",
                      &Options::long_poll_max_wait, seconds(1), hours(1)),
             number("limits.send_queue_bytes",

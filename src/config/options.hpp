@@ -32,6 +32,7 @@ struct Options {
     std::optional<std::vector<std::string>> allowed_origins;
     std::size_t threads = 0;  // 0: one per core
     milliseconds request_timeout{30'000};
+    bool admin_remote = false;  // open mode: the admin API from other hosts too
     // [storage]
     std::string backend = "sqlite";
     std::string path = "./data";
@@ -42,6 +43,9 @@ struct Options {
     // [limits]
     std::size_t max_message_bytes = 64 * kKiB;
     std::size_t max_connections = 0;
+    std::size_t max_connections_per_ip = 1000;  // an IPv6 client counts by its /64
+    std::size_t max_header_count = 100;
+    std::size_t max_long_poll_waiters = 10'000;
     milliseconds long_poll_max_wait{120'000};
     std::size_t send_queue_bytes = kMiB;
     std::size_t max_subscriptions = 100;

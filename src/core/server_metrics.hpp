@@ -25,7 +25,18 @@ struct ServerMetrics {
     Counter publishes_rate_limited;  // past limits.publish_rate: 429 or a rate_limited frame
     Counter malformed_requests;      // answered 400/431 or closed before routing
     Counter tls_handshake_failures;  // bad or no handshake within http.request_timeout
-    Histogram publish_latency;       // receipt to stored, seconds
+    // Refusals by a limit (API.md Flow control), one counter per reason shown in /metrics.
+    Counter refused_max_connections;    // limits.max_connections: 503 at accept
+    Counter refused_per_ip;             // limits.max_connections_per_ip: 429 at accept
+    Counter refused_header_size;        // 431: headers over 8 KiB
+    Counter refused_header_count;       // 431: more than limits.max_header_count fields
+    Counter refused_body_size;          // 413: a body over limits.max_message_bytes
+    Counter refused_long_poll_waiters;  // 503: limits.max_long_poll_waiters held already
+    Counter refused_subscriptions;      // rate_limited frame: past limits.max_subscriptions
+    Counter refused_ws_message_size;    // close 1009: past limits.ws_max_frame_bytes
+    Counter request_timeouts;           // http.request_timeout ran out inside a request
+    Counter idle_timeouts;              // http.request_timeout ran out on an idle connection
+    Histogram publish_latency;          // receipt to stored, seconds
 
     /// Every open connection, whatever its transport: what limits.max_connections bounds.
     std::int64_t connections() const {

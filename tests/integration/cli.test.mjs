@@ -255,7 +255,8 @@ describe('herald serve configuration', () => {
         assert.equal(code, 0);
         for (const flag of ['--listen', '--data', '--storage', '--history-max-messages', '--history-max-age',
                             '--limits-max-message-bytes', '--limits-long-poll-max-wait', '--http-threads',
-                            'HERALD_HISTORY_MAX_MESSAGES', '--config']) {
+                            'HERALD_HISTORY_MAX_MESSAGES', '--config', '--limits-max-connections-per-ip',
+                            '--limits-max-header-count', '--limits-max-long-poll-waiters', '--http-admin-remote']) {
             assert.ok(stdout.includes(flag), flag);
         }
     });

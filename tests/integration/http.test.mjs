@@ -160,6 +160,7 @@ describe('http limits and lifecycle', () => {
             assert.match(data, /"code":"unavailable"/);
             assert.ok(closed);
             await Promise.all([first, second]);
+            assert.equal(await metric(herald.url, 'herald_connections_refused_total{reason="max_connections"}'), 1);
         } finally {
             await herald.stop();
         }

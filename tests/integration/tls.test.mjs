@@ -191,6 +191,51 @@ describe('TLS', () => {
     });
 });
 
+describe('TLS with connection limits and the open-mode admin API', () => {
+    let dir;
+    let certificate;
+    let herald;
+    before(async () => {
+        dir = tempDir('herald-tls-limits-');
+        certificate = makeCertificate(dir);
+        herald = await startHerald({
+            args: ['--tls-cert', certificate.cert, '--tls-key', certificate.key, '--limits-max-connections-per-ip', '2'],
+        });
+    });
+    after(async () => {
+        await herald.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('past limits.max_connections_per_ip a TLS client is closed unanswered and counted; another address is served', async () => {
+        const base = `https://127.0.0.1:${herald.port}`;
+        const counted = async () => {
+            const text = (await httpsRequest(`${base}/metrics`, { ca: certificate.ca, localAddress: '127.0.0.2' })).text;
+            const line = text.split('\n').find((l) => l.startsWith('herald_connections_refused_total{reason="per_ip"}'));
+            return Number(line.split(' ').at(-1));
+        };
+        const before = await counted();
+        const first = await SseClient.open(base, '/v1/channels/tls:ip/events', { ca: certificate.ca });
+        const second = await SseClient.open(base, '/v1/channels/tls:ip/events', { ca: certificate.ca });
+        try {
+            await assert.rejects(httpsRequest(`${base}/healthz`, { ca: certificate.ca }), /socket|ECONNRESET|disconnected/i);
+            assert.equal(await counted(), before + 1);
+            const other = await httpsRequest(`${base}/healthz`, { ca: certificate.ca, localAddress: '127.0.0.3' });
+            assert.equal(other.status, 200);
+        } finally {
+            await first.close();
+            await second.close();
+        }
+        await eventually(async () => (await httpsRequest(`${base}/healthz`, { ca: certificate.ca }).catch(() => ({}))).status === 200,
+            3000, 'a place freed');
+    });
+
+    test('the open-mode admin API answers a loopback client over TLS', async () => {
+        const res = await httpsRequest(`https://127.0.0.1:${herald.port}/v1/webhooks`, { ca: certificate.ca });
+        assert.equal(res.status, 200, res.text);
+    });
+});
+
 describe('TLS configuration errors stop start-up with a clear message', () => {
     let dir;
     let certificate;

@@ -16,10 +16,11 @@ export function makeCertificate(dir, name = 'server') {
     return { cert, key, ca: fs.readFileSync(cert) };
 }
 
-/// One https request: {status, headers, text, json, alpn}. `agent` may keep the connection.
-export function httpsRequest(url, { method = 'GET', headers = {}, body, ca, agent = false } = {}) {
+/// One https request: {status, headers, text, json, alpn}. `agent` may keep the connection;
+/// `localAddress` picks the client's address (127.0.0.2 is another client to the server).
+export function httpsRequest(url, { method = 'GET', headers = {}, body, ca, agent = false, localAddress } = {}) {
     return new Promise((resolve, reject) => {
-        const req = https.request(url, { method, headers, ca, agent }, (res) => {
+        const req = https.request(url, { method, headers, ca, agent, localAddress }, (res) => {
             let text = '';
             res.setEncoding('utf8');
             res.on('data', (d) => { text += d; });

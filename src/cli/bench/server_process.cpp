@@ -33,8 +33,15 @@ ServerProcess::ServerProcess(const std::vector<std::string>& extra_args) {
     directory_ = pattern;
     const std::string log = directory_ + "/server.log";
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-    std::vector<std::string> args = {self,          "serve",  "--listen",
-                                     "127.0.0.1:0", "--data", directory_ + "/data"};
+    // Every load client connects from 127.0.0.1: no per-address connection bound.
+    std::vector<std::string> args = {self,
+                                     "serve",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--data",
+                                     directory_ + "/data",
+                                     "--limits-max-connections-per-ip",
+                                     "0"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
 
     pid_ = fork();

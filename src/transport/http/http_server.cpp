@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transport/http/client_address.hpp"
 #include "transport/http/http_session.hpp"
 #include "transport/tls/tls_tunnel.hpp"
 
@@ -12,7 +13,11 @@ namespace herald::transport {
 
 HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context,
                        boost::asio::ssl::context* tls)
-    : shards_(shards), context_(context), tls_(tls), router_(context) {
+    : shards_(shards),
+      context_(context),
+      tls_(tls),
+      router_(context),
+      admission_(context.limits, context.metrics, context.connections_per_address) {
     context_.shards.clear();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         services_.push_back(std::make_unique<ShardServices>(
@@ -64,33 +69,30 @@ void HttpServer::stop() {
 }
 
 void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
-    const std::size_t limit = context_.limits.max_connections;
-    if (limit != 0 && context_.metrics.connections() >= static_cast<std::int64_t>(limit)) {
-        // Over the configured bound: refuse at once rather than queue (API.md Flow control).
-        static const std::string kBusy =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                "Content-Length: 65\r\nConnection: close\r\n\r\n"
-                "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections\"}}";
-        boost::system::error_code ignored;
-        socket.non_blocking(true, ignored);
-        socket.write_some(boost::asio::buffer(kBusy), ignored);
-        socket.close(ignored);
-        return;
-    }
+    // Connection limits first: a refused client is closed by admit (and answered, when it
+    // speaks plain HTTP: a TLS client could not read the answer).
+    std::optional<CountedSlot> address_slot = admission_.admit(socket, tls_ == nullptr);
+    if (!address_slot) return;
+    // Decided on the TCP socket: behind a TLS tunnel the session sees a socket pair.
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    const bool loopback = !ec && is_loopback(peer.address());
     if (tls_ != nullptr) {
-        std::make_shared<TlsTunnel>(std::move(socket), *tls_, context_.limits.request_timeout,
-                                    context_.metrics)
-                ->start([this, shard](runtime::Socket&& plaintext) {
-                    start_session(shard, std::move(plaintext));
+        // The tunnel holds the address's place: it lives as long as the connection.
+        std::make_shared<TlsTunnel>(std::move(socket), std::move(*address_slot), *tls_,
+                                    context_.limits.request_timeout, context_.metrics)
+                ->start([this, shard, loopback](runtime::Socket&& plaintext) {
+                    start_session(shard, std::move(plaintext), CountedSlot(), loopback);
                 });
         return;
     }
-    start_session(shard, std::move(socket));
+    start_session(shard, std::move(socket), std::move(*address_slot), loopback);
 }
 
-void HttpServer::start_session(std::size_t shard, runtime::Socket&& socket) {
-    std::make_shared<HttpSession>(std::move(socket), shard, router_, context_.limits,
-                                  context_.metrics)
+void HttpServer::start_session(std::size_t shard, runtime::Socket&& socket,
+                               CountedSlot address_slot, bool loopback) {
+    std::make_shared<HttpSession>(std::move(socket), std::move(address_slot), loopback, shard,
+                                  router_, context_.limits, context_.metrics)
             ->start();
 }
 

@@ -9,6 +9,7 @@
 
 #include "runtime/listener.hpp"
 #include "runtime/shard_group.hpp"
+#include "transport/http/connection_admission.hpp"
 #include "transport/http/router.hpp"
 
 namespace herald::transport {
@@ -33,12 +34,15 @@ public:
 
 private:
     void accept(std::size_t shard, runtime::Socket&& socket);
-    void start_session(std::size_t shard, runtime::Socket&& socket);
+    /// `loopback`: the client connects from this host (the open-mode admin API).
+    void start_session(std::size_t shard, runtime::Socket&& socket, CountedSlot address_slot,
+                       bool loopback);
 
     runtime::ShardGroup& shards_;
     HttpContext& context_;
     boost::asio::ssl::context* tls_;
     Router router_;
+    ConnectionAdmission admission_;  // every shard's accepts
     std::vector<std::unique_ptr<runtime::Listener>> listeners_;
     std::vector<std::unique_ptr<ShardServices>> services_;  // one per shard
 };

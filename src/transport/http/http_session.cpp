@@ -1,5 +1,6 @@
 #include "transport/http/http_session.hpp"
 
+#include <iterator>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -23,9 +24,11 @@ bool is_normal_http_end(beast::error_code ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(runtime::Socket&& socket, std::size_t shard, Router& router,
-                         const HttpLimits& limits, core::ServerMetrics& metrics)
+HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot, bool loopback,
+                         std::size_t shard, Router& router, const HttpLimits& limits,
+                         core::ServerMetrics& metrics)
     : stream_(std::move(socket)),
+      address_slot_(std::move(address_slot)),
       // The parser takes a body piece by piece, so the buffer only has to hold a whole header
       // (and what a client pipelines behind it): its bound is a connection's worst case.
       buffer_(limits.max_header_bytes + 4 * kKiB),
@@ -34,7 +37,8 @@ HttpSession::HttpSession(runtime::Socket&& socket, std::size_t shard, Router& ro
       limits_(limits),
       metrics_(metrics),
       publish_bucket_(static_cast<double>(limits.publish_rate),
-                      static_cast<double>(limits.publish_rate)) {
+                      static_cast<double>(limits.publish_rate)),
+      loopback_(loopback) {
     metrics_.http_connections.inc();
 }
 
@@ -55,6 +59,19 @@ void HttpSession::do_read_header() {
 
 void HttpSession::on_read_header(beast::error_code ec) {
     if (ec) return reject(ec);
+    const auto& fields = parser_->get();
+    if (limits_.max_header_count != 0 &&
+        static_cast<std::size_t>(std::distance(fields.begin(), fields.end())) >
+                limits_.max_header_count) {
+        // Within 8 KiB but many tiny fields: each costs a node and a lookup on every access.
+        metrics_.malformed_requests.inc();
+        metrics_.refused_header_count.inc();
+        Response response = error_response(
+                ApiError::bad_request,
+                "more than " + std::to_string(limits_.max_header_count) + " header fields");
+        response.result(http::status::request_header_fields_too_large);
+        return respond_and_close(std::move(response));
+    }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
         // curl sends this for bodies over 1 KiB and waits a second unless told to go on.
         static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -86,13 +103,22 @@ void HttpSession::on_read_body(beast::error_code ec) {
 }
 
 void HttpSession::reject(beast::error_code ec) {
+    if (ec == beast::error::timeout) {
+        // http.request_timeout (slowloris): cut without an answer, like nginx. A connection
+        // that had sent part of a request was too slow; one that sent nothing was idle.
+        const bool started = buffer_.size() > 0 || (parser_ && parser_->got_some());
+        (started ? metrics_.request_timeouts : metrics_.idle_timeouts).inc();
+        return close();
+    }
     if (is_normal_http_end(ec) || ec == http::error::partial_message) return close();
     metrics_.malformed_requests.inc();
     Response response;
     if (ec == http::error::header_limit) {
+        metrics_.refused_header_size.inc();
         response = error_response(ApiError::bad_request, "request headers are too large");
         response.result(http::status::request_header_fields_too_large);
     } else if (ec == http::error::body_limit) {
+        metrics_.refused_body_size.inc();
         response = error_response(
                 ApiError::too_large,
                 "body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
@@ -101,6 +127,10 @@ void HttpSession::reject(beast::error_code ec) {
     } else {
         response = error_response(ApiError::bad_request, "malformed HTTP request: " + ec.message());
     }
+    respond_and_close(std::move(response));
+}
+
+void HttpSession::respond_and_close(Response&& response) {
     // The stream is no longer in step with request boundaries: answer, then close.
     keep_alive_ = false;
     version_ = 11;
@@ -174,7 +204,7 @@ std::optional<HandedOver> HttpSession::hand_over(Response& head) {
     const auto unread = buffer_.data();
     std::string bytes(static_cast<const char*>(unread.data()), unread.size());
     buffer_ = {};
-    return HandedOver{stream_.release_socket(), std::move(bytes)};
+    return HandedOver{stream_.release_socket(), std::move(address_slot_), std::move(bytes)};
 }
 
 void HttpSession::on_disconnect(std::function<void()> on_abort) {

@@ -25,8 +25,13 @@ class Router;
 /// Thread: its shard's only. Owned by its pending operations and by handlers holding it.
 class HttpSession final : public Exchange, public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(runtime::Socket&& socket, std::size_t shard, Router& router,
-                const HttpLimits& limits, core::ServerMetrics& metrics);
+    /// `address_slot`: the connection's place in limits.max_connections_per_ip, held until it
+    /// ends here or in the session it is handed over to.
+    /// `loopback`: the client connects from this host, as the accepted TCP socket said (a TLS
+    /// connection's session holds a socket pair, which has no peer address).
+    HttpSession(runtime::Socket&& socket, CountedSlot address_slot, bool loopback,
+                std::size_t shard, Router& router, const HttpLimits& limits,
+                core::ServerMetrics& metrics);
     ~HttpSession() override;
 
     void start() { do_read_header(); }
@@ -34,6 +39,7 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<HandedOver> hand_over(Response& head) override;
+    bool from_loopback() const override { return loopback_; }
     std::optional<int> publish_refused() override;
     void join_presence(core::Presence& presence, const std::string& channel,
                        std::string_view transport, const std::optional<std::string>& user) override;
@@ -49,6 +55,8 @@ private:
     void on_watch(beast::error_code ec);
     /// Answers a request that could not be read, then closes.
     void reject(beast::error_code ec);
+    /// Answers `response` to a request that is not answered normally, then closes.
+    void respond_and_close(Response&& response);
     void close();
 
     /// A long-polling connection's presence: made on its first long poll.
@@ -60,6 +68,7 @@ private:
     using Stream = beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type,
                                        beast::unlimited_rate_policy>;
     Stream stream_;
+    CountedSlot address_slot_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::size_t shard_;
@@ -72,6 +81,7 @@ private:
     TokenBucket publish_bucket_;
     std::unique_ptr<PollingClient> polling_client_;  // none until a long poll: idle costs 8 bytes
     unsigned version_ = 11;
+    bool loopback_;
     bool keep_alive_ = true;
     bool awaiting_response_ = false;  // a handler holds the request
     bool head_request_ = false;       // the request held is a HEAD: answer without a body

@@ -13,6 +13,7 @@
 
 #include "core/presence.hpp"
 #include "runtime/listener.hpp"
+#include "util/counted_slot.hpp"
 #include "util/sizes.hpp"
 
 namespace herald::transport {
@@ -31,14 +32,24 @@ struct HttpLimits {
     std::chrono::milliseconds write_timeout{30'000};        // a peer that stops reading is cut
     std::chrono::milliseconds long_poll_max_wait{120'000};  // API.md: wait=S up to 120 s
     std::size_t max_connections = 0;                        // 0: only the open-file limit
+    // One client address (an IPv6 /64) may hold about 5% of the ~19,000 sockets a process gets,
+    // far more than a browser (6 per host and a WebSocket) or an office behind NAT needs; 0: none.
+    std::size_t max_connections_per_ip = 1000;
+    std::size_t max_header_count = 100;  // well above browsers' ~20; more gets 431
+    // Held long polls across all shards: half the sockets a process gets, so other transports
+    // still find room; past it 503 with Retry-After. 0: bounded by connections only.
+    std::size_t max_long_poll_waiters = 10'000;
+    bool admin_remote = false;     // open mode: the admin API answers loopback clients only
     std::size_t publish_rate = 0;  // API.md limits.publish_rate, per connection; 0: unlimited
     std::vector<std::string> allowed_origins{"*"};  // CORS
 };
 
-/// A connection leaving HTTP: its socket, and what the client sent after its request (a
-/// WebSocket client's first frames may arrive with the upgrade request).
+/// A connection leaving HTTP: its socket, its place in the per-address count (held until the
+/// connection ends), and what the client sent after its request (a WebSocket client's first
+/// frames may arrive with the upgrade request).
 struct HandedOver {
     runtime::Socket socket;
+    CountedSlot address_slot;
     std::string unread;
 };
 
@@ -57,6 +68,8 @@ public:
     /// with the bytes already read past the request; the caller sends `head` and what follows.
     /// Empty when the request was answered already or the connection is closed.
     virtual std::optional<HandedOver> hand_over(Response& head) = 0;
+    /// Whether the client connects from this host (loopback), for the open-mode admin API.
+    virtual bool from_loopback() const = 0;
     /// Whether the connection may publish now (limits.publish_rate); when not, the seconds until
     /// it may, for Retry-After.
     virtual std::optional<int> publish_refused() = 0;

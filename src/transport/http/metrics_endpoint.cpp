@@ -1,5 +1,7 @@
 #include "transport/http/metrics_endpoint.hpp"
 
+#include <initializer_list>
+
 namespace herald::transport {
 namespace {
 
@@ -11,8 +13,8 @@ void sample(std::string& out, const char* name, std::string_view labels, long lo
     out += '\n';
 }
 
-void add(std::string& out, const char* name, const char* type, const char* help,
-         std::string_view labels, long long value) {
+/// The HELP and TYPE lines of a family.
+void describe(std::string& out, const char* name, const char* type, const char* help) {
     out += "# HELP ";
     out += name;
     out += ' ';
@@ -22,6 +24,11 @@ void add(std::string& out, const char* name, const char* type, const char* help,
     out += ' ';
     out += type;
     out += '\n';
+}
+
+void add(std::string& out, const char* name, const char* type, const char* help,
+         std::string_view labels, long long value) {
+    describe(out, name, type, help);
     sample(out, name, labels, value);
 }
 
@@ -50,15 +57,7 @@ void render_webhooks(std::string& out, const std::vector<core::WebhookStats>& we
              [](const core::WebhookStats& s) { return static_cast<long long>(s.queue_depth); }},
     };
     for (const Family& family : kFamilies) {
-        out += "# HELP ";
-        out += family.name;
-        out += ' ';
-        out += family.help;
-        out += "\n# TYPE ";
-        out += family.name;
-        out += ' ';
-        out += family.type;
-        out += '\n';
+        describe(out, family.name, family.type, family.help);
         for (const auto& stats : webhooks) {
             std::string labels = "{endpoint=\"";
             labels.append(stats.id);
@@ -66,6 +65,45 @@ void render_webhooks(std::string& out, const std::vector<core::WebhookStats>& we
             sample(out, family.name, labels, family.value(stats));
         }
     }
+}
+
+/// A counter family with one sample per label value.
+struct LabelledCounter {
+    const char* label;
+    const Counter& counter;
+};
+
+void add_family(std::string& out, const char* name, const char* help, const char* label,
+                std::initializer_list<LabelledCounter> samples) {
+    describe(out, name, "counter", help);
+    for (const auto& [value, counter] : samples) {
+        std::string labels = "{";
+        labels.append(label).append("=\"").append(value).append("\"}");
+        sample(out, name, labels, as_number(counter.value()));
+    }
+}
+
+/// Every limit's refusals (API.md Flow control), by the limit that refused.
+void render_refusals(std::string& out, const core::ServerMetrics& m) {
+    add_family(out, "herald_connections_refused_total",
+               "Connections refused at accept: limits.max_connections (503) or "
+               "limits.max_connections_per_ip (429).",
+               "reason",
+               {{"max_connections", m.refused_max_connections}, {"per_ip", m.refused_per_ip}});
+    add_family(out, "herald_requests_refused_total",
+               "Requests and WebSocket frames refused by a limit: header_size and header_count "
+               "(431), body_size (413), long_poll_waiters (503), subscriptions (rate_limited "
+               "frame), ws_message_size (close 1009).",
+               "reason",
+               {{"header_size", m.refused_header_size},
+                {"header_count", m.refused_header_count},
+                {"body_size", m.refused_body_size},
+                {"long_poll_waiters", m.refused_long_poll_waiters},
+                {"subscriptions", m.refused_subscriptions},
+                {"ws_message_size", m.refused_ws_message_size}});
+    add_family(out, "herald_timeouts_total",
+               "Connections cut by http.request_timeout: inside a request (slowloris) or idle.",
+               "kind", {{"request", m.request_timeouts}, {"idle", m.idle_timeouts}});
 }
 
 }  // namespace
@@ -112,6 +150,7 @@ std::string render_metrics(const core::ServerMetrics& m,
         as_number(m.publishes_rate_limited.value()));
     add(out, "herald_slow_consumer_closes_total", "counter",
         "Connections closed for falling behind.", "", as_number(m.slow_consumer_closes.value()));
+    render_refusals(out, m);
     out += "# HELP herald_publish_latency_seconds Publish receipt to storage commit.\n";
     out += "# TYPE herald_publish_latency_seconds histogram\n";
     out += m.publish_latency.render("herald_publish_latency_seconds");

@@ -36,6 +36,7 @@ public:
         add_headers(head);
         return inner_->hand_over(head);
     }
+    bool from_loopback() const override { return inner_->from_loopback(); }
     std::optional<int> publish_refused() override { return inner_->publish_refused(); }
     void join_presence(core::Presence& presence, const std::string& channel,
                        std::string_view transport,
@@ -121,7 +122,14 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
     }
 
     if (api && path.size() >= 2 && path[1] == "webhooks" && path.size() <= 4) {
-        // The admin API needs `herald.admin` (API.md Auth); open mode lets everyone in.
+        // The admin API needs `herald.admin` (API.md Auth). Open mode lets in clients on this
+        // host only, unless http.admin_remote says otherwise (issue 7).
+        if (context_.auth.open() && !context_.limits.admin_remote && !exchange->from_loopback()) {
+            return exchange->respond(error_response(
+                    ApiError::forbidden,
+                    "without an auth key the admin API answers clients on this host only "
+                    "(http.admin_remote)"));
+        }
         if (!grant->is_admin()) {
             return exchange->respond(
                     error_response(ApiError::forbidden, "the admin API needs an admin token"));

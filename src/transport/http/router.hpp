@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "auth/access.hpp"
@@ -8,6 +10,7 @@
 #include "core/presence.hpp"
 #include "core/webhook_admin.hpp"
 #include "transport/common/shard_services.hpp"
+#include "transport/http/connection_admission.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/http/request_target.hpp"
 #include "transport/stream/stream_settings.hpp"
@@ -28,6 +31,12 @@ struct HttpContext {
     std::vector<ShardServices*> shards;
     /// The webhook admin API; none: /v1/webhooks answers 404.
     core::WebhookAdmin* webhooks = nullptr;
+    // Counts shared by every shard. Connections and waiters hold slots pointing into them until
+    // they end, which may be after the HttpServer is gone: the context outlives them all.
+    /// Open connections per client address, for limits.max_connections_per_ip.
+    ConnectionsPerAddress connections_per_address{};
+    /// Long polls held now, for limits.max_long_poll_waiters.
+    std::atomic<std::uint32_t> long_poll_waiters{0};
 };
 
 /// Maps a request to its handler by path and method; answers 404 and 405 itself.

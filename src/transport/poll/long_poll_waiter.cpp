@@ -11,9 +11,9 @@ namespace net = boost::asio;
 
 void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::string& channel,
                            core::Seq after, std::size_t limit, std::chrono::milliseconds wait,
-                           ExchangePtr exchange) {
+                           CountedSlot held, ExchangePtr exchange) {
     auto waiter = std::make_shared<LongPollWaiter>(context, shard, channel, after, limit,
-                                                   std::move(exchange));
+                                                   std::move(held), std::move(exchange));
     waiter->subscription_ = context.channels.hub().subscribe(shard, channel, waiter.get());
     waiter->exchange_->on_disconnect([weak = std::weak_ptr(waiter)] {
         if (auto self = weak.lock()) self->abort();
@@ -22,11 +22,13 @@ void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::s
 }
 
 LongPollWaiter::LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel,
-                               core::Seq after, std::size_t limit, ExchangePtr exchange)
+                               core::Seq after, std::size_t limit, CountedSlot held,
+                               ExchangePtr exchange)
     : context_(context),
       channel_(std::move(channel)),
       after_(after),
       limit_(limit),
+      held_(std::move(held)),
       exchange_(std::move(exchange)),
       timer_(context.channels.hub().executor(shard)) {
     context_.metrics.long_poll_waits.inc();
@@ -61,6 +63,7 @@ void LongPollWaiter::close(core::CloseReason) {
 
 void LongPollWaiter::finish() {
     if (std::exchange(done_, true)) return;
+    held_ = CountedSlot();  // answered: the client may poll again at once
     subscription_.reset();
     timer_.cancel();
     if (collected_.empty()) {
@@ -76,6 +79,7 @@ void LongPollWaiter::finish() {
 
 void LongPollWaiter::abort() {
     if (std::exchange(done_, true)) return;
+    held_ = CountedSlot();
     subscription_.reset();
     timer_.cancel();
     exchange_.reset();

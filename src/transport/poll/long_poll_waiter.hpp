@@ -10,6 +10,7 @@
 
 #include "core/channel_subscribers.hpp"
 #include "transport/http/router.hpp"
+#include "util/counted_slot.hpp"
 
 namespace herald::transport {
 
@@ -20,12 +21,13 @@ namespace herald::transport {
 class LongPollWaiter final : public core::Subscriber,
                              public std::enable_shared_from_this<LongPollWaiter> {
 public:
+    /// `held`: its place in limits.max_long_poll_waiters, given back when the waiter ends.
     static void start(HttpContext& context, std::size_t shard, const std::string& channel,
                       core::Seq after, std::size_t limit, std::chrono::milliseconds wait,
-                      ExchangePtr exchange);
+                      CountedSlot held, ExchangePtr exchange);
 
     LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel, core::Seq after,
-                   std::size_t limit, ExchangePtr exchange);
+                   std::size_t limit, CountedSlot held, ExchangePtr exchange);
     ~LongPollWaiter() override;
 
     void deliver(const core::MessagePtr& message) override;
@@ -40,6 +42,7 @@ private:
     std::string channel_;
     core::Seq after_;
     std::size_t limit_;
+    CountedSlot held_;
     ExchangePtr exchange_;
     boost::asio::steady_timer timer_;
     core::Subscription subscription_;

@@ -62,7 +62,18 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
             wait_seconds,
             static_cast<std::uint64_t>(context.limits.long_poll_max_wait.count() / 1000))));
     if (wait.count() == 0) wait = context.limits.long_poll_max_wait;
-    LongPollWaiter::start(context, shard, channel, wait_after, limit, wait, std::move(exchange));
+    auto held = try_take(context.long_poll_waiters,
+                         static_cast<std::uint32_t>(context.limits.max_long_poll_waiters));
+    if (!held) {
+        // The server holds all the long polls it may: the client comes back shortly (a short
+        // poll still answers; other transports are unaffected).
+        context.metrics.refused_long_poll_waiters.inc();
+        Response response = error_response(ApiError::unavailable, "too many long polls held");
+        response.set(http::field::retry_after, "1");
+        return exchange->respond(std::move(response));
+    }
+    LongPollWaiter::start(context, shard, channel, wait_after, limit, wait, std::move(*held),
+                          std::move(exchange));
 }
 
 }  // namespace herald::transport

@@ -72,8 +72,9 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
     std::optional<HandedOver> handed = exchange->hand_over(head);
     if (!handed) return;
     // Bytes the client sent after its request are dropped: a stream reads no more requests.
-    StreamSession::Setup setup{format,  request.version() >= 11, shard,
-                               channel, serialize(head),         user};
+    StreamSession::Setup setup{
+            format, request.version() >= 11,        shard, channel, serialize(head),
+            user,   std::move(handed->address_slot)};
     auto session = std::make_shared<StreamSession>(std::move(handed->socket), std::move(setup),
                                                    context.channels, *context.shards[shard],
                                                    context.streams, context.metrics);

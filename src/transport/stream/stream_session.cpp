@@ -29,6 +29,7 @@ StreamSession::StreamSession(runtime::Socket&& socket, Setup setup, core::Channe
                              ShardServices& services, const StreamSettings& settings,
                              core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
+      address_slot_(std::move(setup.address_slot)),
       stream_(channels, setup.shard, std::move(setup.channel), *this),
       queue_(settings.send_queue_bytes),
       ticker_(services.ticker),

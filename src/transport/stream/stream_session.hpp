@@ -16,6 +16,7 @@
 #include "transport/common/shard_services.hpp"
 #include "transport/common/write_coalescer.hpp"
 #include "transport/stream/stream_settings.hpp"
+#include "util/counted_slot.hpp"
 
 namespace herald::transport {
 
@@ -37,6 +38,7 @@ public:
         std::string channel;
         std::string head;                 // the response's status line and headers
         std::optional<std::string> user;  // the token's sub, for presence
+        CountedSlot address_slot;         // limits.max_connections_per_ip, until the end
     };
 
     StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
@@ -72,6 +74,7 @@ private:
     Gauge& connections_gauge() const;
 
     runtime::Socket socket_;
+    CountedSlot address_slot_;
     core::ChannelStream stream_;
     SendQueue queue_;
     KeepaliveTicker& ticker_;

@@ -35,9 +35,10 @@ std::string ssl_reason() {
 
 }  // namespace
 
-TlsTunnel::TlsTunnel(runtime::Socket&& socket, net::ssl::context& context,
+TlsTunnel::TlsTunnel(runtime::Socket&& socket, CountedSlot address_slot, net::ssl::context& context,
                      std::chrono::milliseconds handshake_timeout, core::ServerMetrics& metrics)
     : client_(std::move(socket)),
+      address_slot_(std::move(address_slot)),
       session_end_(client_.get_executor()),
       ssl_(SSL_new(context.native_handle()), &SSL_free),
       handshake_deadline_(client_.get_executor()),

@@ -14,6 +14,7 @@
 
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
+#include "util/counted_slot.hpp"
 
 namespace herald::transport {
 
@@ -32,8 +33,10 @@ public:
     /// Called once, after the handshake, with the session's end of the pair.
     using OnPlaintext = std::function<void(runtime::Socket&&)>;
 
-    TlsTunnel(runtime::Socket&& socket, boost::asio::ssl::context& context,
-              std::chrono::milliseconds handshake_timeout, core::ServerMetrics& metrics);
+    /// `address_slot`: the connection's place in its address's count, held until it ends.
+    TlsTunnel(runtime::Socket&& socket, CountedSlot address_slot,
+              boost::asio::ssl::context& context, std::chrono::milliseconds handshake_timeout,
+              core::ServerMetrics& metrics);
     ~TlsTunnel();
 
     void start(OnPlaintext on_plaintext);
@@ -67,6 +70,7 @@ private:
     void close();
 
     runtime::Socket client_;
+    CountedSlot address_slot_;
     LocalSocket session_end_;  // ours; the session holds the other end
     std::unique_ptr<SSL, decltype(&SSL_free)> ssl_;
     boost::asio::steady_timer handshake_deadline_;

@@ -116,7 +116,8 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     if (!handed) return;
     std::ostringstream serialized;
     serialized << head.base();
-    WsSession::Setup setup{shard, std::move(serialized).str(), deflate, std::move(grant)};
+    WsSession::Setup setup{shard, std::move(serialized).str(), deflate, std::move(grant),
+                           std::move(handed->address_slot)};
     std::make_shared<WsSession>(std::move(handed->socket), std::move(setup), context.channels,
                                 *context.shards[shard], context.streams, context.websocket,
                                 context.metrics)

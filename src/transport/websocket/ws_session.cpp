@@ -78,6 +78,7 @@ WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService
                      ShardServices& services, const StreamSettings& streams,
                      const WsSettings& settings, core::ServerMetrics& metrics)
     : socket_(std::move(socket)),
+      address_slot_(std::move(setup.address_slot)),
       shard_(setup.shard),
       head_(std::move(setup.head)),
       channels_(channels),
@@ -234,6 +235,7 @@ void WsSession::subscribe(const wire::WsClientFrame& frame) {
                 wire::ApiError::bad_request, "already subscribed to " + frame.channel, frame.ref}));
     }
     if (subscriptions_.size() >= settings_.max_subscriptions) {
+        metrics_.refused_subscriptions.inc();
         return send_text(wire::ws_error(
                 wire::WsFrameError{wire::ApiError::rate_limited,
                                    "at most " + std::to_string(settings_.max_subscriptions) +
@@ -374,6 +376,7 @@ void WsSession::on_write(boost::system::error_code ec) {
 
 void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
     if (closing_ || closed_) return;
+    if (code == ws::CloseCode::message_too_big) metrics_.refused_ws_message_size.inc();
     queue_.push_final(Frame::own(ws::encode_close_frame(code, reason)));
     closing_ = true;
     for (auto& [channel, subscription] : subscriptions_)

@@ -17,6 +17,7 @@
 #include "transport/common/shard_services.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
+#include "util/counted_slot.hpp"
 #include "util/token_bucket.hpp"
 #include "wire/websocket/frame.hpp"
 #include "wire/websocket/frame_parser.hpp"
@@ -37,9 +38,10 @@ class WsSession final : public KeepaliveTicker::Client,
 public:
     struct Setup {
         std::size_t shard = 0;
-        std::string head;      // the 101 answer
-        bool deflate = false;  // permessage-deflate was agreed
-        auth::GrantPtr grant;  // what the upgrade's token allows
+        std::string head;          // the 101 answer
+        bool deflate = false;      // permessage-deflate was agreed
+        auth::GrantPtr grant;      // what the upgrade's token allows
+        CountedSlot address_slot;  // limits.max_connections_per_ip, until the connection ends
     };
 
     WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
@@ -84,6 +86,7 @@ private:
     void close();
 
     runtime::Socket socket_;
+    CountedSlot address_slot_;
     std::size_t shard_;
     std::string head_;  // the 101 answer, sent first, then freed
     core::ChannelService& channels_;
