@@ -40,10 +40,8 @@ Endpoint make_endpoint(const std::string& url, const std::string& cacert) {
     auto parsed = boost::urls::parse_absolute_uri(url);
     const bool tls = parsed && parsed->scheme() == "https";
     if (!parsed || (!tls && parsed->scheme() != "http") || parsed->host().empty()) {
-        throw std::invalid_argument(
-                "--url must look like http://HOST:PORT or https://HOST:PORT, "
-                "not '" +
-                url + "'");
+        const std::string wanted = "http://HOST:PORT or https://HOST:PORT";
+        throw std::invalid_argument("--url must look like " + wanted + ", not '" + url + "'");
     }
     std::string port = parsed->has_port() ? std::string(parsed->port()) : tls ? "443" : "80";
     return {std::string(parsed->host()), std::move(port), tls ? make_tls_context(cacert) : nullptr};
