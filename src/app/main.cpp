@@ -50,6 +50,15 @@ void add_client_options(CLI::App& command, herald::cli::ClientOptions& client) {
     command.add_option("--token", client.token, "Bearer token (env HERALD_TOKEN)");
 }
 
+/// pub and sub speak https too; the bench measures plain HTTP only.
+void add_cacert_option(CLI::App& command, herald::cli::ClientOptions& client) {
+    client.cacert = env_or("HERALD_CACERT", "");
+    command.add_option("--cacert", client.cacert,
+                       "PEM file of CAs to trust for an https --url, besides the system's "
+                       "(env HERALD_CACERT)")
+            ->option_text("FILE");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,6 +86,7 @@ int main(int argc, char** argv) {
     pub->add_flag("--ws", pub_arguments.ws,
                   "Publish over a WebSocket (/v1/ws publish frame); prints the ack frame");
     add_client_options(*pub, client);
+    add_cacert_option(*pub, client);
 
     herald::cli::SubArguments sub_arguments;
     CLI::App* sub = app.add_subcommand("sub", "Print a channel's messages, one JSON per line");
@@ -91,6 +101,7 @@ int main(int argc, char** argv) {
     sub->add_option("--wait", sub_arguments.wait_seconds, "longpoll: seconds each request waits")
             ->capture_default_str();
     add_client_options(*sub, client);
+    add_cacert_option(*sub, client);
 
     herald::cli::TokenArguments token_arguments;
     CLI::App* token = app.add_subcommand(

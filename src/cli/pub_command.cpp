@@ -17,14 +17,13 @@ namespace {
 /// Publishes `body` (data, event, id) as a WebSocket publish frame and prints the ack; an error
 /// frame goes to stderr with exit code 1, like an HTTP error.
 int publish_over_ws(const ClientOptions& client, const std::string& channel, json::object body) {
-    WsClient ws(client.url, client.token);
-    std::string error;
-    unsigned status = 0;
+    WsClient ws(client);
+    ClientError error;
     json::object frame{{"type", "publish"}, {"channel", channel}};
     for (auto& field : body)
         frame.emplace(field.key(), std::move(field.value()));
-    if (!ws.connect(error, status) || !ws.send(json::serialize(frame), error)) {
-        std::cerr << "herald pub: " << error << "\n";
+    if (!ws.connect(error) || !ws.send(json::serialize(frame), error)) {
+        std::cerr << "herald pub: " << error.message << "\n";
         return 1;
     }
     // The server may send other frames first (none today): wait for the answer to this one.
@@ -45,7 +44,7 @@ int publish_over_ws(const ClientOptions& client, const std::string& channel, jso
             return 1;
         }
     }
-    std::cerr << "herald pub: no ack: " << error << "\n";
+    std::cerr << "herald pub: no ack: " << error.message << "\n";
     return 1;
 }
 
@@ -64,14 +63,14 @@ int run_pub(const ClientOptions& client, const PubArguments& arguments) {
     if (!arguments.id.empty()) body["id"] = arguments.id;
     if (arguments.ws) return publish_over_ws(client, arguments.channel, std::move(body));
 
-    HttpClient http(client.url, client.token);
+    HttpClient http(client);
     const std::string target = "/v1/channels/" +
                                boost::urls::encode(arguments.channel, boost::urls::pchars) +
                                "/messages";
-    std::string error;
+    ClientError error;
     auto reply = http.request(http::verb::post, target, json::serialize(body), error);
     if (!reply) {
-        std::cerr << "herald pub: " << error << "\n";
+        std::cerr << "herald pub: " << error.message << "\n";
         return 1;
     }
     if (reply->status >= 300) {

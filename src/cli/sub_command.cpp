@@ -21,7 +21,7 @@ namespace {
 class Printer {
 public:
     Printer(const ClientOptions& client, const SubArguments& arguments)
-        : http_(client.url, client.token),
+        : http_(client),
           arguments_(arguments),
           base_("/v1/channels/" + boost::urls::encode(arguments.channel, boost::urls::pchars)) {}
 
@@ -33,12 +33,12 @@ protected:
             cursor_ = *arguments_.after;
             return true;
         }
-        std::string error;
+        ClientError error;
         auto reply = http_.request(http::verb::get, base_ + "/messages?limit=1", "", error);
         if (!reply || reply->status != 200) {
             std::cerr << "herald sub: "
                       << (reply ? "HTTP " + std::to_string(reply->status) + ": " + reply->body
-                                : error)
+                                : error.message)
                       << "\n";
             return false;
         }
@@ -61,13 +61,19 @@ protected:
         ++printed_;
     }
 
-    /// Whether to go on after a failed request (5xx, no answer): yes, after a second.
-    bool retry(const std::optional<HttpReply>& reply, const std::string& error) {
+    /// Whether to go on after a failed request (5xx, no answer): yes, after a second; not
+    /// after a 4xx or a lasting error (an untrusted certificate).
+    bool retry(const std::optional<HttpReply>& reply, const ClientError& error) {
         if (reply && reply->status >= 400 && reply->status < 500) {
             std::cerr << "herald sub: HTTP " << reply->status << ": " << reply->body << "\n";
             return false;
         }
-        std::cerr << "herald sub: " << (reply ? "HTTP " + std::to_string(reply->status) : error)
+        if (!reply && error.lasting) {
+            std::cerr << "herald sub: " << error.message << "\n";
+            return false;
+        }
+        std::cerr << "herald sub: "
+                  << (reply ? "HTTP " + std::to_string(reply->status) : error.message)
                   << "; retrying in 1s\n";
         std::this_thread::sleep_for(std::chrono::seconds(1));
         return true;
@@ -93,7 +99,7 @@ public:
             std::string target =
                     base_ + "/messages?after=" + std::to_string(cursor_) + "&limit=1000";
             if (long_poll) target += "&wait=" + std::to_string(arguments_.wait_seconds);
-            std::string error;
+            ClientError error;
             auto reply = http_.request(http::verb::get, target, "", error);
             if (!reply || reply->status >= 400) {
                 if (!retry(reply, error)) return 1;
@@ -138,7 +144,7 @@ public:
                     base_ + (sse ? "/events" : "/stream") + "?after=" + std::to_string(cursor_);
             bench::SseParser events;
             bench::NdjsonParser lines;
-            std::string error;
+            ClientError error;
             auto reply = http_.stream(
                     target,
                     [&](std::string_view bytes) {
@@ -154,7 +160,7 @@ public:
                     },
                     error);
             if (done()) break;
-            if (reply && reply->status == 200) error = "the server ended the stream";
+            if (reply && reply->status == 200) error = {"the server ended the stream"};
             if (!retry(reply && reply->status == 200 ? std::nullopt : reply, error)) return 1;
         }
         return 0;
@@ -174,23 +180,24 @@ private:
 
 /// WebSocket: one subscribe frame per connection, after the last seq printed. When the
 /// connection drops (restart, a slow consumer's 1013) it reconnects and subscribes again from
-/// there, so nothing is lost. A refused upgrade (4xx) or an error frame ends it.
+/// there, so nothing is lost. A refused upgrade (4xx), a failed TLS handshake or an error frame
+/// ends it.
 class WsFollower : Printer {
 public:
     WsFollower(const ClientOptions& client, const SubArguments& arguments)
-        : Printer(client, arguments), ws_(client.url, client.token) {}
+        : Printer(client, arguments), ws_(client) {}
 
     int run() {
         if (!start()) return 1;
         while (!done()) {
-            std::string error;
+            ClientError error;
             const Outcome outcome = follow(error);
             if (outcome == Outcome::done) break;
             if (outcome == Outcome::refused) {
-                std::cerr << "herald sub: " << error << "\n";
+                std::cerr << "herald sub: " << error.message << "\n";
                 return 1;
             }
-            std::cerr << "herald sub: " << error << "; retrying in 1s\n";
+            std::cerr << "herald sub: " << error.message << "; retrying in 1s\n";
             std::this_thread::sleep_for(std::chrono::seconds(1));
         }
         return 0;
@@ -199,11 +206,8 @@ public:
 private:
     enum class Outcome { done, dropped, refused };
 
-    Outcome follow(std::string& error) {
-        unsigned status = 0;
-        if (!ws_.connect(error, status)) {
-            return status >= 400 && status < 500 ? Outcome::refused : Outcome::dropped;
-        }
+    Outcome follow(ClientError& error) {
+        if (!ws_.connect(error)) return error.lasting ? Outcome::refused : Outcome::dropped;
         const json::object subscribe{
                 {"type", "subscribe"}, {"channel", arguments_.channel}, {"after", cursor_}};
         if (!ws_.send(json::serialize(subscribe), error)) return Outcome::dropped;
@@ -218,7 +222,7 @@ private:
     }
 
     /// Prints a message or gap frame; false (and `error`) for an error frame.
-    bool print_frame(std::string_view text, std::string& error) {
+    bool print_frame(std::string_view text, ClientError& error) {
         boost::system::error_code ec;
         json::value frame = json::parse(text, ec);
         if (ec || !frame.is_object()) return true;
@@ -233,7 +237,7 @@ private:
         } else if (*type == "gap") {
             print_gap(frame);
         } else if (*type == "error") {
-            error = "error frame: " + json::serialize(frame);
+            error = {"error frame: " + json::serialize(frame), true};
             return false;
         }
         return true;

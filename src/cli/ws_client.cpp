@@ -1,72 +1,66 @@
 #include "cli/ws_client.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket.hpp>
 
 namespace herald::cli {
 
-WsClient::WsClient(const std::string& base_url, std::string token)
-    : address_(parse_base_url(base_url)), token_(std::move(token)) {}
+namespace http = beast::http;
 
-bool WsClient::connect(std::string& error, unsigned& refused_status) {
-    refused_status = 0;
+WsClient::WsClient(const ClientOptions& options)
+    : endpoint_(make_endpoint(options.url, options.cacert)), token_(options.token) {}
+
+bool WsClient::connect(ClientError& error) {
     drop();
-    stream_.emplace(context_);
+    stream_.emplace(context_, endpoint_);
     buffer_.clear();
-    const std::string where = address_.host + ":" + address_.port;
-    boost::system::error_code ec;
-    boost::asio::ip::tcp::resolver resolver(context_);
-    auto endpoints = resolver.resolve(address_.host, address_.port, ec);
-    if (!ec) beast::get_lowest_layer(*stream_).connect(endpoints, ec);
-    if (ec) {
-        error = "cannot connect to " + where + ": " + ec.message();
-        return false;
-    }
+    if (!stream_->next_layer().connect(error)) return false;
     stream_->set_option(websocket::stream_base::decorator([this](websocket::request_type& request) {
         request.set(http::field::user_agent, "herald-cli");
         request.set(http::field::sec_websocket_protocol, "herald.v1");
         if (!token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
     }));
+    boost::system::error_code ec;
     websocket::response_type response;
-    stream_->handshake(response, where, "/v1/ws", ec);
+    stream_->handshake(response, endpoint_.where(), "/v1/ws", ec);
     if (ec == websocket::error::upgrade_declined) {
-        refused_status = response.result_int();
-        error = "HTTP " + std::to_string(refused_status) + " to the WebSocket upgrade";
-        if (!response.body().empty()) error += ": " + response.body();
+        const unsigned status = response.result_int();
+        error = {"HTTP " + std::to_string(status) + " to the WebSocket upgrade",
+                 status >= 400 && status < 500};
+        if (!response.body().empty()) error.message += ": " + response.body();
         return false;
     }
     if (ec) {
-        error = "WebSocket upgrade at " + where + " failed: " + ec.message();
+        error = {"WebSocket upgrade at " + endpoint_.where() + " failed: " + ec.message()};
         return false;
     }
     stream_->text(true);
     return true;
 }
 
-bool WsClient::send(std::string_view text, std::string& error) {
+bool WsClient::send(std::string_view text, ClientError& error) {
     boost::system::error_code ec;
-    stream_->write(boost::asio::buffer(text.data(), text.size()), ec);
-    if (ec) error = "WebSocket write failed: " + ec.message();
+    stream_->write(net::buffer(text.data(), text.size()), ec);
+    if (ec) error = {"WebSocket write failed: " + ec.message()};
     return !ec;
 }
 
-std::optional<std::string> WsClient::read(std::string& error) {
+std::optional<std::string> WsClient::read(ClientError& error) {
     boost::system::error_code ec;
     buffer_.clear();
     stream_->read(buffer_, ec);
     if (ec == websocket::error::closed) {
         const websocket::close_reason& reason = stream_->reason();
-        error = "the server closed the WebSocket (" + std::to_string(reason.code);
+        error = {"the server closed the WebSocket (" + std::to_string(reason.code)};
         if (!reason.reason.empty()) {
-            error += " " + std::string(reason.reason.data(), reason.reason.size());
+            error.message += " " + std::string(reason.reason.data(), reason.reason.size());
         }
-        error += ")";
+        error.message += ")";
         return std::nullopt;
     }
     if (ec) {
-        error = "WebSocket read failed: " + ec.message();
+        error = {"WebSocket read failed: " + ec.message()};
         return std::nullopt;
     }
     return beast::buffers_to_string(buffer_.data());
@@ -81,8 +75,7 @@ void WsClient::close() {
 
 void WsClient::drop() {
     if (!stream_) return;
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(*stream_).socket().close(ignored);
+    stream_->next_layer().close();
     stream_.reset();
 }
 

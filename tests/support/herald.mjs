@@ -45,8 +45,8 @@ export function runHerald(args, { env = {}, timeoutMs = 15000, input } = {}) {
     });
 }
 
-/// Starts `herald serve` and waits for its "listening on" line.
-/// Returns {url, port, dataDir, proc, stderr(), stop(), kill()}.
+/// Starts `herald serve` and waits for its "listening on" line; `url` is https:// when the
+/// args give it --tls-cert and --tls-key. Returns {url, port, dataDir, proc, stderr(), stop(), kill()}.
 export async function startHerald({ args = [], env = {}, dataDir, listen = '127.0.0.1:0' } = {}) {
     const dir = dataDir ?? tempDir();
     const owned = dataDir === undefined;
