@@ -3,35 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 
 import { heraldBin, runHerald, startHerald, tempDir } from '../support/herald.mjs';
-
-/// A self-signed P-256 certificate for `names` (subjectAltName entries): {cert, key} paths.
-function makeCertificate(dir, prefix, cn, names) {
-    const cert = path.join(dir, `${prefix}cert.pem`);
-    const key = path.join(dir, `${prefix}key.pem`);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-                             '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${cn}`,
-                             '-addext', `subjectAltName=${names}`], { stdio: 'ignore' });
-    return { cert, key };
-}
-
-/// One https request that trusts `ca`: {status, json}.
-function request(url, { method = 'GET', body, ca }) {
-    return new Promise((resolve, reject) => {
-        const req = https.request(url, { method, ca, headers: { 'Content-Type': 'application/json' } }, (res) => {
-            let text = '';
-            res.on('data', (d) => { text += d; });
-            res.on('end', () => resolve({ status: res.statusCode, json: text ? JSON.parse(text) : null }));
-        });
-        req.on('error', reject);
-        req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-}
+import { httpsRequest, makeCertificate } from '../support/tls.mjs';
 
 /// Runs `herald ARGS` in the background: {stdout(), exited}.
 function spawnHerald(args, env = {}) {
@@ -49,12 +26,12 @@ describe('herald pub and sub over https', () => {
     let tls;
     let herald;
     let ca;
-    const publish = (channel, body) => request(`${herald.url}/v1/channels/${channel}/messages`,
-                                               { method: 'POST', body, ca });
+    const publish = (channel, body) => httpsRequest(`${herald.url}/v1/channels/${channel}/messages`,
+        { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, ca });
 
     before(async () => {
         dir = tempDir('herald-cli-tls-');
-        tls = makeCertificate(dir, '', 'localhost', 'DNS:localhost,IP:127.0.0.1');
+        tls = makeCertificate(dir);
         ca = fs.readFileSync(tls.cert);
         herald = await startHerald({ args: ['--tls-cert', tls.cert, '--tls-key', tls.key] });
     });
@@ -72,7 +49,7 @@ describe('herald pub and sub over https', () => {
                                                           '--cacert', tls.cert]);
         assert.equal(code, 0, stderr);
         assert.equal(JSON.parse(stdout).seq, 1);
-        const read = await request(`${herald.url}/v1/channels/tls:pub/messages`, { ca });
+        const read = await httpsRequest(`${herald.url}/v1/channels/tls:pub/messages`, { ca });
         assert.deepEqual(read.json.messages[0].data, { text: 'secret' });
     });
 
@@ -140,7 +117,7 @@ describe('herald pub and sub over https', () => {
     }
 
     test('a certificate for another name is refused even when its CA is trusted', async () => {
-        const other = makeCertificate(dir, 'other-', 'other.test', 'DNS:other.test');
+        const other = makeCertificate(dir, { name: 'other', cn: 'other.test', names: 'DNS:other.test' });
         const server = await startHerald({ args: ['--tls-cert', other.cert, '--tls-key', other.key] });
         try {
             const { code, stderr } = await runHerald(['pub', 'tls:name', '1', '--url', server.url,

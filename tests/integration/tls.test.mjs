@@ -243,7 +243,7 @@ describe('TLS configuration errors stop start-up with a clear message', () => {
     before(() => {
         dir = tempDir('herald-tls-config-');
         certificate = makeCertificate(dir);
-        other = makeCertificate(dir, 'other');
+        other = makeCertificate(dir, { name: 'other' });
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

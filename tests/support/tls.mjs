@@ -5,14 +5,14 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 
-/// Makes an EC P-256 certificate for localhost and 127.0.0.1 in `dir`, valid one day:
-/// {cert, key} paths and `ca` (the certificate's PEM, to trust it).
-export function makeCertificate(dir, name = 'server') {
+/// Makes a self-signed EC P-256 certificate in `dir`, valid one day, for `names` (its
+/// subjectAltName entries): {cert, key} paths and `ca` (the certificate's PEM, to trust it).
+export function makeCertificate(dir, { name = 'server', cn = 'localhost', names = 'DNS:localhost,IP:127.0.0.1' } = {}) {
     const cert = path.join(dir, `${name}.crt.pem`);
     const key = path.join(dir, `${name}.key.pem`);
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-        '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+        '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${cn}`,
+        '-addext', `subjectAltName=${names}`], { stdio: 'ignore' });
     return { cert, key, ca: fs.readFileSync(cert) };
 }
 
