@@ -203,6 +203,7 @@ int serve(const config::Options& options) {
     transport::WsSettings websocket;
     websocket.max_frame_bytes = options.ws_max_frame_bytes;
     websocket.max_subscriptions = options.max_subscriptions;
+    websocket.max_message_bytes = options.max_message_bytes;
     websocket.ping_interval = options.ws_ping_interval;
     websocket.deflate = options.ws_deflate;
     websocket.publish_rate = options.publish_rate;

@@ -263,3 +263,31 @@ describe('open mode: the admin API from loopback only (http.admin_remote)', () =
         }
     });
 });
+
+describe('limits.max_message_bytes on the WebSocket', () => {
+    test('a publish frame over it gets a too_large error frame with its ref; the connection lives and is counted', async () => {
+        const herald = await startHerald({ args: ['--limits-max-message-bytes', '1024'] });
+        try {
+            const count = () => sampleOf(herald.port, 'herald_requests_refused_total{reason="body_size"}');
+            const before = await count();
+            const ws = new WebSocket(`ws://127.0.0.1:${herald.port}/v1/ws`);
+            const frames = [];
+            ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+            await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+            ws.send(JSON.stringify({ type: 'publish', channel: 'big', data: 'x'.repeat(2000), ref: 1 }));
+            ws.send(JSON.stringify({ type: 'publish', channel: 'big', data: 'small', ref: 2 }));
+            await eventually(() => frames.some((f) => f.ref === 2), 5000, 'the second publish answered');
+            const refused = frames.find((f) => f.ref === 1);
+            assert.equal(refused.type, 'error');
+            assert.equal(refused.code, 'too_large');
+            assert.match(refused.message, /1024/);
+            const acked = frames.find((f) => f.ref === 2);
+            assert.equal(acked.type, 'ack');
+            assert.equal(acked.seq, 1, 'the refused publish stored nothing');
+            assert.equal(await count(), before + 1);
+            ws.close();
+        } finally {
+            await herald.stop();
+        }
+    });
+});

@@ -208,6 +208,15 @@ void WsSession::on_frame(std::string_view text) {
     }
     auto& frame = std::get<wire::WsClientFrame>(parsed);
     using Type = wire::WsClientFrame::Type;
+    if (frame.type == Type::publish && text.size() > settings_.max_message_bytes) {
+        // Like an HTTP publish body over the limit (413), but the connection lives on.
+        metrics_.refused_body_size.inc();
+        return send_text(wire::ws_error(wire::WsFrameError{
+                wire::ApiError::too_large,
+                "publish frame is larger than " + std::to_string(settings_.max_message_bytes) +
+                        " bytes (limits.max_message_bytes)",
+                frame.ref}));
+    }
     switch (frame.type) {
         case Type::ping: return send_text(wire::ws_pong(frame.ref));
         case Type::subscribe: return subscribe(frame);
