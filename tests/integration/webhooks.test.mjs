@@ -269,9 +269,11 @@ describe('webhooks', () => {
             // The date has whole seconds: it is between 1 and 2 s after the 429 was sent.
             const afterDate = got[3].receivedAt - got[2].receivedAt;
             assert.ok(afterDate >= 950 && afterDate < 4000, `retried ${afterDate} ms after a Retry-After date 1-2 s ahead`);
-            const list = await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`);
-            assert.deepEqual(list.json.deliveries.map((d) => [d.status, d.outcome]),
-                [[200, 'delivered'], [429, 'retrying'], [200, 'delivered'], [503, 'retrying']]);
+            // The receiver counts a delivery before Herald has read its answer: wait for the list.
+            const listed = async () => (await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`))
+                .json.deliveries.map((d) => [d.status, d.outcome]);
+            await eventually(async () => (await listed()).length === 4, 3000, 'four attempts listed');
+            assert.deepEqual(await listed(), [[200, 'delivered'], [429, 'retrying'], [200, 'delivered'], [503, 'retrying']]);
         } finally {
             await receiver.close();
         }
