@@ -1,6 +1,8 @@
 -- wrk script: publishes over keep-alive HTTP, spread over BENCH_CHANNELS channels (default 64).
 -- BENCH_TARGET=herald (default) posts {"data":...} to /v1/channels/{c}/messages; BENCH_TARGET=nchan
 -- posts the same payload to Nchan's /pub/{c} (bench/nchan/nginx.conf.template).
+-- BENCH_MESSAGES_PER_THREAD=N: each wrk thread stops once N of its publishes were answered (a
+-- fixed amount of work; wrk itself still runs for its -d, so give one long enough).
 -- Usage: BENCH_CHANNELS=64 wrk -t2 -c64 -d10s -s bench/publish.lua http://127.0.0.1:8080
 local counter = 0
 local payload = '{"data":{"text":"hello from wrk, a message of about a hundred bytes of payload","n":1}}'
@@ -25,6 +27,15 @@ function request()
     local channel = "bench:" .. ((id * 32 + n) % channels)
     return wrk.format("POST", prefix .. channel .. suffix,
                       {["Content-Type"] = "application/json"}, payload)
+end
+
+local limit = tonumber(os.getenv("BENCH_MESSAGES_PER_THREAD") or "")
+if limit then
+    local answered = 0
+    function response(status, headers, body)
+        answered = answered + 1
+        if answered >= limit then wrk.thread:stop() end
+    end
 end
 
 function done(summary, latency, requests)

@@ -96,7 +96,13 @@ public:
     virtual void pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
                              std::function<void(std::vector<OutboxEvent>)> done) = 0;
 
-    /// Records attempts and updates or deletes their rows; batched, asynchronous.
+    /// How many pending events of one endpoint have rows after `after_row`: the part of its
+    /// queue a dispatcher has not read yet. `done` is ordered like pending_for's.
+    virtual void count_pending(std::string endpoint_id, std::int64_t after_row,
+                               std::function<void(std::size_t)> done) = 0;
+
+    /// Records attempts and updates or deletes their rows; batched, asynchronous. A failed
+    /// row beyond the newest kFailedEventsKeptPerEndpoint of its endpoint is deleted.
     virtual void record_attempts(std::vector<AttemptOutcome> outcomes) = 0;
 
     /// The newest attempts of an endpoint, newest first, at most `limit`.
@@ -115,5 +121,10 @@ public:
 
 /// How long an endpoint's attempts are kept for the deliveries list.
 inline constexpr std::size_t kAttemptsKeptPerEndpoint = 100;
+/// Events whose retries ran out stay in the outbox (status failed, never sent again) for
+/// whoever inspects the database; only the newest this many per endpoint, so that an endpoint
+/// that never answers cannot grow the database without bound. (Delivered events are deleted at
+/// once; attempts are bounded by kAttemptsKeptPerEndpoint.)
+inline constexpr std::size_t kFailedEventsKeptPerEndpoint = 100;
 
 }  // namespace herald::storage

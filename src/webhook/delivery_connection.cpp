@@ -1,9 +1,12 @@
 #include "webhook/delivery_connection.hpp"
 
+#include <array>
+
 #include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
 namespace herald::webhook {
@@ -61,7 +64,7 @@ void DeliveryConnection::do_resolve() {
 
 void DeliveryConnection::on_resolve(boost::system::error_code ec,
                                     net::ip::tcp::resolver::results_type results) {
-    if (ec) return finish({ec, 0, false});
+    if (ec) return finish({ec, 0, false, {}});
     lowest().expires_after(timeout_);
     lowest().async_connect(results,
                            [self = shared_from_this()](boost::system::error_code ec, const auto&) {
@@ -70,7 +73,7 @@ void DeliveryConnection::on_resolve(boost::system::error_code ec,
 }
 
 void DeliveryConnection::on_connect(boost::system::error_code ec) {
-    if (ec) return finish({ec, 0, false});
+    if (ec) return finish({ec, 0, false, {}});
     lowest().socket().set_option(net::ip::tcp::no_delay(true), ec);
     if (!tls_) {
         connected_ = true;
@@ -83,16 +86,18 @@ void DeliveryConnection::on_connect(boost::system::error_code ec) {
 }
 
 void DeliveryConnection::on_handshake(boost::system::error_code ec) {
-    if (ec) return finish({ec, 0, false});
+    if (ec) return finish({ec, 0, false, {}});
     connected_ = true;
     do_write();
 }
 
 void DeliveryConnection::do_write() {
     lowest().expires_after(timeout_);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(request_->head),
+                                                   net::buffer(request_->body)};
     auto handler = beast::bind_front_handler(&DeliveryConnection::on_write, shared_from_this());
-    if (tls_) return http::async_write(*tls_, *request_, std::move(handler));
-    http::async_write(*plain_, *request_, std::move(handler));
+    if (tls_) return net::async_write(*tls_, buffers, std::move(handler));
+    net::async_write(*plain_, buffers, std::move(handler));
 }
 
 void DeliveryConnection::on_write(boost::system::error_code ec, std::size_t) {
@@ -117,12 +122,12 @@ void DeliveryConnection::on_read(boost::system::error_code ec, std::size_t) {
             return do_resolve();
         }
         connected_ = false;
-        return finish({ec, 0, false});
+        return finish({ec, 0, false, {}});
     }
     const auto& response = parser_->get();
     const bool keep = response.keep_alive();
     if (!keep) close();
-    finish({{}, response.result_int(), keep});
+    finish({{}, response.result_int(), keep, std::string(response[http::field::retry_after])});
 }
 
 void DeliveryConnection::finish(DeliveryResult result) {

@@ -21,13 +21,20 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-using DeliveryRequest = http::request<http::string_body>;
+/// One POST, serialized once by its sender: the request line and header fields (through the
+/// blank line), then the body; both go out in one gather write. Built by hand, not with Beast's
+/// message and serializer, which allocate per field and cost more than the rest of an attempt.
+struct DeliveryRequest {
+    std::string head;
+    std::string body;
+};
 
 /// What one POST came to: a status, or the error that kept it from getting one.
 struct DeliveryResult {
     boost::system::error_code error;  // set when no complete response arrived
     unsigned status = 0;
-    bool reusable = false;  // the connection may carry the next request
+    bool reusable = false;    // the connection may carry the next request
+    std::string retry_after;  // the response's Retry-After header, as sent; empty if none
 };
 
 /// One keep-alive HTTP/1.1 client connection to an endpoint, plain or TLS (SNI and

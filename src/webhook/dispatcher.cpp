@@ -9,6 +9,7 @@
 
 #include "util/clock.hpp"
 #include "webhook/delivery.hpp"
+#include "webhook/retry_after.hpp"
 
 namespace herald::webhook {
 
@@ -133,9 +134,10 @@ void Dispatcher::on_add(std::vector<OutboxEvent> events) {
         if (lane->spilled || lane->held() >= limits_.max_queued) {
             // Left in the outbox; maybe_refill reads it back in row order.
             lane->spilled = true;
-            continue;
+            ++lane->unloaded;
+        } else {
+            take(*lane, std::move(event), now);
         }
-        take(*lane, std::move(event), now);
         if (std::find(touched.begin(), touched.end(), lane) == touched.end()) {
             touched.push_back(lane);
         }
@@ -163,9 +165,23 @@ void Dispatcher::resume(const std::string& endpoint_id) {
     net::post(executor_, [this, endpoint_id] {
         Lane* lane = lane_for(endpoint_id);
         if (lane == nullptr) return;
-        lane->spilled = true;  // everything after row 0 is in the outbox
+        lane->spilled = true;  // everything after `loaded_up_to` is in the outbox
+        // Read before the first page: events committed before the count reach on_add first
+        // (the count replaces what they added), later ones after it.
+        outbox_.count_pending(
+                lane->endpoint->id, lane->loaded_up_to, [this, endpoint_id](std::size_t count) {
+                    net::post(executor_,
+                              [this, endpoint_id, count] { on_count(endpoint_id, count); });
+                });
         maybe_refill(*lane);
     });
+}
+
+void Dispatcher::on_count(const std::string& endpoint_id, std::size_t unloaded) {
+    auto it = lanes_.find(endpoint_id);
+    if (stopped_ || it == lanes_.end()) return;
+    it->second->unloaded = unloaded;
+    update_depth(*it->second);
 }
 
 void Dispatcher::maybe_refill(Lane& lane) {
@@ -190,12 +206,19 @@ void Dispatcher::on_refill(const std::string& endpoint_id, std::size_t asked,
     if (it == lanes_.end()) return;
     Lane& lane = *it->second;
     lane.refilling = false;
+    const std::int64_t now = unix_millis();
+    std::size_t taken = 0;
+    for (OutboxEvent& event : events) {
+        if (event.row <= lane.loaded_up_to) continue;
+        take(lane, std::move(event), now);
+        ++taken;
+    }
+    lane.unloaded -= std::min(taken, lane.unloaded);
     // A short page is the end of the queue: events committed after the read come through
     // add(), after this (the outbox orders them so).
-    if (events.size() < asked) lane.spilled = false;
-    const std::int64_t now = unix_millis();
-    for (OutboxEvent& event : events) {
-        if (event.row > lane.loaded_up_to) take(lane, std::move(event), now);
+    if (events.size() < asked) {
+        lane.spilled = false;
+        lane.unloaded = 0;
     }
     pump(lane);
     update_depth(lane);
@@ -214,16 +237,19 @@ void Dispatcher::pump(Lane& lane) {
 void Dispatcher::attempt(Lane& lane, OutboxEvent event) {
     const Endpoint& endpoint = *lane.endpoint;
     const std::int64_t started = unix_millis();
-    auto request = std::make_shared<DeliveryRequest>(http::verb::post, endpoint.url.target, 11);
-    request->set(http::field::host, endpoint.url.host_header);
-    request->set(http::field::user_agent, kUserAgent);
+    // The URL's target and host passed Boost.URL's parse, the rest is ours: no CR or LF.
+    auto request = std::make_shared<DeliveryRequest>();
+    std::string& head = request->head;
+    head.reserve(320 + endpoint.url.target.size() + endpoint.url.host_header.size());
+    head.append("POST ").append(endpoint.url.target).append(" HTTP/1.1\r\nHost: ");
+    head.append(endpoint.url.host_header).append("\r\nUser-Agent: ").append(kUserAgent);
     const DeliveryHeaders headers =
             delivery_headers(endpoint.secret, event.webhook_id, started / 1000, event.body);
     for (const auto& [name, value] : headers.fields())
-        request->set(name, value);
-    request->keep_alive(true);
-    request->body() = event.body;
-    request->prepare_payload();
+        head.append("\r\n").append(name).append(": ").append(value);
+    head.append("\r\nContent-Length: ").append(std::to_string(event.body.size()));
+    head.append("\r\n\r\n");  // HTTP/1.1: keep-alive unless said otherwise
+    request->body = event.body;
 
     std::shared_ptr<DeliveryConnection> connection;
     if (!lane.idle.empty()) {
@@ -276,7 +302,13 @@ void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event, st
     } else {
         lane.stats->failures.fetch_add(1, std::memory_order_relaxed);
         if (record.error.empty()) record.error = "HTTP " + std::to_string(result.status);
-        const auto delay = schedule_.next_delay(attempts, std::chrono::milliseconds(now - first));
+        // A receiver that is overloaded or rate-limits us may say when to come back.
+        std::chrono::milliseconds asked{0};
+        if (!result.error && (result.status == 429 || result.status == 503)) {
+            asked = parse_retry_after(result.retry_after, now).value_or(asked);
+        }
+        const auto delay =
+                schedule_.next_delay(attempts, std::chrono::milliseconds(now - first), asked);
         if (!delay) {
             record.outcome = "failed";
             spdlog::warn("webhook: {} to {} failed after {} attempts; giving up", event.webhook_id,
@@ -314,9 +346,8 @@ void Dispatcher::disable(Lane& lane, OutboxEvent event, DeliveryAttempt attempt)
 }
 
 void Dispatcher::update_depth(Lane& lane) {
-    lane.stats->queue_depth.store(
-            static_cast<std::int64_t>(lane.ready.size() + lane.waiting.size() + lane.in_flight),
-            std::memory_order_relaxed);
+    lane.stats->queue_depth.store(static_cast<std::int64_t>(lane.held() + lane.unloaded),
+                                  std::memory_order_relaxed);
 }
 
 void Dispatcher::arm_timer() {

@@ -39,8 +39,10 @@ struct DispatcherLimits {
 struct EndpointStats {
     std::atomic<std::uint64_t> attempts{0};
     std::atomic<std::uint64_t> successes{0};
-    std::atomic<std::uint64_t> failures{0};    // attempts without a 2xx
-    std::atomic<std::int64_t> queue_depth{0};  // events waiting, retrying or in flight
+    std::atomic<std::uint64_t> failures{0};  // attempts without a 2xx
+    // Events not yet delivered nor failed: waiting, retrying or in flight, in memory or only
+    // in the outbox.
+    std::atomic<std::int64_t> queue_depth{0};
 };
 
 struct EndpointStatsView {
@@ -88,6 +90,7 @@ private:
         bool spilled = false;
         bool refilling = false;
         std::int64_t loaded_up_to = 0;  // the newest row ever taken into memory
+        std::size_t unloaded = 0;       // pending rows in the outbox after `loaded_up_to`
 
         std::size_t held() const { return ready.size() + waiting.size() + in_flight; }
     };
@@ -101,6 +104,8 @@ private:
     void maybe_refill(Lane& lane);
     void on_refill(const std::string& endpoint_id, std::size_t asked,
                    std::vector<storage::OutboxEvent> events);
+    /// Start-up: how much of the lane's queue is in the outbox only.
+    void on_count(const std::string& endpoint_id, std::size_t unloaded);
     void pump(Lane& lane);
     void attempt(Lane& lane, storage::OutboxEvent event);
     void on_result(const std::string& endpoint_id, storage::OutboxEvent event, std::int64_t started,

@@ -38,8 +38,14 @@ public:
     /// The wait before the next attempt, after `failed_attempts` (>= 1) have failed and
     /// `since_first_attempt` has passed since the first one began; nothing means give up (mark
     /// the delivery failed), because that attempt would start past `give_up_after`.
+    /// `at_least`: what the receiver asked for (Retry-After); the wait is never shorter, but
+    /// never longer than longest_delay() on its account either.
     std::optional<std::chrono::milliseconds> next_delay(
-            std::uint32_t failed_attempts, std::chrono::milliseconds since_first_attempt) const;
+            std::uint32_t failed_attempts, std::chrono::milliseconds since_first_attempt,
+            std::chrono::milliseconds at_least = std::chrono::milliseconds(0)) const;
+
+    /// The longest wait of the schedule (API.md: hourly), without jitter.
+    std::chrono::milliseconds longest_delay() const;
 
     /// The wait without jitter, for documentation and tests.
     std::chrono::milliseconds nominal_delay(std::uint32_t failed_attempts) const;

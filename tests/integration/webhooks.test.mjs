@@ -249,6 +249,36 @@ describe('webhooks', () => {
         }
     });
 
+    test('Retry-After of a 503 (seconds) or a 429 (HTTP date) holds the next attempt back at least that long', async () => {
+        const secret = newSecret();
+        const receiver = await startWebhookReceiver({ secret });
+        try {
+            // retry_scale 0.1 alone would retry after about 100 ms; the receiver asks for more.
+            receiver.respond({ status: 503, headers: { 'Retry-After': '1' } }, 200,
+                () => ({ status: 429, headers: { 'Retry-After': new Date(Date.now() + 2000).toUTCString() } }), 200);
+            const created = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['later:1'], secret });
+            await publish(herald.url, 'later:1', { data: 1 });
+            await receiver.waitFor(2, { timeoutMs: 5000 });
+            await publish(herald.url, 'later:1', { data: 2 });
+            const got = await receiver.waitFor(4, { timeoutMs: 6000 });
+            assert.deepEqual(got.map((d) => d.status), [503, 200, 429, 200]);
+            assert.equal(got[0].id, got[1].id);
+            assert.equal(got[2].id, got[3].id);
+            const afterSeconds = got[1].receivedAt - got[0].receivedAt;
+            assert.ok(afterSeconds >= 990 && afterSeconds < 3000, `retried ${afterSeconds} ms after Retry-After: 1`);
+            // The date has whole seconds: it is between 1 and 2 s after the 429 was sent.
+            const afterDate = got[3].receivedAt - got[2].receivedAt;
+            assert.ok(afterDate >= 950 && afterDate < 4000, `retried ${afterDate} ms after a Retry-After date 1-2 s ahead`);
+            // The receiver counts a delivery before Herald has read its answer: wait for the list.
+            const listed = async () => (await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`))
+                .json.deliveries.map((d) => [d.status, d.outcome]);
+            await eventually(async () => (await listed()).length === 4, 3000, 'four attempts listed');
+            assert.deepEqual(await listed(), [[200, 'delivered'], [429, 'retrying'], [200, 'delivered'], [503, 'retrying']]);
+        } finally {
+            await receiver.close();
+        }
+    });
+
     test('bad admin input is 400 with the error shape; unknown ids are 404', async () => {
         const cases = [
             [{ url: 'ftp://example.com/x', events: ['message.published'] }, /http/],
@@ -439,5 +469,79 @@ test('a queue longer than webhook_delivery.max_queued waits in the database and 
     } finally {
         await herald.stop();
         await receiver.close();
+    }
+});
+
+test('herald_webhook_queue_depth counts the events waiting in the database, before and after a restart', async () => {
+    const dataDir = tempDir();
+    // Nothing listens there: every event stays queued, retrying.
+    const url = `http://127.0.0.1:${await closedPort()}/hooks`;
+    const args = ['--webhook-delivery-max-queued', '8', '--webhook-delivery-retry-scale', '0.1'];
+    let herald = await startHerald({ dataDir, args });
+    try {
+        const created = await createWebhook(herald.url, { url, events: ['message.published'], channels: ['depth:*'] });
+        assert.equal(created.status, 201);
+        const depth = () => metric(herald.url, `herald_webhook_queue_depth{endpoint="${created.json.id}"}`);
+        for (let i = 0; i < 30; ++i) await publish(herald.url, 'depth:1', { data: i });
+        await eventually(async () => (await depth()) === 30, 3000, 'a depth of 30, 8 of them in memory');
+        await herald.stop();
+        herald = await startHerald({ dataDir, args });
+        await eventually(async () => (await depth()) === 30, 3000, 'the same depth read back from the database');
+        for (let i = 0; i < 5; ++i) await publish(herald.url, 'depth:1', { data: i });
+        await eventually(async () => (await depth()) === 35, 3000, 'a depth of 35');
+        await sleep(300);
+        assert.equal(await depth(), 35, 'retries do not change the depth');
+    } finally {
+        await herald.stop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+});
+
+test('an endpoint disabled by 410 comes back: from the config file at the next start, from the admin API by DELETE and POST', async () => {
+    const dir = tempDir();
+    const dataDir = tempDir();
+    const secret = newSecret();
+    const receiver = await startWebhookReceiver({ secret });
+    const config = path.join(dir, 'herald.toml');
+    fs.writeFileSync(config, `[[webhooks]]\nurl = "${receiver.url}"\nevents = ["message.published"]\nchannels = ["back:cfg"]\nsecret = "${secret}"\n`);
+    const args = ['--config', config];
+    let herald = await startHerald({ dataDir, args });
+    try {
+        const enabled = async (id) => (await get(herald.url, '/v1/webhooks')).json.webhooks.find((w) => w.id === id)?.enabled;
+        const fromConfig = (await get(herald.url, '/v1/webhooks')).json.webhooks[0].id;
+        const fromApi = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['back:api'], secret });
+        receiver.respond(410, 410);
+        await publish(herald.url, 'back:cfg', { data: 1 });
+        await publish(herald.url, 'back:api', { data: 1 });
+        await receiver.waitFor(2);
+        await eventually(async () => (await enabled(fromConfig)) === false && (await enabled(fromApi.json.id)) === false,
+            3000, 'both endpoints disabled');
+
+        // The admin API's endpoint: deleted and created again (a new id; the secret it is given).
+        assert.equal((await fetch(`${herald.url}/v1/webhooks/${fromApi.json.id}`, { method: 'DELETE' })).status, 204);
+        const again = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['back:api'], secret });
+        assert.equal(again.status, 201);
+        assert.equal(await enabled(again.json.id), true);
+        await publish(herald.url, 'back:api', { data: 2 });
+        await publish(herald.url, 'back:cfg', { data: 2 });  // still disabled: never sent
+        const got = await receiver.waitFor(3);
+        assert.deepEqual([got[2].json.data.channel, got[2].json.data.data], ['back:api', 2]);
+
+        // The config file's endpoint: enabled again by the next start, under the same id.
+        await herald.stop();
+        herald = await startHerald({ dataDir, args });
+        assert.equal(await enabled(fromConfig), true);
+        assert.equal(await enabled(again.json.id), true);
+        await publish(herald.url, 'back:cfg', { data: 3 });
+        const last = (await receiver.waitFor(4))[3];
+        assert.ok(last.verified);
+        assert.deepEqual([last.json.data.channel, last.json.data.data], ['back:cfg', 3]);
+        await sleep(300);
+        assert.equal(receiver.deliveries.length, 4, 'what was published while it was disabled is not sent');
+    } finally {
+        await herald.stop();
+        await receiver.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(dataDir, { recursive: true, force: true });
     }
 });

@@ -3,7 +3,8 @@
 // package, the library a Herald user would use, and records each delivery.
 //
 // It answers as scripted: `respond(500, 500, 200)` makes the next three requests get those
-// statuses; 'hang' never answers (the sender's timeout must fire); once the script runs out,
+// statuses; 'hang' never answers (the sender's timeout must fire); a function is called when the
+// request arrives and returns the answer (headers that depend on the time); once the script runs out,
 // `defaultStatus`. A request whose signature does not verify gets 401 and does not use up the
 // script, as a real receiver would refuse it; tests then assert on `verified` of each delivery.
 import http from 'node:http';
@@ -15,7 +16,8 @@ import { Webhook } from 'standardwebhooks';
 ///   url            http://127.0.0.1:PORT/hooks (any path is accepted; `path` records it)
 ///   deliveries     [{id, timestamp, signature, headers, path, method, body, json, verified,
 ///                    error, status, receivedAt}] in arrival order (status 'hang' if unanswered)
-///   respond(...s)  appends statuses (numbers, 'hang', or {status, headers, body}) to the script
+///   respond(...s)  appends statuses (numbers, 'hang', {status, headers, body}, or a function
+///                  returning one of these when the request arrives) to the script
 ///   waitFor(n)     resolves with `deliveries` once n have arrived (rejects after timeoutMs)
 ///   byId(id)       the deliveries with that webhook-id: the attempts of one event
 ///   close()        drops hanging requests and stops the server
@@ -47,7 +49,10 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
         socket.on('close', () => hanging.delete(socket));
     });
 
-    const nextAnswer = () => (script.length > 0 ? script.shift() : defaultStatus);
+    const nextAnswer = () => {
+        const planned = script.length > 0 ? script.shift() : defaultStatus;
+        return typeof planned === 'function' ? planned() : planned;
+    };
     const answer = (delivery, res, planned) => {
         if (planned === 'hang') {
             delivery.status = 'hang';

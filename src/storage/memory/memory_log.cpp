@@ -68,6 +68,27 @@ void MemoryLog::pending_for(std::string endpoint_id, std::int64_t after_row, std
     done(std::move(events));
 }
 
+void MemoryLog::count_pending(std::string endpoint_id, std::int64_t after_row,
+                              std::function<void(std::size_t)> done) {
+    std::lock_guard lock(mutex_);  // as pending_for: ordered with the listener
+    std::size_t count = 0;
+    for (auto it = events_.upper_bound(after_row); it != events_.end(); ++it) {
+        if (it->second.endpoint_id == endpoint_id && !failed_.contains(it->first)) ++count;
+    }
+    done(count);
+}
+
+void MemoryLog::prune_failed(const std::string& endpoint_id) {
+    std::vector<std::int64_t> rows;  // oldest first
+    for (const auto& [row, endpoint] : failed_) {
+        if (endpoint == endpoint_id) rows.push_back(row);
+    }
+    for (std::size_t i = 0; i + kFailedEventsKeptPerEndpoint < rows.size(); ++i) {
+        failed_.erase(rows[i]);
+        events_.erase(rows[i]);
+    }
+}
+
 void MemoryLog::record_attempts(std::vector<AttemptOutcome> outcomes) {
     std::lock_guard lock(mutex_);
     for (AttemptOutcome& outcome : outcomes) {
@@ -81,6 +102,7 @@ void MemoryLog::record_attempts(std::vector<AttemptOutcome> outcomes) {
                 it->second.first_attempt = outcome.first_attempt;
                 if (outcome.next == AttemptOutcome::Next::failed) {
                     failed_.emplace(outcome.row, it->second.endpoint_id);
+                    prune_failed(it->second.endpoint_id);
                 }
             }
         }

@@ -64,7 +64,14 @@ struct SqliteLog::Writer {
                              "SELECT row, webhook_id, endpoint_id, type, body, attempts, "
                              "next_attempt, first_attempt FROM webhook_outbox "
                              "WHERE endpoint_id = ?1 AND row > ?2 AND status = 'pending' "
-                             "ORDER BY row LIMIT ?3") {}
+                             "ORDER BY row LIMIT ?3"),
+          count_pending_for(db,
+                            "SELECT count(*) FROM webhook_outbox "
+                            "WHERE endpoint_id = ?1 AND row > ?2 AND status = 'pending'"),
+          prune_failed(db,
+                       "DELETE FROM webhook_outbox WHERE endpoint_id = ?1 AND status = 'failed' "
+                       "AND row <= (SELECT row FROM webhook_outbox WHERE endpoint_id = ?1 "
+                       "AND status = 'failed' ORDER BY row DESC LIMIT 1 OFFSET ?2)") {}
 
     sqlite::Database db;
     sqlite::Statement begin, commit, rollback;
@@ -75,7 +82,7 @@ struct SqliteLog::Writer {
     sqlite::Statement insert_attempt, prune_attempts, select_attempts;
     sqlite::Statement upsert_endpoint, delete_endpoint, delete_endpoint_events,
             delete_endpoint_pending, delete_endpoint_attempts, disable_endpoint;
-    sqlite::Statement select_pending_for;
+    sqlite::Statement select_pending_for, count_pending_for, prune_failed;
 };
 
 /// history.db, written by the mover thread; it reads the tail of herald.db.

@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     status TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS webhook_outbox_by_endpoint ON webhook_outbox(endpoint_id);
+-- Failed rows only (few): pruning them to kFailedEventsKeptPerEndpoint need not scan pending ones.
+CREATE INDEX IF NOT EXISTS webhook_outbox_failed ON webhook_outbox(endpoint_id, row)
+    WHERE status = 'failed';
 -- The newest attempts per endpoint (kAttemptsKeptPerEndpoint), for the deliveries list.
 CREATE TABLE IF NOT EXISTS webhook_attempts (
     endpoint_id TEXT NOT NULL,

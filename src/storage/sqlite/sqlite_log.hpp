@@ -69,6 +69,8 @@ public:
     std::vector<OutboxEvent> pending_events() override;
     void pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
                      std::function<void(std::vector<OutboxEvent>)> done) override;
+    void count_pending(std::string endpoint_id, std::int64_t after_row,
+                       std::function<void(std::size_t)> done) override;
     void record_attempts(std::vector<AttemptOutcome> outcomes) override;
     void recent_attempts(std::string endpoint_id, std::size_t limit,
                          std::function<void(std::vector<DeliveryAttempt>)> done) override;

@@ -2,6 +2,8 @@
 // Everything that writes runs on the writer thread, so an event of a message commits with it.
 
 #include <future>
+#include <string_view>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -146,6 +148,22 @@ void SqliteLog::pending_for(std::string endpoint_id, std::int64_t after_row, std
     });
 }
 
+void SqliteLog::count_pending(std::string endpoint_id, std::int64_t after_row,
+                              std::function<void(std::size_t)> done) {
+    net::post(writer_context_,
+              [this, endpoint_id = std::move(endpoint_id), after_row, done = std::move(done)] {
+                  std::size_t count = 0;
+                  {
+                      sqlite::StatementScope rows(writer_->count_pending_for);
+                      rows->bind(1, endpoint_id).bind(2, after_row);
+                      if (rows->step() == SQLITE_ROW) {
+                          count = static_cast<std::size_t>(rows->column_int(0));
+                      }
+                  }
+                  done(count);
+              });
+}
+
 void SqliteLog::record_attempts(std::vector<AttemptOutcome> outcomes) {
     net::post(writer_context_, [this, outcomes = std::move(outcomes)]() mutable {
         for (auto& outcome : outcomes)
@@ -162,6 +180,13 @@ void SqliteLog::flush_outcomes() {
     std::vector<AttemptOutcome> outcomes = std::move(outcomes_);
     outcomes_.clear();
     Writer& w = *writer_;
+    // Only the newest kAttemptsKeptPerEndpoint attempts of an endpoint can ever be listed: a
+    // batch inserts no more than that per endpoint (a backlog drains in large batches), and
+    // prunes each endpoint once, at its end.
+    std::unordered_map<std::string_view, std::size_t> ahead;  // attempts per endpoint not yet seen
+    for (const AttemptOutcome& outcome : outcomes) {
+        if (outcome.attempt.attempt != 0) ++ahead[outcome.attempt.endpoint_id];
+    }
     (void)in_transaction([&] {
         for (const AttemptOutcome& outcome : outcomes) {
             if (outcome.next == AttemptOutcome::Next::done) {
@@ -175,17 +200,24 @@ void SqliteLog::flush_outcomes() {
                 update->bind(5, status_of(outcome.next));
                 if (update->step() != SQLITE_DONE) return false;
             }
+            if (outcome.next == AttemptOutcome::Next::failed) {
+                sqlite::StatementScope prune(w.prune_failed);
+                prune->bind(1, outcome.attempt.endpoint_id)
+                        .bind(2, static_cast<std::int64_t>(kFailedEventsKeptPerEndpoint));
+                if (prune->step() != SQLITE_DONE) return false;
+            }
             const DeliveryAttempt& a = outcome.attempt;
             if (a.attempt == 0) continue;  // dropped without an attempt: nothing to list
-            {
-                sqlite::StatementScope insert(w.insert_attempt);
-                insert->bind(1, a.endpoint_id).bind(2, a.webhook_id).bind(3, a.type);
-                insert->bind(4, a.attempt).bind(5, a.status_code).bind(6, a.error);
-                insert->bind(7, a.time).bind(8, a.outcome);
-                if (insert->step() != SQLITE_DONE) return false;
-            }
+            if (ahead[a.endpoint_id]-- > kAttemptsKeptPerEndpoint) continue;  // newer ones follow
+            sqlite::StatementScope insert(w.insert_attempt);
+            insert->bind(1, a.endpoint_id).bind(2, a.webhook_id).bind(3, a.type);
+            insert->bind(4, a.attempt).bind(5, a.status_code).bind(6, a.error);
+            insert->bind(7, a.time).bind(8, a.outcome);
+            if (insert->step() != SQLITE_DONE) return false;
+        }
+        for (const auto& [endpoint_id, unused] : ahead) {
             sqlite::StatementScope prune(w.prune_attempts);
-            prune->bind(1, a.endpoint_id)
+            prune->bind(1, endpoint_id)
                     .bind(2, static_cast<std::int64_t>(kAttemptsKeptPerEndpoint));
             if (prune->step() != SQLITE_DONE) return false;
         }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "storage/memory/memory_log.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
@@ -212,6 +213,28 @@ TEST_P(OutboxTest, PendingForReadsOneEndpointAfterARowInPages) {
     EXPECT_TRUE(page(rest.back().row, 10).empty());
 }
 
+TEST_P(OutboxTest, CountPendingCountsOneEndpointAfterARowWithoutFailedOnes) {
+    for (int i = 0; i < 4; ++i)
+        append(request("hook:c", "{}"));
+    const auto events = heard();
+    ASSERT_EQ(events.size(), 8u);
+    auto count = [this](const std::string& endpoint, std::int64_t after) {
+        std::promise<std::size_t> done;
+        outbox_->count_pending(endpoint, after, [&done](std::size_t n) { done.set_value(n); });
+        return done.get_future().get();
+    };
+    EXPECT_EQ(count("wh_a", 0), 4u);
+    EXPECT_EQ(count("wh_a", events[2].row), 2u);  // rows after wh_a's second event
+    outbox_->record_attempts(
+            {AttemptOutcome{events[0].row, AttemptOutcome::Next::failed, 0, 1,
+                            DeliveryAttempt{"wh_a", events[0].webhook_id, events[0].type, 1, 500,
+                                            "", 1, "failed"}}});
+    (void)attempts("wh_a");  // orders after the outcome
+    EXPECT_EQ(count("wh_a", 0), 3u);
+    EXPECT_EQ(count("wh_b", 0), 4u);
+    EXPECT_EQ(count("wh_none", 0), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, OutboxTest,
                          ::testing::Values(Backend::memory, Backend::sqlite), [](const auto& info) {
                              return info.param == Backend::memory ? "memory" : "sqlite";
@@ -232,6 +255,43 @@ TEST_P(SqliteOutboxTest, PendingEventsAndEndpointsSurviveReopen) {
     ASSERT_EQ(outbox_->endpoints().size(), 1u);
     EXPECT_TRUE(outbox_->endpoints()[0].from_config);
     EXPECT_TRUE(outbox_->endpoints()[0].channels.empty());
+}
+
+TEST_P(SqliteOutboxTest, OnlyTheNewestFailedEventsOfAnEndpointAreKept) {
+    const std::size_t messages = kFailedEventsKeptPerEndpoint + 20;
+    for (std::size_t i = 0; i < messages; ++i)
+        append(request("hook:f", "{}"));
+    const auto events = heard();
+    ASSERT_EQ(events.size(), 2 * messages);
+    std::vector<AttemptOutcome> outcomes;
+    for (const OutboxEvent& e : events) {
+        if (e.endpoint_id != "wh_a") continue;  // wh_b's events stay pending
+        outcomes.push_back(AttemptOutcome{
+                e.row, AttemptOutcome::Next::failed, 0, 1,
+                DeliveryAttempt{e.endpoint_id, e.webhook_id, e.type, 30, 500, "", 2, "failed"}});
+    }
+    outbox_->record_attempts(std::move(outcomes));
+    (void)attempts("wh_a");  // orders after the outcomes
+    // The database file itself, as an operator would look at it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2((dir_ / "herald.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    auto count = [db](const char* sql) {
+        sqlite3_stmt* statement = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr), SQLITE_OK);
+        EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW);
+        const auto n = sqlite3_column_int64(statement, 0);
+        sqlite3_finalize(statement);
+        return n;
+    };
+    EXPECT_EQ(count("SELECT count(*) FROM webhook_outbox WHERE status = 'failed'"),
+              static_cast<std::int64_t>(kFailedEventsKeptPerEndpoint));
+    EXPECT_EQ(count("SELECT min(row) FROM webhook_outbox WHERE status = 'failed'"),
+              events[2 * 20].row)
+            << "the oldest 20 failed events went";
+    EXPECT_EQ(count("SELECT count(*) FROM webhook_outbox WHERE status = 'pending'"),
+              static_cast<std::int64_t>(messages));
+    sqlite3_close(db);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteOutboxTest, ::testing::Values(Backend::sqlite));

@@ -97,6 +97,16 @@ TEST(RetrySchedule, WorstCaseJitterStillStopsWithinTheDay) {
     }
 }
 
+TEST(RetrySchedule, RetryAfterLengthensAWaitUpToTheLongestOfTheSchedule) {
+    const RetrySchedule schedule = fixed(0.5);
+    EXPECT_EQ(schedule.longest_delay(), hours(1));
+    EXPECT_EQ(schedule.next_delay(1, milliseconds(0), seconds(120)), seconds(120));
+    EXPECT_EQ(schedule.next_delay(3, seconds(6), seconds(2)), seconds(30)) << "never shorter";
+    EXPECT_EQ(schedule.next_delay(1, milliseconds(0), hours(30)), hours(1)) << "capped";
+    EXPECT_EQ(schedule.next_delay(1, hours(23) + minutes(30), hours(1)), std::nullopt)
+            << "a wait the receiver asks for still gives up at 24 h";
+}
+
 TEST(RetrySchedule, PolicyIsConfigurableByName) {
     RetryPolicy policy;
     policy.delays = {milliseconds(10), milliseconds(20)};
