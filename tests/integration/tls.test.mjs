@@ -27,7 +27,8 @@ describe('TLS', () => {
         certificate = makeCertificate(dir);
         herald = await startHerald({
             args: ['--tls-cert', certificate.cert, '--tls-key', certificate.key,
-                '--http-request-timeout', '1s', '--limits-send-queue-bytes', '16777216'],
+                '--http-request-timeout', '1s', '--limits-send-queue-bytes', '16777216',
+                '--limits-max-message-bytes', '262144'],
         });
         base = herald.url;
     });

@@ -17,11 +17,6 @@ struct WsSettings {
     bool deflate = false;          // API.md websocket.deflate: costs CPU per message, saves bytes
     std::size_t publish_rate = 0;  // API.md limits.publish_rate: then rate_limited frames
     std::chrono::seconds token_leeway{30};  // auth.leeway: a connection ends at exp + leeway
-};                                          // API.md: two missed pongs drop a peer
-bool deflate = false;
-std::size_t publish_rate = 0;           // API.md limits.publish_rate: then rate_limited frames
-std::chrono::seconds token_leeway{30};  // auth.leeway: a connection ends at exp + leeway  // API.md
-                                        // websocket.deflate: costs CPU per message, saves bytes
 };
 
 }  // namespace herald::transport
