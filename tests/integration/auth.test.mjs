@@ -16,6 +16,15 @@ const now = () => Math.floor(Date.now() / 1000);
 const claims = (extra = {}) => ({ sub: 'ann', herald: { subscribe: ['room:*'], publish: ['room:1'] }, ...extra });
 const hs256 = (payload, options = {}) => jwt.sign(payload, SECRET, { algorithm: 'HS256', ...options });
 const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+/// Every kind of token the server must refuse with 401, by why.
+const refusedTokens = () => ({
+    expired: hs256(claims({ exp: now() - 5 })),
+    'not yet valid': hs256(claims({ nbf: now() + 60 })),
+    'bad signature': jwt.sign(claims(), 'another-secret', { algorithm: 'HS256' }),
+    'another algorithm': jwt.sign(claims(), SECRET, { algorithm: 'HS512' }),
+    none: jwt.sign(claims(), null, { algorithm: 'none' }),
+    malformed: 'not.a.token',
+});
 
 /// A `ws` client to /v1/ws (token in the query when given) that records JSON frames; resolves
 /// once open, or rejects with the HTTP status of a refused upgrade.
@@ -52,15 +61,7 @@ describe('auth with an HS256 secret', () => {
         assert.equal(none.status, 401);
         assert.equal(none.json.error.code, 'unauthorized');
         assert.match(none.headers.get('www-authenticate'), /^Bearer/);
-        const refused = {
-            expired: hs256(claims({ exp: now() - 5 })),
-            'not yet valid': hs256(claims({ nbf: now() + 60 })),
-            'bad signature': jwt.sign(claims(), 'another-secret', { algorithm: 'HS256' }),
-            'another algorithm': jwt.sign(claims(), SECRET, { algorithm: 'HS512' }),
-            none: jwt.sign(claims(), null, { algorithm: 'none' }),
-            malformed: 'not.a.token',
-        };
-        for (const [why, token] of Object.entries(refused)) {
+        for (const [why, token] of Object.entries(refusedTokens())) {
             const res = await get(herald.url, '/v1/channels/room:1/messages', { headers: bearer(token) });
             assert.equal(res.status, 401, why);
             assert.equal(res.json.error.code, 'unauthorized', why);
@@ -129,14 +130,7 @@ describe('auth with an HS256 secret', () => {
     });
 
     test('every refused token is refused on SSE (?token=), NDJSON streams and the WebSocket upgrade too', async () => {
-        const refused = {
-            expired: hs256(claims({ exp: now() - 5 })),
-            'not yet valid': hs256(claims({ nbf: now() + 60 })),
-            'bad signature': jwt.sign(claims(), 'another-secret', { algorithm: 'HS256' }),
-            'another algorithm': jwt.sign(claims(), SECRET, { algorithm: 'HS384' }),
-            none: jwt.sign(claims(), null, { algorithm: 'none' }),
-        };
-        for (const [why, token] of Object.entries(refused)) {
+        for (const [why, token] of Object.entries(refusedTokens())) {
             for (const kind of ['events', 'stream']) {
                 const res = await get(herald.url, `/v1/channels/room:1/${kind}?token=${token}`);
                 assert.equal(res.status, 401, `${kind}: ${why}`);
