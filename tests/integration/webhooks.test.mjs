@@ -149,6 +149,33 @@ describe('webhooks', () => {
         }
     });
 
+    test('an event waiting for its retry does not hold back the later events of its endpoint', async () => {
+        const secret = newSecret();
+        // The first event of the channel fails twice; every other event succeeds at once.
+        let receiver;
+        receiver = await startWebhookReceiver({
+            secret,
+            defaultStatus: () => {
+                const current = receiver.deliveries.at(-1);
+                return current.json?.data?.seq === 1 && receiver.byId(current.id).length < 3 ? 500 : 200;
+            },
+        });
+        try {
+            await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['later:1'], secret });
+            await publish(herald.url, 'later:1', { data: 1 });
+            await receiver.waitFor(1);
+            for (let i = 2; i <= 5; ++i) await publish(herald.url, 'later:1', { data: i });
+            await receiver.waitFor(7);  // event 1 three times, events 2-5 once each
+            const firstDone = receiver.deliveries.findIndex((d) => d.json.data.seq === 1 && d.status === 200);
+            const laterDone = [2, 3, 4, 5].map((seq) => receiver.deliveries.findIndex((d) => d.json.data.seq === seq && d.status === 200));
+            assert.ok(laterDone.every((i) => i >= 0 && i < firstDone),
+                `events 2-5 delivered before event 1's successful retry: ${JSON.stringify(receiver.deliveries.map((d) => [d.json.data.seq, d.status]))}`);
+            assert.deepEqual(receiver.deliveries.filter((d) => d.json.data.seq === 1).map((d) => d.status), [500, 500, 200]);
+        } finally {
+            await receiver.close();
+        }
+    });
+
     test('keep-alive: one connection carries consecutive deliveries; one the receiver closed while idle is replaced without a failed attempt', async () => {
         const secret = newSecret();
         const receiver = await startWebhookReceiver({ secret, keepAliveTimeoutMs: 1000 });
