@@ -1,9 +1,10 @@
 #include "transport/http/connection_admission.hpp"
 
-#include <array>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "transport/common/refusal.hpp"
 #include "transport/http/client_address.hpp"
 
 namespace herald::transport {
@@ -11,35 +12,6 @@ namespace herald::transport {
 namespace net = boost::asio;
 
 namespace {
-
-/// A whole HTTP/1.1 error answer (API.md error shape) that closes the connection.
-std::string canned_answer(std::string_view status_line, std::string_view extra_headers,
-                          std::string_view code, std::string_view message) {
-    std::string body = "{\"error\":{\"code\":\"";
-    body.append(code).append("\",\"message\":\"").append(message).append("\"}}");
-    std::string answer = "HTTP/1.1 ";
-    answer.append(status_line)
-            .append("\r\nContent-Type: application/json\r\n")
-            .append(extra_headers)
-            .append("Content-Length: ")
-            .append(std::to_string(body.size()))
-            .append("\r\nConnection: close\r\n\r\n")
-            .append(body);
-    return answer;
-}
-
-/// Sends `answer` without waiting (it fits the empty send buffer of a new socket), drops what
-/// the client sent already so the close does not reset the answer away, and closes.
-void refuse(runtime::Socket& socket, const std::string& answer) {
-    boost::system::error_code ignored;
-    socket.non_blocking(true, ignored);
-    if (!answer.empty()) socket.write_some(net::buffer(answer), ignored);
-    std::array<char, 4096> sink;
-    for (int round = 0; round < 4 && socket.available(ignored) > 0; ++round)
-        socket.read_some(net::buffer(sink), ignored);
-    socket.shutdown(net::socket_base::shutdown_both, ignored);
-    socket.close(ignored);
-}
 
 /// The table entry of an address: a 64-bit mix (splitmix64's finalizer) of its key.
 std::size_t entry_of(const net::ip::address& address) {
@@ -72,14 +44,14 @@ std::optional<CountedSlot> ConnectionAdmission::take_address(const net::ip::addr
                                  static_cast<std::uint32_t>(limits_.max_connections_per_ip));
 }
 
-std::optional<CountedSlot> ConnectionAdmission::admit(runtime::Socket& socket, bool answer) {
+std::optional<Admitted> ConnectionAdmission::admit(runtime::Socket& socket, bool answer) {
     const std::size_t limit = limits_.max_connections;
     if (limit != 0 && metrics_.connections() >= static_cast<std::int64_t>(limit)) {
         // The server is full: refuse at once rather than queue (API.md Flow control).
-        static const std::string kFull =
-                canned_answer("503 Service Unavailable", "", "unavailable", "too many connections");
+        static const std::string kFull = closing_error_answer(
+                "503 Service Unavailable", "", "unavailable", "too many connections");
         metrics_.refused_max_connections.inc();
-        refuse(socket, answer ? kFull : std::string());
+        refuse_connection(socket, answer ? kFull : std::string());
         return std::nullopt;
     }
     boost::system::error_code ec;
@@ -93,13 +65,14 @@ std::optional<CountedSlot> ConnectionAdmission::admit(runtime::Socket& socket, b
         // This client holds its share: 429 names the client as the cause, where 503 would say
         // the server is unwell. A place frees only when one of its own connections ends, so it
         // is told to wait seconds, not milliseconds.
-        static const std::string kTooMany = canned_answer(
+        static const std::string kTooMany = closing_error_answer(
                 "429 Too Many Requests", "Retry-After: 5\r\n", "rate_limited",
                 "too many connections from this address (limits.max_connections_per_ip)");
         metrics_.refused_per_ip.inc();
-        refuse(socket, answer ? kTooMany : std::string());
+        refuse_connection(socket, answer ? kTooMany : std::string());
+        return std::nullopt;
     }
-    return slot;
+    return Admitted{std::move(*slot), peer.address()};
 }
 
 }  // namespace herald::transport

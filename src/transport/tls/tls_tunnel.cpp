@@ -9,7 +9,8 @@
 #include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
+
+#include "transport/common/refusal.hpp"
 
 namespace herald::transport {
 
@@ -96,22 +97,10 @@ void TlsTunnel::on_first_bytes(boost::system::error_code ec) {
 void TlsTunnel::refuse_plaintext() {
     handshake_deadline_.cancel();
     metrics_.tls_handshake_failures.inc();
-    static const std::string kRefusal = [] {
-        const std::string body =
-                R"({"error":{"code":"bad_request","message":"this port speaks TLS: use https:// or wss://"}})";
-        return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    }();
-    net::async_write(client_, net::buffer(kRefusal),
-                     [self = shared_from_this()](boost::system::error_code, std::size_t) {
-                         // Unread request bytes would turn the close into a reset, and a
-                         // reset can destroy the answer before the client reads it.
-                         char discard[4096];
-                         const int fd = self->client_.native_handle();
-                         while (::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0) {
-                         }
-                         self->close();
-                     });
+    static const std::string kRefusal = closing_error_answer(
+            "400 Bad Request", "", "bad_request", "this port speaks TLS: use https:// or wss://");
+    refuse_connection(client_, kRefusal);
+    close();
 }
 
 void TlsTunnel::pump() {
