@@ -71,22 +71,20 @@ void HttpServer::stop() {
 void HttpServer::accept(std::size_t shard, runtime::Socket&& socket) {
     // Connection limits first: a refused client is closed by admit (and answered, when it
     // speaks plain HTTP: a TLS client could not read the answer).
-    std::optional<CountedSlot> address_slot = admission_.admit(socket, tls_ == nullptr);
-    if (!address_slot) return;
+    std::optional<Admitted> admitted = admission_.admit(socket, tls_ == nullptr);
+    if (!admitted) return;
     // Decided on the TCP socket: behind a TLS tunnel the session sees a socket pair.
-    boost::system::error_code ec;
-    const auto peer = socket.remote_endpoint(ec);
-    const bool loopback = !ec && is_loopback(peer.address());
+    const bool loopback = is_loopback(admitted->peer);
     if (tls_ != nullptr) {
         // The tunnel holds the address's place: it lives as long as the connection.
-        std::make_shared<TlsTunnel>(std::move(socket), std::move(*address_slot), *tls_,
+        std::make_shared<TlsTunnel>(std::move(socket), std::move(admitted->address_slot), *tls_,
                                     context_.limits.request_timeout, context_.metrics)
                 ->start([this, shard, loopback](runtime::Socket&& plaintext) {
                     start_session(shard, std::move(plaintext), CountedSlot(), loopback);
                 });
         return;
     }
-    start_session(shard, std::move(socket), std::move(*address_slot), loopback);
+    start_session(shard, std::move(socket), std::move(admitted->address_slot), loopback);
 }
 
 void HttpServer::start_session(std::size_t shard, runtime::Socket&& socket,
