@@ -634,6 +634,7 @@ async function startCursor(client, subscription, signal) {
 /// What the HTTP transports share: HTTP publish and presence, presence by polling.
 class HttpTransport {
     #presenceTimers = new Map();
+    #channels = new Map();  // channel -> AbortController of its stream or poll loop
     closed = false;
 
     constructor(client) {
@@ -686,6 +687,20 @@ class HttpTransport {
         this.#presenceTimers.delete(subscription.channel);
     }
 
+    /// A controller for a channel's stream or poll loop, aborted with the transport.
+    startChannel(subscription) {
+        const controller = new AbortController();
+        this.abort.signal.addEventListener('abort', () => controller.abort());
+        this.#channels.set(subscription.channel, controller);
+        return controller;
+    }
+
+    remove(subscription) {
+        this.#channels.get(subscription.channel)?.abort();
+        this.#channels.delete(subscription.channel);
+        this.unwatchPresence(subscription);
+    }
+
     close() {
         this.closed = true;
         this.abort.abort();
@@ -709,7 +724,6 @@ class HttpTransport {
 /// can send the token as a header. Resume is by `after`, from the client's own cursor.
 class SseTransport extends HttpTransport {
     name = 'sse';
-    #streams = new Map();  // channel -> AbortController
 
     supported() {
         return typeof fetch === 'function' && typeof ReadableStream === 'function' &&
@@ -726,16 +740,8 @@ class SseTransport extends HttpTransport {
         return this.#start(subscription).then(() => this.watchPresence(subscription));
     }
 
-    remove(subscription) {
-        this.#streams.get(subscription.channel)?.abort();
-        this.#streams.delete(subscription.channel);
-        this.unwatchPresence(subscription);
-    }
-
     async #start(subscription) {
-        const controller = new AbortController();
-        this.abort.signal.addEventListener('abort', () => controller.abort());
-        this.#streams.set(subscription.channel, controller);
+        const controller = this.startChannel(subscription);
         const after = await startCursor(this.client, subscription, controller.signal);
         const headers = { Accept: 'text/event-stream' };
         const token = this.client.options.token;
@@ -813,7 +819,6 @@ class SseTransport extends HttpTransport {
 /// Long polling (reads with `wait`, answered as soon as something is new) or short polling
 /// (a read every pollInterval): one loop per channel, each read from the last seq seen.
 class PollTransport extends HttpTransport {
-    #loops = new Map();  // channel -> AbortController
 
     constructor(client, name) {
         super(client);
@@ -832,16 +837,8 @@ class PollTransport extends HttpTransport {
         return this.#first(subscription);
     }
 
-    remove(subscription) {
-        this.#loops.get(subscription.channel)?.abort();
-        this.#loops.delete(subscription.channel);
-        this.unwatchPresence(subscription);
-    }
-
     async #first(subscription) {
-        const controller = new AbortController();
-        this.abort.signal.addEventListener('abort', () => controller.abort());
-        this.#loops.set(subscription.channel, controller);
+        const controller = this.startChannel(subscription);
         await startCursor(this.client, subscription, controller.signal);
         // A read at once. For the short poller, wait=0 also lists this connection in the
         // channel's presence (as "poll"); the long poller's first held read will (as "longpoll").
