@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import WebSocket from 'ws';
 
-import { eventually, rawExchange, runHerald, startHerald, tempDir } from '../support/herald.mjs';
+import { eventually, rawExchange, runHerald, sampleIn, startHerald, tempDir } from '../support/herald.mjs';
 
 /// One GET on a fresh connection from `localAddress` (a loopback address of its own, so that
 /// the test's reads do not count against the address under test): {status, headers, text}.
@@ -30,10 +30,9 @@ function getFrom(localAddress, port, target, { timeoutMs = 10000 } = {}) {
 
 /// A sample of /metrics, read from 127.0.0.9: `name` with its labels, e.g. x{reason="per_ip"}.
 async function sampleOf(port, name) {
-    const { text } = await getFrom('127.0.0.9', port, '/metrics');
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    assert.ok(line !== undefined, `no sample ${name} in /metrics`);
-    return Number(line.split(' ').at(-1));
+    const value = sampleIn((await getFrom('127.0.0.9', port, '/metrics')).text, name);
+    assert.ok(value !== undefined, `no sample ${name} in /metrics`);
+    return value;
 }
 
 /// A raw socket from 127.0.0.1 that has had one keep-alive request answered: counted by the

@@ -7,7 +7,7 @@ import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
 
-import { eventually, rawExchange, runHerald, startHerald, tempDir } from '../support/herald.mjs';
+import { eventually, rawExchange, runHerald, sampleIn, startHerald, tempDir } from '../support/herald.mjs';
 import { SseClient, StreamClient } from '../support/streams.mjs';
 import { httpsMetric, httpsRequest, makeCertificate } from '../support/tls.mjs';
 import { connectWs } from '../support/ws.mjs';
@@ -210,11 +210,9 @@ describe('TLS with connection limits and the open-mode admin API', () => {
 
     test('past limits.max_connections_per_ip a TLS client is closed unanswered and counted; another address is served', async () => {
         const base = `https://127.0.0.1:${herald.port}`;
-        const counted = async () => {
-            const text = (await httpsRequest(`${base}/metrics`, { ca: certificate.ca, localAddress: '127.0.0.2' })).text;
-            const line = text.split('\n').find((l) => l.startsWith('herald_connections_refused_total{reason="per_ip"}'));
-            return Number(line.split(' ').at(-1));
-        };
+        const counted = async () => sampleIn(
+            (await httpsRequest(`${base}/metrics`, { ca: certificate.ca, localAddress: '127.0.0.2' })).text,
+            'herald_connections_refused_total{reason="per_ip"}');
         const before = await counted();
         const first = await SseClient.open(base, '/v1/channels/tls:ip/events', { ca: certificate.ca });
         const second = await SseClient.open(base, '/v1/channels/tls:ip/events', { ca: certificate.ca });

@@ -130,11 +130,16 @@ function safeJson(text) {
     }
 }
 
-/// Reads a metric's value from /metrics.
-export async function metric(base, name) {
-    const text = await (await fetch(`${base}/metrics`)).text();
+/// The value of the first sample of `name` in a /metrics text (`name` may carry its labels:
+/// `herald_connections{transport="sse"}`); undefined when there is none.
+export function sampleIn(text, name) {
     const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
     return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+/// Reads a metric's value from /metrics.
+export async function metric(base, name) {
+    return sampleIn(await (await fetch(`${base}/metrics`)).text(), name);
 }
 
 /// Polls `check` until it returns true or `timeoutMs` passes.

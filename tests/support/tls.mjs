@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 
+import { sampleIn } from './herald.mjs';
+
 /// Makes a self-signed EC P-256 certificate in `dir`, valid one day, for `names` (its
 /// subjectAltName entries): {cert, key} paths and `ca` (the certificate's PEM, to trust it).
 export function makeCertificate(dir, { name = 'server', cn = 'localhost', names = 'DNS:localhost,IP:127.0.0.1' } = {}) {
@@ -37,7 +39,5 @@ export function httpsRequest(url, { method = 'GET', headers = {}, body, ca, agen
 
 /// Reads one metric over https, like herald.mjs `metric`.
 export async function httpsMetric(base, name, ca) {
-    const { text } = await httpsRequest(`${base}/metrics`, { ca });
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    return sampleIn((await httpsRequest(`${base}/metrics`, { ca })).text, name);
 }
