@@ -244,7 +244,10 @@ export class Herald extends Emitter {
         if (transport !== this.#transport) return;
         const subscription = this.#subscriptions.get(channel);
         if (!subscription) return;
-        if (subscription.lastSeq !== null && gap.first_seq - 1 <= subscription.lastSeq) return;
+        // A reset gap (the server lost the channel, which starts again) moves the cursor back;
+        // any other gap only forward.
+        const seen = subscription.lastSeq;
+        if (seen !== null && (gap.reset ? gap.after !== seen : gap.first_seq - 1 <= seen)) return;
         subscription.lastSeq = gap.first_seq - 1;
         subscription.emit('gap', gap);
         this.emit('gap', gap);

@@ -24,10 +24,11 @@ void ChannelStream::resume() {
 void ChannelStream::replay() {
     while (sink_.has_room(nullptr)) {
         ReadResult page = service_.read(channel_, last_sent_, kReadPage);
-        // Retention may also trim between two pages of a paused replay: announce that too.
+        // Retention may also trim between two pages of a paused replay: announce that too. A
+        // reset gap moves the cursor back: the channel starts again below it.
         if (page.gap) {
             sink_.on_gap(*page.gap);
-            last_sent_ = std::max(last_sent_, page.gap->first_seq - 1);
+            last_sent_ = page.gap->first_seq - 1;
         }
         for (const MessagePtr& message : page.messages) {
             // Full mid-page: the rest of the page is read again when the sink drains.

@@ -15,7 +15,8 @@ class StreamSink {
 public:
     virtual ~StreamSink() = default;
     virtual void on_message(const MessagePtr& message) = 0;
-    /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention).
+    /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention), or, for a
+    /// reset, the channel starts again at `gap.first_seq`.
     virtual void on_gap(const Gap& gap) = 0;
     /// The server ends the stream (shutdown).
     virtual void on_close(CloseReason reason) = 0;

@@ -49,10 +49,16 @@ using AppendCompletion = std::function<void(const AppendResult&)>;
 /// Called once per batch of appends, results in request order, on the log's own thread.
 using BatchCompletion = std::function<void(std::vector<AppendResult>&&)>;
 
-/// History before `first_seq` is gone: messages `after + 1 .. first_seq - 1` were trimmed.
+/// The reader must go on from `first_seq`. Either history was trimmed (messages
+/// `after + 1 .. first_seq - 1` are gone), or, with `reset`, the cursor is beyond the channel's
+/// last seq: the storage lost the channel (or the cursor was made up), which starts again, and
+/// the reader takes it from `first_seq` even though that is not after its cursor.
 struct Gap {
     Seq after = 0;
     Seq first_seq = 0;
+    bool reset = false;
+
+    bool operator==(const Gap&) const = default;
 };
 
 struct ReadResult {
@@ -71,10 +77,21 @@ struct ChannelState {
     bool has_history() const { return last_seq != 0 && first_seq <= last_seq; }
 };
 
-/// The gap a reader with cursor `after` must be told of, if any.
+/// The gap a reader with cursor `after` must be told of, if any. Any cursor is valid input, the
+/// largest included: nothing here may wrap.
 inline std::optional<Gap> gap_for(const ChannelState& state, Seq after) {
-    if (state.last_seq == 0 || state.first_seq <= after + 1) return std::nullopt;
-    return Gap{after, state.first_seq};
+    if (after > state.last_seq) {
+        // The reset case of API.md: from the oldest retained, or after everything when none is.
+        return Gap{after, state.has_history() ? state.first_seq : state.last_seq + 1, true};
+    }
+    // Here after <= last_seq, so after + 1 cannot wrap.
+    if (state.first_seq <= after + 1) return std::nullopt;
+    return Gap{after, state.first_seq, false};
+}
+
+/// The cursor a read goes on from: past the gap when there is one (before it, for a reset).
+inline Seq cursor_after(Seq after, const std::optional<Gap>& gap) {
+    return gap ? gap->first_seq - 1 : after;
 }
 
 }  // namespace herald::storage

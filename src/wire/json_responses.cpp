@@ -1,5 +1,7 @@
 #include "wire/json_responses.hpp"
 
+#include "wire/json_text.hpp"
+
 namespace herald::wire {
 
 using core::append_json_string;
@@ -17,7 +19,10 @@ std::string gap_object(const std::string& channel, const core::Gap& gap) {
     std::string body = "{\"type\":\"gap\",\"channel\":";
     append_json_string(body, channel);
     body += ",\"after\":" + std::to_string(gap.after) +
-            ",\"first_seq\":" + std::to_string(gap.first_seq) + "}";
+            ",\"first_seq\":" + std::to_string(gap.first_seq);
+    if (gap.reset) body += ",\"reset\":true";
+    body += '}';
+    assert_json(body);
     return body;
 }
 
@@ -38,6 +43,7 @@ std::string read_reply(const std::string& channel, const std::vector<core::Messa
     body += "],\"last_seq\":" + std::to_string(last_seq);
     if (gap) body += ",\"gap\":" + gap_object(channel, *gap);
     body += '}';
+    assert_json(body);
     return body;
 }
 

@@ -15,7 +15,7 @@ std::string publish_reply(const core::PublishResult& result);
 std::string read_reply(const std::string& channel, const std::vector<core::MessagePtr>& messages,
                        core::Seq last_seq, const std::optional<core::Gap>& gap);
 
-/// {"type":"gap","channel":C,"after":N,"first_seq":F}
+/// {"type":"gap","channel":C,"after":N,"first_seq":F[,"reset":true]}
 std::string gap_object(const std::string& channel, const core::Gap& gap);
 
 /// {"channel","first_seq","last_seq","subscribers"}

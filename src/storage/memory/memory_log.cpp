@@ -191,16 +191,23 @@ ReadResult MemoryLog::read(std::string_view name, std::optional<Seq> after, std:
     std::lock_guard lock(mutex_);
     ReadResult result;
     auto it = channels_.find(name);
-    if (it == channels_.end()) return result;
+    if (it == channels_.end()) {
+        if (after) result.gap = gap_for(ChannelState{std::string(name), 0, 0}, *after);
+        return result;
+    }
     Channel& channel = it->second;
     trim(channel, unix_millis());
     const ChannelState state = state_of(it->first, channel);
     result.last_seq = state.last_seq;
     if (after) result.gap = gap_for(state, *after);
-    const Seq from = after.value_or(0);
-    for (const StoredMessage& message : channel.messages) {
-        if (result.messages.size() >= limit) break;
-        if (message.seq > from) result.messages.push_back(message);
+    if (channel.messages.empty()) return result;
+    // Retained seqs are contiguous: the first one to send is found by its index, not a walk.
+    // `from` is at most last_seq here (a cursor beyond it is a reset gap), so nothing wraps.
+    const Seq from = cursor_after(after.value_or(0), result.gap);
+    const Seq first = channel.messages.front().seq;
+    for (std::size_t i = from < first ? 0 : static_cast<std::size_t>(from - first + 1);
+         i < channel.messages.size() && result.messages.size() < limit; ++i) {
+        result.messages.push_back(channel.messages[i]);
     }
     return result;
 }

@@ -259,24 +259,28 @@ ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, s
     ChannelState state{std::string(channel), 0, 0};
     std::vector<StoredMessage> recent;
     Seq tail_first = 0;  // every seq below this one has been moved to `messages`
+    Seq from = 0;        // the read is of seqs after this one; at most last_seq, so nothing wraps
     {
         std::lock_guard lock(view_mutex_);
         auto it = view_.find(channel);
-        if (it == view_.end()) return result;
+        if (it == view_.end()) {
+            if (after) result.gap = gap_for(state, *after);
+            return result;
+        }
         state = visible(it->second.state);
+        if (after) result.gap = gap_for(state, *after);
+        const Seq before_first = state.first_seq == 0 ? 0 : state.first_seq - 1;
+        from = std::max(cursor_after(after.value_or(0), result.gap), before_first);
         const auto& tail = it->second.tail;
         tail_first = tail.empty() ? state.last_seq + 1 : tail.front().seq;
-        const Seq from = std::max<Seq>(after.value_or(0), state.first_seq - 1);
         for (const StoredMessage& message : tail) {
             if (recent.size() >= limit) break;
             if (message.seq > from) recent.push_back(message);
         }
     }
     result.last_seq = state.last_seq;
-    if (after) result.gap = gap_for(state, *after);
     if (!state.has_history()) return result;
 
-    const Seq from = std::max<Seq>(after.value_or(0), state.first_seq - 1);
     if (from + 1 < tail_first) {
         try {
             auto reader = checkout_reader();
@@ -301,14 +305,15 @@ ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, s
         if (result.messages.size() >= limit) break;
         result.messages.push_back(std::move(message));
     }
+    if (!after || (result.gap && result.gap->reset)) return result;
     // Retention may have trimmed rows between the two parts of this read: say so.
-    if (after && !result.messages.empty() && result.messages.front().seq > *after + 1) {
-        result.gap = Gap{*after, result.messages.front().seq};
+    if (!result.messages.empty() && result.messages.front().seq - 1 > from) {
+        result.gap = Gap{*after, result.messages.front().seq, false};
     }
     // Or all of them: retention deleted the rows after `from` before this read saw the new
     // first_seq (the mover deletes, then tells the writer). They existed, so they are a gap.
-    if (after && !result.gap && result.messages.empty() && state.last_seq > from) {
-        result.gap = Gap{*after, state.last_seq + 1};
+    if (!result.gap && result.messages.empty() && state.last_seq > from) {
+        result.gap = Gap{*after, state.last_seq + 1, false};
     }
     return result;
 }

@@ -1,6 +1,7 @@
 #include "core/channel_stream.hpp"
 
 #include <future>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ public:
         event += std::to_string(gap.after);
         event += '-';
         event += std::to_string(gap.first_seq);
+        if (gap.reset) event += "-reset";
         events.push_back(event);
     }
     void on_close(CloseReason) override { events.push_back("closed"); }
@@ -129,6 +131,15 @@ TEST_F(ChannelStreamTest, TrimmedHistoryIsOneGapFirst) {
     publish(1);
     settle();
     EXPECT_EQ(sink_.events, (std::vector<std::string>{"gap1-4", "m4", "m5", "m6", "m7"}));
+}
+
+TEST_F(ChannelStreamTest, CursorBeyondLastSeqIsAResetThenEverythingRetained) {
+    publish(6);  // max_messages 3: 4..6 kept
+    start(std::numeric_limits<Seq>::max());
+    publish(1);
+    settle();
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"gap18446744073709551615-4-reset", "m4",
+                                                      "m5", "m6", "m7"}));
 }
 
 TEST_F(ChannelStreamTest, ReplayWaitsForRoomAndLosesNothingMeanwhile) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -199,7 +200,35 @@ TEST_P(MessageLogTest, ReadsByCursorAndLimit) {
     ReadResult end = log_->read("r", Seq{10}, 100);
     EXPECT_TRUE(end.messages.empty());
     EXPECT_EQ(end.last_seq, 10u);
-    EXPECT_TRUE(log_->read("r", Seq{50}, 100).messages.empty());
+}
+
+constexpr Seq kSeqMiddle = Seq{1} << 63;
+constexpr Seq kSeqMax = std::numeric_limits<Seq>::max();
+
+TEST_P(MessageLogTest, CursorBeyondLastSeqIsAResetFromTheOldestRetained) {
+    for (int i = 0; i < 10; ++i)
+        append_data("r", std::to_string(i));
+    for (Seq cursor : {Seq{11}, Seq{50}, kSeqMiddle, kSeqMax - 1, kSeqMax}) {
+        ReadResult read = log_->read("r", cursor, 4);
+        ASSERT_TRUE(read.gap) << cursor;
+        EXPECT_EQ(*read.gap, (Gap{cursor, 1, true})) << cursor;
+        EXPECT_EQ(seqs_of(read), range(1, 4)) << cursor;
+        EXPECT_EQ(read.last_seq, 10u);
+    }
+    ReadResult at_end = log_->read("r", Seq{10}, 100);
+    EXPECT_FALSE(at_end.gap) << "a cursor at last_seq is not beyond it";
+    EXPECT_TRUE(at_end.messages.empty());
+}
+
+TEST_P(MessageLogTest, CursorBeyondAnUnusedChannelIsAResetToSeqOne) {
+    EXPECT_FALSE(log_->read("nobody", Seq{0}, 10).gap);
+    for (Seq cursor : {Seq{1}, kSeqMiddle, kSeqMax}) {
+        ReadResult read = log_->read("nobody", cursor, 10);
+        ASSERT_TRUE(read.gap) << cursor;
+        EXPECT_EQ(*read.gap, (Gap{cursor, 1, true})) << cursor;
+        EXPECT_TRUE(read.messages.empty());
+        EXPECT_EQ(read.last_seq, 0u);
+    }
 }
 
 TEST_P(MessageLogTest, UnusedChannelIsEmpty) {
@@ -272,6 +301,10 @@ TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
     EXPECT_EQ(read.last_seq, 3u);
     EXPECT_EQ(log_->channel("old").first_seq, 4u);
     EXPECT_FALSE(log_->channel("old").has_history());
+    ReadResult beyond = log_->read("old", kSeqMax, 10);
+    ASSERT_TRUE(beyond.gap);
+    EXPECT_EQ(*beyond.gap, (Gap{kSeqMax, 4, true})) << "nothing retained: after last_seq";
+    EXPECT_TRUE(beyond.messages.empty());
     EXPECT_EQ(append(request("old", "new", "", now + 10'000)).seq, 4u);
 }
 
@@ -401,6 +434,11 @@ TEST(GapFor, OnlyWhenTheCursorIsBeforeTheOldestRetained) {
     EXPECT_EQ(gap_for(state, 6)->first_seq, 8u);
     EXPECT_FALSE(gap_for(ChannelState{"c", 0, 0}, 0)) << "a channel never used has no gap";
     EXPECT_TRUE(gap_for(ChannelState{"c", 4, 3}, 0)) << "everything trimmed";
+    EXPECT_EQ(*gap_for(state, 13), (Gap{13, 8, true})) << "beyond last_seq: reset";
+    EXPECT_EQ(*gap_for(state, kSeqMiddle), (Gap{kSeqMiddle, 8, true}));
+    EXPECT_EQ(*gap_for(state, kSeqMax), (Gap{kSeqMax, 8, true})) << "no wrap at 2^64 - 1";
+    EXPECT_EQ(*gap_for(ChannelState{"c", 4, 3}, kSeqMax), (Gap{kSeqMax, 4, true}));
+    EXPECT_EQ(*gap_for(ChannelState{"c", 0, 0}, 1), (Gap{1, 1, true}));
     EXPECT_TRUE(ChannelState({"c", 1, 1}).has_history());
     EXPECT_FALSE(ChannelState({"c", 4, 3}).has_history());
 }
