@@ -71,20 +71,26 @@ std::optional<json::object> decode_object(std::string_view part) {
     return std::move(value.as_object());
 }
 
-/// A NumericDate claim (RFC 7519 section 2): a number of seconds, fractions allowed.
+/// The largest NumericDate accepted (API.md Auth): every exact integer of a double, and far
+/// enough from the int64 limit that adding a leeway cannot overflow.
+constexpr std::int64_t kMaxNumericDate = std::int64_t{1} << 53;
+
+/// A NumericDate claim (RFC 7519 section 2), held to an integer in 0..2^53: a fraction, a
+/// negative or a larger number (`1e300`, 2^63) makes the token malformed, so no conversion or
+/// comparison below can overflow.
 bool read_time(const json::object& claims, std::string_view name,
                std::optional<std::int64_t>& out) {
     const json::value* value = claims.if_contains(name);
     if (value == nullptr) return true;
-    if (value->is_int64())
+    if (value->is_int64() && value->as_int64() >= 0 && value->as_int64() <= kMaxNumericDate) {
         out = value->as_int64();
-    else if (value->is_uint64())
+        return true;
+    }
+    if (value->is_uint64() && value->as_uint64() <= std::uint64_t{kMaxNumericDate}) {
         out = static_cast<std::int64_t>(value->as_uint64());
-    else if (value->is_double())
-        out = static_cast<std::int64_t>(value->as_double());
-    else
-        return false;
-    return true;
+        return true;
+    }
+    return false;
 }
 
 bool read_globs(const json::object& herald, std::string_view name, std::vector<std::string>& out) {
@@ -104,7 +110,9 @@ std::optional<TokenClaims> read_claims(const json::object& claims) {
         if (!sub->is_string()) return std::nullopt;
         out.sub = std::string(sub->as_string());
     }
-    if (!read_time(claims, "exp", out.exp) || !read_time(claims, "nbf", out.nbf)) {
+    std::optional<std::int64_t> issued_at;  // not used, but held to the same rule
+    if (!read_time(claims, "exp", out.exp) || !read_time(claims, "nbf", out.nbf) ||
+        !read_time(claims, "iat", issued_at)) {
         return std::nullopt;
     }
     if (const json::value* herald = claims.if_contains("herald")) {
@@ -213,8 +221,11 @@ std::variant<TokenClaims, TokenError> JwtVerifier::verify(std::string_view token
     if (!signature_matches(token.substr(0, second), *signature)) return TokenError::bad_signature;
     auto claims = read_claims(*payload);
     if (!claims) return TokenError::malformed;
-    if (claims->exp && now >= *claims->exp + leeway.count()) return TokenError::expired;
-    if (claims->nbf && now + leeway.count() < *claims->nbf) return TokenError::not_yet_valid;
+    // exp and nbf are within 0..2^53 and now is a clock reading, so their differences cannot
+    // overflow, whatever the leeway.
+    const std::int64_t slack = leeway.count();
+    if (claims->exp && now - *claims->exp >= slack) return TokenError::expired;
+    if (claims->nbf && *claims->nbf - now > slack) return TokenError::not_yet_valid;
     return std::move(*claims);
 }
 

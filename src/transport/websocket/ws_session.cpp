@@ -117,7 +117,7 @@ void WsSession::start(std::string unread) {
 void WsSession::on_tick(KeepaliveTicker::Tick now) {
     if (close_sent_ && now - close_sent_tick_ >= 2) return close();
     if (const auto expires = grant_->expires();
-        expires && !closing_ && unix_millis() / 1000 >= *expires + settings_.token_leeway.count()) {
+        expires && !closing_ && unix_millis() / 1000 - *expires >= settings_.token_leeway.count()) {
         // API.md Auth: a connection lives no longer than its token (docs/SECURITY.md).
         return close_with(static_cast<ws::CloseCode>(kTokenExpired), "token expired");
     }

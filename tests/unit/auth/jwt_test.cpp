@@ -97,6 +97,38 @@ TEST(Jwt, RefusesTamperingNoneAndOtherAlgorithms) {
     EXPECT_EQ(error_of(verifier.verify(text_exp, 0, seconds(0))), TokenError::malformed);
 }
 
+TEST(Jwt, TimeClaimsAreIntegersUpTo2Pow53AndNeverOverflow) {
+    const auto verifier = JwtVerifier::hs256("secret");
+    const auto verify = [&](std::string_view claims, std::int64_t now, seconds leeway) {
+        return verifier.verify(mint_hs256("secret", claims), now, leeway);
+    };
+    constexpr std::int64_t kNow = 1'800'000'000;
+    // 2^53 itself is the largest time accepted: far in the future, valid with any leeway.
+    expect_claims<TokenClaims>(verify(R"({"exp":9007199254740992})", kNow, seconds(30)));
+    expect_claims<TokenClaims>(verify(R"({"exp":9007199254740992})", kNow, seconds(1LL << 62)));
+    expect_claims<TokenClaims>(verify(R"({"nbf":0,"iat":0})", kNow, seconds(30)));
+    EXPECT_EQ(error_of(verify(R"({"nbf":9007199254740992})", kNow, seconds(30))),
+              TokenError::not_yet_valid);
+    expect_claims<TokenClaims>(verify(R"({"nbf":9007199254740992})", kNow, seconds(1LL << 62)));
+    EXPECT_EQ(error_of(verify(R"({"exp":0})", kNow, seconds(-(1LL << 62)))), TokenError::expired);
+    for (std::string_view name : {"exp", "nbf", "iat"}) {
+        for (std::string_view value :
+             {"9007199254740993", "9223372036854775778", "9223372036854775807",
+              "18446744073709551615", "1e300", "-1e300", "1.5", "-1", "1e3", "true", "null"}) {
+            std::string claims = "{\"";
+            claims += name;
+            claims += "\":";
+            claims += value;
+            claims += '}';
+            EXPECT_EQ(error_of(verify(claims, kNow, seconds(30))), TokenError::malformed)
+                    << claims;
+        }
+    }
+    // A leeway larger than now does not wrap the comparison either.
+    EXPECT_EQ(error_of(verify(R"({"exp":100})", kNow, seconds(0))), TokenError::expired);
+    expect_claims<TokenClaims>(verify(R"({"exp":100})", 120, seconds(30)));
+}
+
 /// Signs `token_input` with `key` and SHA-256, as a JWS would (ES256: r || s, not DER).
 std::string sign(EVP_PKEY* key, std::string_view input, bool es256) {
     EVP_MD_CTX* context = EVP_MD_CTX_new();
