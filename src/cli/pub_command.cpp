@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/ws_client.hpp"
+#include "wire/json_text.hpp"
 
 namespace herald::cli {
 
@@ -14,15 +15,25 @@ namespace json = boost::json;
 
 namespace {
 
-/// Publishes `body` (data, event, id) as a WebSocket publish frame and prints the ack; an error
-/// frame goes to stderr with exit code 1, like an HTTP error.
-int publish_over_ws(const ClientOptions& client, const std::string& channel, json::object body) {
+/// The publish fields `"data":D[,"event":E][,"id":I]` without braces. `data` is the user's own
+/// text (compacted), never parsed and serialised again: `1e999` or a 30-digit integer must
+/// reach the server as typed (API.md Message).
+std::string publish_fields(const PubArguments& arguments) {
+    std::string fields = "\"data\":" + wire::compact_json(arguments.data);
+    if (!arguments.event.empty()) fields += ",\"event\":" + json::serialize(json::string(arguments.event));
+    if (!arguments.id.empty()) fields += ",\"id\":" + json::serialize(json::string(arguments.id));
+    return fields;
+}
+
+/// Publishes the fields as a WebSocket publish frame and prints the ack; an error frame goes to
+/// stderr with exit code 1, like an HTTP error.
+int publish_over_ws(const ClientOptions& client, const std::string& channel,
+                    const std::string& fields) {
     WsClient ws(client);
     ClientError error;
-    json::object frame{{"type", "publish"}, {"channel", channel}};
-    for (auto& field : body)
-        frame.emplace(field.key(), std::move(field.value()));
-    if (!ws.connect(error) || !ws.send(json::serialize(frame), error)) {
+    const std::string frame = "{\"type\":\"publish\",\"channel\":" +
+                              json::serialize(json::string(channel)) + "," + fields + "}";
+    if (!ws.connect(error) || !ws.send(frame, error)) {
         std::cerr << "herald pub: " << error.message << "\n";
         return 1;
     }
@@ -52,23 +63,21 @@ int publish_over_ws(const ClientOptions& client, const std::string& channel, jso
 
 int run_pub(const ClientOptions& client, const PubArguments& arguments) {
     boost::system::error_code ec;
-    json::value data = json::parse(arguments.data, ec);
+    json::parse(arguments.data, ec);
     if (ec) {
         std::cerr << "herald pub: the message is not valid JSON: " << ec.message()
                   << " (quote text like '\"hello\"')\n";
         return 2;
     }
-    json::object body{{"data", std::move(data)}};
-    if (!arguments.event.empty()) body["event"] = arguments.event;
-    if (!arguments.id.empty()) body["id"] = arguments.id;
-    if (arguments.ws) return publish_over_ws(client, arguments.channel, std::move(body));
+    const std::string fields = publish_fields(arguments);
+    if (arguments.ws) return publish_over_ws(client, arguments.channel, fields);
 
     HttpClient http(client);
     const std::string target = "/v1/channels/" +
                                boost::urls::encode(arguments.channel, boost::urls::pchars) +
                                "/messages";
     ClientError error;
-    auto reply = http.request(http::verb::post, target, json::serialize(body), error);
+    auto reply = http.request(http::verb::post, target, "{" + fields + "}", error);
     if (!reply) {
         std::cerr << "herald pub: " << error.message << "\n";
         return 1;

@@ -1,6 +1,7 @@
 #include "wire/stream_encoding.hpp"
 
 #include "wire/json_responses.hpp"
+#include "wire/json_text.hpp"
 
 namespace herald::wire {
 
@@ -17,6 +18,7 @@ std::string sse_event(const core::Message& message) {
     event += "\nevent: ";
     event += message.event();
     event += "\ndata: ";
+    assert_json(message.json());
     event += message.json();
     event += "\n\n";
     return event;
@@ -27,6 +29,7 @@ std::string sse_gap_event(const std::string& channel, const core::Gap& gap) {
 }
 
 std::string ndjson_line(const core::Message& message) {
+    assert_json(message.json());
     return message.json() + "\n";
 }
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/channel_name.hpp"
+#include "wire/json_text.hpp"
 #include "wire/publish_body.hpp"
 
 namespace herald::wire {
@@ -28,15 +29,24 @@ std::optional<WsClientFrame::Type> type_of(std::string_view type) {
 }
 
 /// The publish fields, checked by the same rules as an HTTP publish body.
-Parsed read_publish(const json::object& object, WsClientFrame frame) {
-    json::object body;
-    for (const char* field : {"data", "event", "id"}) {
-        if (const json::value* value = object.if_contains(field)) body[field] = *value;
-    }
-    auto parsed = parse_publish_body(json::serialize(body), frame.channel);
+Parsed read_publish(const json::object& object, std::string_view text, WsClientFrame frame) {
+    auto parsed = read_publish_fields(object, text, frame.channel);
     if (auto* error = std::get_if<BodyError>(&parsed)) return bad(error->message, frame.ref);
     frame.publish = std::move(std::get<core::PublishRequest>(parsed));
     return frame;
+}
+
+/// `ref` as its decimal text, when it is an integer a client's JSON numbers hold exactly
+/// (magnitude at most 2^53 - 1, API.md WebSocket): anything else could not be echoed as sent.
+std::optional<std::string> ref_text(const json::value& ref) {
+    constexpr std::int64_t kMaxRef = (std::int64_t{1} << 53) - 1;
+    if (ref.is_int64() && ref.as_int64() >= -kMaxRef && ref.as_int64() <= kMaxRef) {
+        return std::to_string(ref.as_int64());
+    }
+    if (ref.is_uint64() && ref.as_uint64() <= std::uint64_t{kMaxRef}) {
+        return std::to_string(ref.as_uint64());
+    }
+    return std::nullopt;
 }
 
 void append_ref(std::string& out, const std::optional<std::string>& ref) {
@@ -54,8 +64,10 @@ std::variant<WsClientFrame, WsFrameError> parse_ws_frame(std::string_view text) 
     const json::object& object = value.as_object();
     WsClientFrame frame;
     if (const json::value* ref = object.if_contains("ref")) {
-        if (!ref->is_number()) return bad("ref must be a number", std::nullopt);
-        frame.ref = json::serialize(*ref);
+        frame.ref = ref_text(*ref);
+        if (!frame.ref) {
+            return bad("ref must be an integer of magnitude at most 2^53 - 1", std::nullopt);
+        }
     }
     const json::value* type = object.if_contains("type");
     if (type == nullptr || !type->is_string()) return bad("type is missing", frame.ref);
@@ -70,7 +82,9 @@ std::variant<WsClientFrame, WsFrameError> parse_ws_frame(std::string_view text) 
         return bad("channel must match ^[A-Za-z0-9._:@-]{1,200}$", frame.ref);
     }
     frame.channel = std::string(channel->as_string());
-    if (frame.type == WsClientFrame::Type::publish) return read_publish(object, std::move(frame));
+    if (frame.type == WsClientFrame::Type::publish) {
+        return read_publish(object, text, std::move(frame));
+    }
     if (frame.type != WsClientFrame::Type::subscribe) return frame;
 
     if (const json::value* after = object.if_contains("after")) {
@@ -97,6 +111,7 @@ std::string ws_subscribed(const std::string& channel, core::Seq last_seq,
     out += std::to_string(last_seq);
     append_ref(out, ref);
     out += '}';
+    assert_json(out);
     return out;
 }
 
@@ -105,6 +120,7 @@ std::string ws_unsubscribed(const std::string& channel, const std::optional<std:
     core::append_json_string(out, channel);
     append_ref(out, ref);
     out += '}';
+    assert_json(out);
     return out;
 }
 
@@ -117,6 +133,7 @@ std::string ws_ack(const core::PublishResult& result, const std::optional<std::s
     core::append_json_string(out, result.id);
     append_ref(out, ref);
     out += '}';
+    assert_json(out);
     return out;
 }
 
@@ -124,6 +141,7 @@ std::string ws_pong(const std::optional<std::string>& ref) {
     std::string out = "{\"type\":\"pong\"";
     append_ref(out, ref);
     out += '}';
+    assert_json(out);
     return out;
 }
 
@@ -134,6 +152,7 @@ std::string ws_error(const WsFrameError& error) {
     core::append_json_string(out, error.message);
     append_ref(out, error.ref);
     out += '}';
+    assert_json(out);
     return out;
 }
 
@@ -141,6 +160,7 @@ std::string ws_message(const core::Message& message) {
     // The message JSON starts with '{': splice the type in front of its fields.
     std::string out = "{\"type\":\"message\",";
     out.append(message.json(), 1);
+    assert_json(out);
     return out;
 }
 

@@ -11,8 +11,8 @@
 
 namespace herald::wire {
 
-/// One client-to-server WebSocket message of API.md, checked. `ref` is kept as the client wrote
-/// it (serialized JSON) so replies echo it exactly.
+/// One client-to-server WebSocket message of API.md, checked. `ref` is kept as its decimal text
+/// (an integer of magnitude at most 2^53 - 1) so replies echo it exactly.
 struct WsClientFrame {
     enum class Type { subscribe, unsubscribe, publish, presence, ping };
     Type type = Type::ping;
