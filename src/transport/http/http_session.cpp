@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "transport/common/disconnect.hpp"
+#include "transport/http/request_framing.hpp"
 #include "transport/http/responses.hpp"
 #include "transport/http/router.hpp"
 
@@ -71,6 +72,11 @@ void HttpSession::on_read_header(beast::error_code ec) {
                 "more than " + std::to_string(limits_.max_header_count) + " header fields");
         response.result(http::status::request_header_fields_too_large);
         return respond_and_close(std::move(response));
+    }
+    if (auto refusal = framing_refusal(fields.base())) {
+        // A body of unknown length: answer and close, reading nothing past the header.
+        metrics_.malformed_requests.inc();
+        return respond_and_close(std::move(*refusal));
     }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
         // curl sends this for bodies over 1 KiB and waits a second unless told to go on.
@@ -147,6 +153,7 @@ void HttpSession::dispatch() {
     awaiting_response_ = true;
     stream_.expires_never();  // a long poll may hold the request for minutes
     metrics_.http_requests.inc();
+    if (polling_client_) polling_client_->channels.expire(PollPresence::Clock::now());
     router_.route(shard_, std::move(request), shared_from_this());
 }
 
@@ -250,14 +257,18 @@ void HttpSession::join_presence(core::Presence& presence, const std::string& cha
                                 const std::optional<std::string>& user) {
     if (closed_) return;
     if (!polling_client_) {
+        // A poller that stops says nothing: a channel it has not polled for the longest a
+        // poll may be held plus the idle time allowed between requests is left.
+        const PollPresence::Clock::duration ttl = limits_.long_poll_max_wait + limits_.request_timeout;
         polling_client_ = std::make_unique<PollingClient>(
-                PollingClient{presence.make_identity(shard_, transport, user), {}});
+                PollingClient{presence.make_identity(shard_, transport, user),
+                              PollPresence(limits_.max_poll_channels, ttl)});
     }
-    auto& channels = polling_client_->channels;
-    for (const auto& membership : channels) {
-        if (membership.channel() == channel) return;
-    }
-    channels.push_back(presence.join(shard_, channel, polling_client_->identity));
+    polling_client_->channels.polled(channel, PollPresence::Clock::now(),
+                                     [&](const std::string& name) {
+                                         return presence.join(shard_, name,
+                                                              polling_client_->identity);
+                                     });
 }
 
 void HttpSession::close() {

@@ -15,7 +15,20 @@ std::optional<std::string_view> RequestTarget::param(std::string_view name) cons
 
 std::optional<RequestTarget> parse_request_target(std::string_view target) {
     auto parsed = boost::urls::parse_origin_form(target);
-    if (!parsed) return std::nullopt;
+    if (!parsed) {
+        // RFC 9112 3.2.2: a server must accept the absolute form ("GET http://host/path"),
+        // which proxies send; its path and query are what counts here.
+        auto absolute = boost::urls::parse_absolute_uri(target);
+        if (!absolute || (absolute->scheme_id() != boost::urls::scheme::http &&
+                          absolute->scheme_id() != boost::urls::scheme::https)) {
+            return std::nullopt;
+        }
+        parsed = boost::urls::parse_origin_form(absolute->encoded_target().empty()
+                                                        ? std::string_view("/")
+                                                        : std::string_view(
+                                                                  absolute->encoded_target()));
+        if (!parsed) return std::nullopt;
+    }
     RequestTarget result;
     for (auto segment : parsed->segments())
         result.segments.push_back(std::string(segment));

@@ -20,6 +20,18 @@ TEST(RequestTarget, DecodesSegmentsAndQuery) {
     EXPECT_FALSE(parse_request_target("/bad%zz"));
 }
 
+TEST(RequestTarget, AbsoluteFormIsAcceptedAsRfc9112Asks) {
+    auto target = parse_request_target("http://x.example:8080/v1/channels/c/messages?after=3");
+    ASSERT_TRUE(target);
+    EXPECT_EQ(target->segments, (std::vector<std::string>{"v1", "channels", "c", "messages"}));
+    EXPECT_EQ(target->param("after"), "3");
+    ASSERT_TRUE(parse_request_target("HTTPS://x/healthz"));
+    EXPECT_EQ(parse_request_target("https://x/healthz")->segments,
+              std::vector<std::string>{"healthz"});
+    EXPECT_FALSE(parse_request_target("ftp://x/healthz"));
+    EXPECT_FALSE(parse_request_target("http://x/bad%zz"));
+}
+
 TEST(RequestTarget, FirstValueWins) {
     auto target = parse_request_target("/a?after=1&after=2");
     ASSERT_TRUE(target);
