@@ -110,6 +110,8 @@ transport::HttpLimits http_limits(const config::Options& options) {
     limits.admin_remote = options.admin_remote;
     limits.publish_rate = options.publish_rate;
     limits.allowed_origins = effective_allowed_origins(options);
+    limits.allowed_hosts = options.allowed_hosts;
+    limits.max_poll_channels = options.max_subscriptions;
     return limits;
 }
 

@@ -147,6 +147,32 @@ OptionSpec with_aliases(OptionSpec spec, std::vector<std::string> aliases) {
     return spec;
 }
 
+/// "a, b,c" as {"a", "b", "c"}: how a list is given by flag and environment (TOML arrays are
+/// joined the same way before they get here).
+std::vector<std::string> split_list(const std::string& value) {
+    std::vector<std::string> list;
+    std::size_t start = 0;
+    while (start <= value.size()) {
+        std::size_t comma = value.find(',', start);
+        if (comma == std::string::npos) comma = value.size();
+        std::string item = value.substr(start, comma - start);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) list.push_back(item);
+        start = comma + 1;
+    }
+    return list;
+}
+
+std::string join_list(const std::vector<std::string>& list) {
+    std::string joined;
+    for (const auto& item : list) {
+        if (!joined.empty()) joined += ',';
+        joined += item;
+    }
+    return joined;
+}
+
 OptionSpec origins() {
     return OptionSpec{"http.allowed_origins",
                       "LIST",
@@ -155,29 +181,27 @@ OptionSpec origins() {
                       "server's own with tokens",
                       {},
                       [](Options& options, const std::string& value) -> Error {
-                          std::vector<std::string> list;
-                          std::size_t start = 0;
-                          while (start <= value.size()) {
-                              std::size_t comma = value.find(',', start);
-                              if (comma == std::string::npos) comma = value.size();
-                              std::string origin = value.substr(start, comma - start);
-                              origin.erase(0, origin.find_first_not_of(' '));
-                              origin.erase(origin.find_last_not_of(' ') + 1);
-                              if (!origin.empty()) list.push_back(origin);
-                              start = comma + 1;
-                          }
-                          options.allowed_origins = std::move(list);
+                          options.allowed_origins = split_list(value);
                           return std::nullopt;
                       },
                       [](const Options& options) {
-                          std::string joined;
                           if (!options.allowed_origins) return std::string("(* in open mode)");
-                          for (const auto& origin : *options.allowed_origins) {
-                              if (!joined.empty()) joined += ',';
-                              joined += origin;
-                          }
-                          return joined;
+                          return join_list(*options.allowed_origins);
                       }};
+}
+
+OptionSpec hosts() {
+    return OptionSpec{"http.allowed_hosts",
+                      "LIST",
+                      "Host names (with or without a port) Herald is served as, comma-separated: "
+                      "WebSockets and the admin API then need a Host from it or a loopback one "
+                      "(DNS rebinding). Default: none, any Host",
+                      {},
+                      [](Options& options, const std::string& value) -> Error {
+                          options.allowed_hosts = split_list(value);
+                          return std::nullopt;
+                      },
+                      [](const Options& options) { return join_list(options.allowed_hosts); }};
 }
 
 OptionSpec listen() {
@@ -204,6 +228,7 @@ std::vector<OptionSpec> make_table() {
     return {
             listen(),
             origins(),
+            hosts(),
             number("http.threads", "Worker threads (shards); 0 for one per core", &Options::threads,
                    0, 256),
             duration("http.request_timeout",
@@ -254,7 +279,9 @@ std::vector<OptionSpec> make_table() {
             number("limits.publish_rate",
                    "Publishes a second per connection (a token bucket; 0: unlimited)",
                    &Options::publish_rate, 0, 1'000'000),
-            number("limits.max_subscriptions", "Channel subscriptions per WebSocket connection",
+            number("limits.max_subscriptions",
+                   "Channels per connection: a WebSocket's subscriptions, and the channels a "
+                   "polling connection is present in (the oldest poll is left first)",
                    &Options::max_subscriptions, 1, 100'000),
             number("limits.ws_max_frame_bytes",
                    "Largest WebSocket message a client may send, in bytes (bigger: close 1009)",

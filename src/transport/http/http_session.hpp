@@ -13,6 +13,7 @@
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
 #include "transport/http/http_types.hpp"
+#include "transport/poll/poll_presence.hpp"
 #include "util/token_bucket.hpp"
 
 namespace herald::transport {
@@ -59,10 +60,10 @@ private:
     void respond_and_close(Response&& response);
     void close();
 
-    /// A long-polling connection's presence: made on its first long poll.
+    /// A polling connection's presence: made on its first poll.
     struct PollingClient {
         core::ClientIdentity identity;
-        std::vector<core::PresenceMembership> channels;  // declared after: leave first
+        PollPresence channels;  // declared after: leave first
     };
 
     using Stream = beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type,
@@ -79,7 +80,7 @@ private:
     std::shared_ptr<Response> response_;  // alive while it is written
     std::function<void()> on_abort_;
     TokenBucket publish_bucket_;
-    std::unique_ptr<PollingClient> polling_client_;  // none until a long poll: idle costs 8 bytes
+    std::unique_ptr<PollingClient> polling_client_;  // none until a poll: idle costs 8 bytes
     unsigned version_ = 11;
     bool loopback_;
     bool keep_alive_ = true;

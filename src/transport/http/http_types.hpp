@@ -41,7 +41,13 @@ struct HttpLimits {
     std::size_t max_long_poll_waiters = 10'000;
     bool admin_remote = false;     // open mode: the admin API answers loopback clients only
     std::size_t publish_rate = 0;  // API.md limits.publish_rate, per connection; 0: unlimited
+    // Channels one polling connection is present in, like a WebSocket's subscriptions
+    // (limits.max_subscriptions): the oldest poll's channel is left first.
+    std::size_t max_poll_channels = 100;
     std::vector<std::string> allowed_origins{"*"};  // CORS
+    // Host names Herald is served as (DNS rebinding); empty: any Host but for the admin API
+    // in open mode, which takes loopback names only.
+    std::vector<std::string> allowed_hosts{};
 };
 
 /// A connection leaving HTTP: its socket, its place in the per-address count (held until the

@@ -4,6 +4,7 @@
 
 #include "core/channel_name.hpp"
 #include "transport/http/access.hpp"
+#include "transport/http/browser_policy.hpp"
 #include "transport/http/channel_handlers.hpp"
 #include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
@@ -60,6 +61,27 @@ bool is(const Request& request, http::verb verb) {
 
 }  // namespace
 
+std::optional<Response> Router::refuse_browser_admin(const Request& request) const {
+    // A page of another site (its requests come from loopback when the browser runs here) must
+    // not add a webhook copying every message out: no CORS, and its Origin is refused.
+    const std::string_view origin = request[http::field::origin];
+    const std::string_view host = request[http::field::host];
+    if (!origin.empty() && !same_origin(origin, host)) {
+        return error_response(ApiError::forbidden,
+                              "the admin API answers no page of another origin");
+    }
+    // DNS rebinding: same origin, but under the attacker's name. In open mode, or once the
+    // operator names the hosts, the Host must be this machine's loopback or one of them.
+    const auto& hosts = context_.limits.allowed_hosts;
+    const bool host_checked = context_.auth.open() || !hosts.empty();
+    if (host_checked && !is_loopback_host(host) && !host_listed(hosts, host)) {
+        return error_response(ApiError::forbidden,
+                              "the admin API answers only when Host names this machine's "
+                              "loopback or one of http.allowed_hosts");
+    }
+    return std::nullopt;
+}
+
 void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
     auto target = parse_request_target(request.target());
     if (!target) {
@@ -67,8 +89,13 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
     }
     const auto& path = target->segments;
     const bool api = !path.empty() && path[0] == "v1";
+    const bool admin = api && path.size() >= 2 && path[1] == "webhooks";
 
-    if (api) {
+    if (admin) {
+        if (auto refusal = refuse_browser_admin(request)) {
+            return exchange->respond(std::move(*refusal));
+        }
+    } else if (api) {
         auto origin = request[http::field::origin];
         const auto& allowed = context_.limits.allowed_origins;
         if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
@@ -77,7 +104,11 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
                    std::find(allowed.begin(), allowed.end(), origin) != allowed.end()) {
             exchange = std::make_shared<CorsExchange>(std::move(exchange), std::string(origin));
         }
-        if (is(request, http::verb::options)) {  // CORS preflight
+    }
+    if (api) {
+        // CORS preflight. The admin API's answer carries no CORS headers: browsers then refuse
+        // to send other sites' requests.
+        if (is(request, http::verb::options)) {
             Response response{http::status::no_content, 11};
             response.set(http::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
             response.set(http::field::access_control_allow_headers,
@@ -123,7 +154,7 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
 
     if (api && path.size() >= 2 && path[1] == "webhooks" && path.size() <= 4) {
         // The admin API needs `herald.admin` (API.md Auth). Open mode lets in clients on this
-        // host only, unless http.admin_remote says otherwise (issue 7).
+        // host only, unless http.admin_remote says otherwise (docs/SECURITY.md).
         if (context_.auth.open() && !context_.limits.admin_remote && !exchange->from_loopback()) {
             return exchange->respond(error_response(
                     ApiError::forbidden,

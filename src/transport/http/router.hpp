@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "auth/access.hpp"
@@ -48,8 +49,9 @@ public:
     void route(std::size_t shard, Request&& request, ExchangePtr exchange);
 
 private:
-    /// Adds CORS headers when the request's Origin may see the answer.
-    void add_cors(const Request& request, Response& response) const;
+    /// The 403 for an admin API request that a browser may have sent for a page of another
+    /// origin, or under a DNS-rebinding name (API.md Auth); nothing when it may go on.
+    std::optional<Response> refuse_browser_admin(const Request& request) const;
 
     HttpContext& context_;
 };

@@ -6,6 +6,7 @@
 #include <boost/beast/websocket/detail/hybi13.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "transport/http/browser_policy.hpp"
 #include "transport/http/responses.hpp"
 #include "transport/websocket/ws_session.hpp"
 #include "wire/websocket/deflate_negotiation.hpp"
@@ -41,22 +42,6 @@ bool offers(std::string_view list, std::string_view protocol) {
     return false;
 }
 
-/// Whether `origin` ("https://host:port") names the host the request was sent to: a page this
-/// server served (the chat demo), which never has to be listed.
-bool same_origin(std::string_view origin, std::string_view host) {
-    const auto scheme_end = origin.find("://");
-    return scheme_end != std::string_view::npos && !host.empty() &&
-           origin.substr(scheme_end + 3) == host;
-}
-
-bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin,
-                    std::string_view host) {
-    if (origin.empty() || same_origin(origin, host)) return true;
-    return std::find(allowed.begin(), allowed.end(), "*") != allowed.end() ||
-           std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
-}
-
-/// Every Sec-WebSocket-Extensions line of the request, joined with commas.
 std::string extension_offers(const Request& request) {
     std::string joined;
     auto [it, end] = request.equal_range(http::field::sec_websocket_extensions);
@@ -88,6 +73,14 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     if (!origin_allowed(context.limits.allowed_origins, request[http::field::origin],
                         request[http::field::host])) {
         return exchange->respond(error_response(ApiError::forbidden, "origin not allowed"));
+    }
+    // DNS rebinding: the attacker's page has its Origin and Host under its own name. Once the
+    // operator names the hosts Herald is served as, no other Host opens a WebSocket.
+    const auto& hosts = context.limits.allowed_hosts;
+    const std::string_view host = request[http::field::host];
+    if (!hosts.empty() && !is_loopback_host(host) && !host_listed(hosts, host)) {
+        return exchange->respond(
+                error_response(ApiError::forbidden, "host not allowed (http.allowed_hosts)"));
     }
     const auto key = request[http::field::sec_websocket_key];
     if (!is_valid_key(key)) {
