@@ -200,6 +200,39 @@ describe('herald.js', () => {
     });
 });
 
+test('herald.js: a server that lost the channel (memory storage restarted) resets the cursor', async () => {
+    const port = await freePort();
+    const listen = `127.0.0.1:${port}`;
+    for (const transport of TRANSPORTS) {
+        let herald = await startHerald({ listen, args: ['--storage', 'memory'] });
+        const channel = `reset-${transport}`;
+        for (let i = 1; i <= 3; i++) await publish(herald.url, channel, { data: `old${i}` });
+        const client = new Herald({ url: herald.url, transport, ...fast,
+                                    backoff: { initial: 50, max: 200, factor: 2, jitter: 0 } });
+        const sub = client.subscribe(channel, { after: 0 });
+        const seen = [];
+        const gaps = [];
+        sub.on('message', (m) => seen.push(m.data));
+        sub.on('gap', (g) => gaps.push(g));
+        await client.connect();
+        try {
+            await eventually(() => seen.length === 3, 5000, `${transport}: the first messages`);
+            await herald.stop();
+            herald = await startHerald({ listen, args: ['--storage', 'memory'] });
+            for (let i = 1; i <= 2; i++) await publish(herald.url, channel, { data: `new${i}` });
+            await eventually(() => seen.length === 5, 10000, `${transport}: the channel's new messages`);
+            assert.deepEqual(seen, ['old1', 'old2', 'old3', 'new1', 'new2'], transport);
+            assert.equal(gaps.length, 1, transport);
+            assert.equal(gaps[0].reset, true, transport);
+            assert.equal(gaps[0].after, 3, transport);
+            assert.equal(sub.lastSeq, 2, transport);
+        } finally {
+            client.disconnect();
+            await herald.stop();
+        }
+    }
+});
+
 test('herald.js: with no server, reconnects with growing, jittered delays', async () => {
     const port = await freePort();  // nothing listens there
     const backoff = { initial: 40, max: 200, factor: 2, jitter: 0.5 };

@@ -29,8 +29,10 @@ for (const storage of ['sqlite', 'memory']) {
             assert.deepEqual(seqs(await get(herald.url, '/v1/channels/read:c/messages?after=0&limit=2')), [1, 2]);
             const end = await get(herald.url, '/v1/channels/read:c/messages?after=4');
             assert.deepEqual(end.json, { channel: 'read:c', messages: [], last_seq: 4 });
+            // A cursor beyond last_seq: the channel was reset (API.md Cluster), read from the oldest.
             const beyond = await get(herald.url, '/v1/channels/read:c/messages?after=99');
-            assert.deepEqual(beyond.json.messages, []);
+            assert.deepEqual(beyond.json.gap, { type: 'gap', channel: 'read:c', after: 99, first_seq: 1, reset: true });
+            assert.deepEqual(seqs(beyond), [1, 2, 3, 4]);
             assert.equal(beyond.json.last_seq, 4);
             const big = await get(herald.url, '/v1/channels/read:c/messages?limit=5000');
             assert.equal(big.status, 200, 'a limit above 1000 is capped, not refused');
