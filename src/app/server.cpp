@@ -74,6 +74,7 @@ webhook::ServiceOptions webhook_options(const config::Options& options) {
     result.retry.give_up_after = scaled(result.retry.give_up_after);
     result.limits.ca_file = options.webhook_ca_file;
     result.limits.max_queued = options.webhook_max_queued;
+    result.limits.deny_private = options.webhook_deny_private;
     return result;
 }
 

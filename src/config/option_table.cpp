@@ -330,6 +330,11 @@ std::vector<OptionSpec> make_table() {
                            return std::nullopt;
                        },
                        [](const Options& options) { return options.webhook_ca_file; }},
+            boolean("webhook_delivery.deny_private",
+                    "Refuse webhook URLs whose host is, or resolves to, a loopback, private, "
+                    "link-local or unspecified address (checked at creation and at each "
+                    "delivery); off: admins are trusted with the network",
+                    &Options::webhook_deny_private),
     };
 }
 

@@ -75,6 +75,7 @@ struct Options {
     double webhook_retry_scale = 1.0;         // multiplies every retry delay; < 1 for tests
     std::string webhook_ca_file;              // extra trusted CAs (PEM) for https endpoints
     std::size_t webhook_max_queued = 10'000;  // events per endpoint held in memory
+    bool webhook_deny_private = false;        // no endpoint may reach the local network (SSRF)
 };
 
 /// A bad option, value or file: one line, for the user; `herald` exits with 2.

@@ -1,6 +1,7 @@
 #include "webhook/delivery_connection.hpp"
 
 #include <array>
+#include <vector>
 
 #include <openssl/ssl.h>
 
@@ -9,15 +10,53 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
+#include "webhook/address_policy.hpp"
+
 namespace herald::webhook {
 
 namespace {
 constexpr std::size_t kMaxResponseBody = 64 * 1024;  // read and dropped: only the status counts
+
+/// Resolved endpoints sorted by address_policy.
+struct Screened {
+    std::vector<net::ip::tcp::endpoint> allowed;
+    std::string refused;  // the first refused address and how many more, for the error
+};
+
+Screened screen(const net::ip::tcp::resolver::results_type& results) {
+    Screened screened;
+    std::size_t others = 0;
+    for (const auto& entry : results) {
+        const net::ip::address address = entry.endpoint().address();
+        const auto why = refusal_of(address);
+        if (!why) {
+            screened.allowed.push_back(entry.endpoint());
+        } else if (screened.refused.empty()) {
+            screened.refused = "refused address " + refused_address_text(address, *why);
+        } else {
+            ++others;
+        }
+    }
+    if (others > 0) screened.refused += " and " + std::to_string(others) + " more";
+    return screened;
 }
 
+/// An attempt that got no response; `text`, when given, is what the deliveries list shows.
+DeliveryResult failure(boost::system::error_code ec, std::string text = {}) {
+    return {ec, 0, false, {}, std::move(text)};
+}
+
+}  // namespace
+
 DeliveryConnection::DeliveryConnection(net::any_io_executor executor, net::ssl::context* tls,
-                                       const EndpointUrl& url, std::chrono::milliseconds timeout)
-    : executor_(executor), tls_context_(tls), url_(url), timeout_(timeout), resolver_(executor) {}
+                                       const EndpointUrl& url, std::chrono::milliseconds timeout,
+                                       bool deny_private)
+    : executor_(executor),
+      tls_context_(tls),
+      url_(url),
+      timeout_(timeout),
+      deny_private_(deny_private),
+      resolver_(executor) {}
 
 beast::tcp_stream& DeliveryConnection::lowest() {
     return tls_ ? beast::get_lowest_layer(*tls_) : *plain_;
@@ -64,16 +103,24 @@ void DeliveryConnection::do_resolve() {
 
 void DeliveryConnection::on_resolve(boost::system::error_code ec,
                                     net::ip::tcp::resolver::results_type results) {
-    if (ec) return finish({ec, 0, false, {}});
+    if (ec) return finish(failure(ec));
+    auto on_connected = [self = shared_from_this()](boost::system::error_code ec, const auto&) {
+        self->on_connect(ec);
+    };
     lowest().expires_after(timeout_);
-    lowest().async_connect(results,
-                           [self = shared_from_this()](boost::system::error_code ec, const auto&) {
-                               self->on_connect(ec);
-                           });
+    if (!deny_private_) return lowest().async_connect(results, std::move(on_connected));
+    // Checked here, on what we connect to, and not only at creation: a name's answer may
+    // change at any time (DNS rebinding), and "localhost" passes creation as a name.
+    Screened screened = screen(results);
+    if (screened.allowed.empty()) {
+        return finish(failure(make_error_code(boost::system::errc::permission_denied),
+                              std::move(screened.refused)));
+    }
+    lowest().async_connect(screened.allowed, std::move(on_connected));  // copies the list
 }
 
 void DeliveryConnection::on_connect(boost::system::error_code ec) {
-    if (ec) return finish({ec, 0, false, {}});
+    if (ec) return finish(failure(ec));
     lowest().socket().set_option(net::ip::tcp::no_delay(true), ec);
     if (!tls_) {
         connected_ = true;
@@ -86,7 +133,7 @@ void DeliveryConnection::on_connect(boost::system::error_code ec) {
 }
 
 void DeliveryConnection::on_handshake(boost::system::error_code ec) {
-    if (ec) return finish({ec, 0, false, {}});
+    if (ec) return finish(failure(ec));
     connected_ = true;
     do_write();
 }
@@ -122,12 +169,12 @@ void DeliveryConnection::on_read(boost::system::error_code ec, std::size_t) {
             return do_resolve();
         }
         connected_ = false;
-        return finish({ec, 0, false, {}});
+        return finish(failure(ec));
     }
     const auto& response = parser_->get();
     const bool keep = response.keep_alive();
     if (!keep) close();
-    finish({{}, response.result_int(), keep, std::string(response[http::field::retry_after])});
+    finish({{}, response.result_int(), keep, std::string(response[http::field::retry_after]), {}});
 }
 
 void DeliveryConnection::finish(DeliveryResult result) {

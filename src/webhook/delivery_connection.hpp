@@ -35,12 +35,14 @@ struct DeliveryResult {
     unsigned status = 0;
     bool reusable = false;    // the connection may carry the next request
     std::string retry_after;  // the response's Retry-After header, as sent; empty if none
+    std::string error_text;   // for the deliveries list instead of error.message(), when set
 };
 
 /// One keep-alive HTTP/1.1 client connection to an endpoint, plain or TLS (SNI and
 /// certificate checks against the host name). Connects on the first request; the dispatcher
 /// keeps idle ones per endpoint and hands each to one request at a time. Every step is
-/// bounded by `timeout` (API.md: 10 s), resolve and connect included.
+/// bounded by `timeout` (API.md: 10 s), resolve and connect included. With `deny_private`,
+/// resolved addresses that address_policy refuses are never connected to.
 /// Thread: its executor's (one shard) only.
 class DeliveryConnection : public std::enable_shared_from_this<DeliveryConnection> {
 public:
@@ -49,7 +51,8 @@ public:
     using Done = std::function<void(const DeliveryResult&, std::shared_ptr<DeliveryConnection>)>;
 
     DeliveryConnection(net::any_io_executor executor, net::ssl::context* tls,
-                       const EndpointUrl& url, std::chrono::milliseconds timeout);
+                       const EndpointUrl& url, std::chrono::milliseconds timeout,
+                       bool deny_private);
 
     /// Sends `request`, reads the response, calls `done` once. A connection that was reused
     /// and finds the peer closed it meanwhile (idle timeout) reconnects and sends once more.
@@ -72,6 +75,7 @@ private:
     net::ssl::context* tls_context_;
     const EndpointUrl url_;
     std::chrono::milliseconds timeout_;
+    bool deny_private_;
     net::ip::tcp::resolver resolver_;
     std::optional<beast::tcp_stream> plain_;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;

@@ -257,7 +257,7 @@ void Dispatcher::attempt(Lane& lane, OutboxEvent event) {
         lane.idle.pop_back();
     } else {
         connection = std::make_shared<DeliveryConnection>(executor_, &tls_, endpoint.url,
-                                                          limits_.timeout);
+                                                          limits_.timeout, limits_.deny_private);
     }
     ++lane.in_flight;
     lane.stats->attempts.fetch_add(1, std::memory_order_relaxed);
@@ -282,12 +282,15 @@ void Dispatcher::on_result(const std::string& endpoint_id, OutboxEvent event, st
     const std::int64_t now = unix_millis();
     const std::uint32_t attempts = event.attempts + 1;
     const std::int64_t first = event.first_attempt != 0 ? event.first_attempt : started;
+    // The connection's own words when it has them (a refused address), else the error's.
+    std::string error = result.error_text;
+    if (error.empty() && result.error) error = result.error.message();
     DeliveryAttempt record{endpoint_id,
                            event.webhook_id,
                            event.type,
                            attempts,
                            static_cast<int>(result.status),
-                           result.error ? result.error.message() : std::string(),
+                           std::move(error),
                            now,
                            ""};
     const bool success = !result.error && result.status >= 200 && result.status < 300;

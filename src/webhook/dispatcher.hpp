@@ -32,6 +32,10 @@ struct DispatcherLimits {
     /// bounded memory however long its queue grows.
     std::size_t max_queued = 10'000;
     std::string ca_file;  // PEM: CAs trusted besides the system's; empty: the system's only
+    /// webhook_delivery.deny_private: no connection to a loopback, private, link-local or
+    /// unspecified address (address_policy). Off by default: a self-hosted server's admins
+    /// are trusted with its network.
+    bool deny_private = false;
 };
 
 /// Counts of one endpoint for /metrics. Relaxed atomics: the dispatcher writes, any thread

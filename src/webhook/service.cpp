@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/clock.hpp"
+#include "webhook/address_policy.hpp"
 #include "webhook/delivery.hpp"
 
 namespace herald::webhook {
@@ -37,7 +38,7 @@ void Service::start() {
         record.enabled = true;
         record.created = now;
         record.id = config_endpoint_id(record);
-        auto endpoint = make_endpoint(record);
+        auto endpoint = make_new_endpoint(record);
         if (auto* error = std::get_if<InvalidInput>(&endpoint)) {
             throw std::invalid_argument("webhooks[" + std::to_string(i) + "]: " + error->message);
         }
@@ -126,6 +127,17 @@ void Service::emit(EventType type, const std::string& channel, const std::string
     if (!events.empty()) outbox_.enqueue_events(std::move(events));
 }
 
+std::variant<EndpointPtr, InvalidInput> Service::make_new_endpoint(
+        storage::EndpointRecord record) const {
+    auto made = make_endpoint(std::move(record));
+    auto* endpoint = std::get_if<EndpointPtr>(&made);
+    if (endpoint == nullptr || !options_.limits.deny_private) return made;
+    // Stored endpoints are not checked here: one made before deny_private was set is still
+    // listed, and its deliveries are refused by the connection's check.
+    if (auto refused = refuse_private_host((*endpoint)->url.host)) return std::move(*refused);
+    return made;
+}
+
 core::WebhookView Service::view_of(const Endpoint& endpoint) {
     const auto& r = endpoint.record;
     return core::WebhookView{endpoint.id, r.url,       r.events,
@@ -151,7 +163,7 @@ void Service::create(std::size_t shard, core::WebhookSpec spec,
         std::lock_guard lock(ids_mutex_);
         record.id = "wh_" + ids_.next(record.created).substr(2);
     }
-    auto made = make_endpoint(record);
+    auto made = make_new_endpoint(record);
     if (auto* error = std::get_if<InvalidInput>(&made)) {
         return done({core::WebhookAdminStatus::invalid, error->message, {}});
     }

@@ -59,6 +59,9 @@ public:
     std::vector<core::WebhookStats> stats() override;
 
 private:
+    /// make_endpoint, and for an endpoint being added (config file, admin API) the
+    /// deny_private check of its URL host.
+    std::variant<EndpointPtr, InvalidInput> make_new_endpoint(storage::EndpointRecord record) const;
     /// Outboxes one event of `type` in `channel` for every endpoint that wants it.
     void emit(EventType type, const std::string& channel, const std::string& data);
     static core::WebhookView view_of(const Endpoint& endpoint);

@@ -193,6 +193,18 @@ TEST_F(OptionsTest, RetryScaleMustBeAFactorUpToOne) {
             0.01);
 }
 
+TEST_F(OptionsTest, DenyPrivateIsOffUnlessSet) {
+    EXPECT_FALSE(resolve_options("", {}, {}).webhook_deny_private) << "admins are trusted";
+    EXPECT_TRUE(resolve_options(write_file("[webhook_delivery]\ndeny_private = true\n"), {}, {})
+                        .webhook_deny_private);
+    EXPECT_TRUE(resolve_options("", {{"webhook_delivery.deny_private", "true"}}, {})
+                        .webhook_deny_private);
+    EXPECT_THROW(resolve_options("", {}, {{"webhook_delivery.deny_private", "sometimes"}}),
+                 ConfigError);
+    EXPECT_EQ(flag_of("webhook_delivery.deny_private"), "--webhook-delivery-deny-private");
+    EXPECT_EQ(env_of("webhook_delivery.deny_private"), "HERALD_WEBHOOK_DELIVERY_DENY_PRIVATE");
+}
+
 TEST(OptionTable, FlagAndVariableNames) {
     EXPECT_EQ(flag_of("history.max_messages"), "--history-max-messages");
     EXPECT_EQ(env_of("history.max_messages"), "HERALD_HISTORY_MAX_MESSAGES");
