@@ -7,18 +7,25 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 HERALD := $(BUILD_DIR)/herald
 
-.PHONY: all bootstrap build run test unit integration asan bench clean format
+.PHONY: all bootstrap configure server build run test unit integration asan bench clean format
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap
 
-build: bootstrap
+configure: bootstrap
 	@cmake --preset $(PRESET) >/dev/null
+
+# The herald binary alone: what `make run` needs, without the unit tests' targets.
+server: configure
+	@cmake --build $(BUILD_DIR) --target herald
+
+# Everything: the binary and the unit tests.
+build: configure
 	@cmake --build $(BUILD_DIR)
 
-run: build
+run: server
 	$(HERALD) serve
 
 test: build
@@ -35,7 +42,7 @@ asan:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) test PRESET=asan
 
-bench: build
+bench: server
 	@bench/run $(HERALD)
 
 format:

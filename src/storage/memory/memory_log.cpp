@@ -1,6 +1,7 @@
 #include "storage/memory/memory_log.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "util/clock.hpp"
@@ -14,7 +15,7 @@ void MemoryLog::set_commit_listener(CommitListener listener) {
 }
 
 void MemoryLog::append_batch(std::vector<AppendRequest> requests, BatchCompletion done) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     std::vector<AppendResult> results;
     results.reserve(requests.size());
     std::vector<StoredMessage> committed;
@@ -26,10 +27,28 @@ void MemoryLog::append_batch(std::vector<AppendRequest> requests, BatchCompletio
             router_(message, events);
         keep_events(events, 0);
     }
-    if (outbox_listener_ && !events.empty()) outbox_listener_(std::move(events));
-    done(std::move(results));
-    // Under the lock: listeners see batches in seq order even when shards append concurrently.
-    if (listener_ && !committed.empty()) listener_(std::move(committed));
+    announce(
+            [this, events = std::move(events), done = std::move(done), results = std::move(results),
+             committed = std::move(committed)]() mutable {
+                if (outbox_listener_ && !events.empty()) outbox_listener_(std::move(events));
+                done(std::move(results));
+                if (listener_ && !committed.empty()) listener_(std::move(committed));
+            },
+            lock);
+}
+
+void MemoryLog::announce(std::function<void()> call, std::unique_lock<std::mutex>& lock) {
+    to_announce_.push_back(std::move(call));
+    if (std::exchange(announcing_, true)) return;  // that thread will run this one too
+    while (!to_announce_.empty()) {
+        std::function<void()> next = std::move(to_announce_.front());
+        to_announce_.pop_front();
+        lock.unlock();
+        next();
+        next = nullptr;  // what it captured goes before the lock is taken again
+        lock.lock();
+    }
+    announcing_ = false;
 }
 
 void MemoryLog::keep_events(std::vector<OutboxEvent>& events, std::size_t from) {
@@ -40,9 +59,14 @@ void MemoryLog::keep_events(std::vector<OutboxEvent>& events, std::size_t from) 
 }
 
 void MemoryLog::enqueue_events(std::vector<OutboxEvent> events) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     keep_events(events, 0);
-    if (outbox_listener_ && !events.empty()) outbox_listener_(std::move(events));
+    if (events.empty()) return;
+    announce(
+            [this, events = std::move(events)]() mutable {
+                if (outbox_listener_) outbox_listener_(std::move(events));
+            },
+            lock);
 }
 
 std::vector<OutboxEvent> MemoryLog::pending_events() {
@@ -56,8 +80,7 @@ std::vector<OutboxEvent> MemoryLog::pending_events() {
 
 void MemoryLog::pending_for(std::string endpoint_id, std::int64_t after_row, std::size_t limit,
                             std::function<void(std::vector<OutboxEvent>)> done) {
-    // `done` under the lock, as the listener runs: it hands on events in commit order.
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     std::vector<OutboxEvent> events;
     for (auto it = events_.upper_bound(after_row); it != events_.end() && events.size() < limit;
          ++it) {
@@ -65,17 +88,21 @@ void MemoryLog::pending_for(std::string endpoint_id, std::int64_t after_row, std
             events.push_back(it->second);
         }
     }
-    done(std::move(events));
+    // In the announcement queue: after the listener heard of every event read here, before it
+    // hears of any later one (Outbox::pending_for).
+    announce([done = std::move(done), events = std::move(events)]() mutable {
+        done(std::move(events));
+    }, lock);
 }
 
 void MemoryLog::count_pending(std::string endpoint_id, std::int64_t after_row,
                               std::function<void(std::size_t)> done) {
-    std::lock_guard lock(mutex_);  // as pending_for: ordered with the listener
+    std::unique_lock lock(mutex_);
     std::size_t count = 0;
     for (auto it = events_.upper_bound(after_row); it != events_.end(); ++it) {
         if (it->second.endpoint_id == endpoint_id && !failed_.contains(it->first)) ++count;
     }
-    done(count);
+    announce([done = std::move(done), count] { done(count); }, lock);  // ordered as pending_for
 }
 
 void MemoryLog::prune_failed(const std::string& endpoint_id) {

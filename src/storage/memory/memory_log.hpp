@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -12,7 +13,10 @@
 namespace herald::storage {
 
 /// Volatile log: a bounded deque per channel. For tests and ephemeral deployments.
-/// Thread: any; one mutex orders appends, so seq order and commit-listener order agree.
+/// Thread: any; one mutex orders appends. What an append announces (its completion, the outbox
+/// and commit listeners) is called with the mutex released, in append order: each committed
+/// batch joins a queue, and the one thread that finds nobody announcing drains it. So a
+/// listener may call back into the log, and no publisher waits on another's JSON encoding.
 /// Also a volatile webhook outbox: events and endpoints live as long as the process.
 class MemoryLog final : public MessageLog, public Outbox {
 public:
@@ -67,10 +71,17 @@ private:
     /// Gives `events` rows and keeps them. Caller holds `mutex_`.
     void keep_events(std::vector<OutboxEvent>& events, std::size_t from);
 
+    /// Queues `call`, something to tell a caller or listener (caller holds `lock` on `mutex_`),
+    /// then, unless another thread is announcing, releases the lock and runs everything queued,
+    /// in order, relocking between calls.
+    void announce(std::function<void()> call, std::unique_lock<std::mutex>& lock);
+
     RetentionPolicy policy_;
     CommitListener listener_;
     std::mutex mutex_;
     std::map<std::string, Channel, std::less<>> channels_;
+    std::deque<std::function<void()>> to_announce_;  // under `mutex_`, in the order of its work
+    bool announcing_ = false;  // a thread is draining `to_announce_`
     // The outbox, under `mutex_` too.
     Router router_;
     Listener outbox_listener_;

@@ -322,6 +322,24 @@ TEST_P(MessageLogTest, ListenerGetsEveryCommittedMessageOnceInOrder) {
     }
 }
 
+// Listeners and completions run with the log's locks released: they may call back into it
+// (with the memory log's mutex held, this deadlocked).
+TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
+    std::promise<Seq> listener_read;
+    std::atomic<bool> first{true};
+    log_->set_commit_listener([&](std::vector<StoredMessage>&& batch) {
+        if (batch.front().channel != "re" || !first.exchange(false)) return;
+        listener_read.set_value(log_->read("re", Seq{0}, 10).last_seq);
+    });
+    std::promise<AppendResult> nested;
+    log_->append(request("re", "1"), [&](const AppendResult&) {
+        EXPECT_EQ(log_->channel("re").last_seq, 1u);
+        log_->append(request("re", "2"), [&](const AppendResult& result) { nested.set_value(result); });
+    });
+    EXPECT_EQ(nested.get_future().get().seq, 2u);
+    EXPECT_GE(listener_read.get_future().get(), 1u);
+}
+
 TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
     constexpr int kThreads = 4;
     constexpr int kEach = 500;
