@@ -208,6 +208,7 @@ int serve(const config::Options& options) {
     websocket.max_subscriptions = options.max_subscriptions;
     websocket.max_message_bytes = options.max_message_bytes;
     websocket.ping_interval = options.ws_ping_interval;
+    websocket.close_timeout = options.ws_close_timeout;
     websocket.deflate = options.ws_deflate;
     websocket.publish_rate = options.publish_rate;
     websocket.token_leeway = authenticator.leeway();

@@ -296,6 +296,10 @@ std::vector<OptionSpec> make_table() {
                      "Time between the server's pings; a peer missing two pongs "
                      "is dropped",
                      &Options::ws_ping_interval, milliseconds(100), hours(1)),
+            duration("websocket.close_timeout",
+                     "Longest a closing WebSocket may take to send its close frame and hear the "
+                     "peer end; then its socket is closed (a peer that stopped reading)",
+                     &Options::ws_close_timeout, milliseconds(100), hours(1)),
             boolean("websocket.deflate",
                     "Compress WebSocket messages (permessage-deflate) for clients that offer it",
                     &Options::ws_deflate),

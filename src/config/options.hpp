@@ -56,6 +56,7 @@ struct Options {
     milliseconds sse_keepalive{15'000};
     // [websocket]
     milliseconds ws_ping_interval{25'000};
+    milliseconds ws_close_timeout{5'000};
     std::size_t publish_rate = 0;  // per connection, messages a second; 0: unlimited
     bool ws_deflate = false;
     // [log]

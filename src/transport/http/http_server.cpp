@@ -22,7 +22,9 @@ HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context,
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         services_.push_back(std::make_unique<ShardServices>(
                 shards_[i].executor(),
-                std::min(context_.streams.keepalive, context_.websocket.ping_interval),
+                // The shortest period a connection's ticks must resolve.
+                std::min({context_.streams.keepalive, context_.websocket.ping_interval,
+                          context_.websocket.close_timeout}),
                 context_.streams.coalesce_window, context_.presence,
                 context_.websocket.max_frame_bytes));
         context_.shards.push_back(services_.back().get());

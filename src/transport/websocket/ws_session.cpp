@@ -93,6 +93,7 @@ WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService
       publish_bucket_(static_cast<double>(settings.publish_rate),
                       static_cast<double>(settings.publish_rate)),
       identity_(services.presence.make_identity(setup.shard, "websocket", grant_->user())),
+      write_timeout_(streams.write_timeout),
       deflate_(setup.deflate) {
     metrics_.ws_connections.inc();
 }
@@ -116,6 +117,24 @@ void WsSession::start(std::string unread) {
 
 void WsSession::on_tick(KeepaliveTicker::Tick now) {
     if (close_sent_ && now - close_sent_tick_ >= 2) return close();
+    if (closing_) {
+        // The close frame could not be written in time: the peer stopped reading. Let it go,
+        // or its socket and queue are held for as long as it is connected.
+        if (now - closing_tick_ >= ticker_.ticks(settings_.close_timeout)) {
+            spdlog::info("ws: a closing peer took no close frame within {} ms; closing its socket",
+                         settings_.close_timeout.count());
+            close();
+        }
+        return;
+    }
+    if (writing_ && now - last_write_tick_ >= ticker_.ticks(write_timeout_)) {
+        // A write that has not finished for this long: the peer stopped reading, and a close
+        // frame would wait behind the same write.
+        metrics_.slow_consumer_closes.inc();
+        spdlog::info("ws: a write stalled for {} ms; closing the connection",
+                     write_timeout_.count());
+        return close();
+    }
     if (const auto expires = grant_->expires();
         expires && !closing_ && unix_millis() / 1000 - *expires >= settings_.token_leeway.count()) {
         // API.md Auth: a connection lives no longer than its token (docs/SECURITY.md).
@@ -350,6 +369,7 @@ void WsSession::do_flush() {
     if (closed_ || writing_ || (!queue_.ready() && head_.empty())) return;
     const auto& buffers = queue_.start_write(net::buffer(head_));
     writing_ = true;
+    last_write_tick_ = ticker_.now();
     last_write_time_ = WriteCoalescer::Clock::now();
     if (const std::uint32_t messages = queue_.take_counted_messages()) {
         metrics_.messages_delivered.inc(messages);
@@ -388,6 +408,7 @@ void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
     if (code == ws::CloseCode::message_too_big) metrics_.refused_ws_message_size.inc();
     queue_.push_final(Frame::own(ws::encode_close_frame(code, reason)));
     closing_ = true;
+    closing_tick_ = ticker_.now();
     for (auto& [channel, subscription] : subscriptions_)
         subscription->end();
     schedule_flush();

@@ -103,6 +103,9 @@ private:
     KeepaliveTicker::Tick last_ping_tick_ = 0;
     unsigned unanswered_pings_ = 0;
     KeepaliveTicker::Tick close_sent_tick_ = 0;
+    KeepaliveTicker::Tick closing_tick_ = 0;     // when the close frame was queued
+    KeepaliveTicker::Tick last_write_tick_ = 0;  // when the write in flight started
+    std::chrono::milliseconds write_timeout_;    // a write stalled this long: the peer is gone
     WriteCoalescer::Clock::time_point last_write_time_{};
     bool deflate_;
     bool close_sent_ = false;  // our close frame is written; waiting for the peer to end
