@@ -69,9 +69,13 @@ describe('SSE on a default server', () => {
             assert.equal(res.status, 201);
             sent.push(res.json);
         }
-        await until(() => client.received.length >= bodies.length, 10000, `${bodies.length} events`);
-        await sleep(200);  // anything extra would show up now
-        assert.equal(client.received.length, bodies.length);
+        // A marker last: events come in seq order, so once it is here anything extra (a
+        // duplicate, a stray event) is here too, before it.
+        const marker = await publish(herald.url, channel, { data: 'marker' });
+        assert.equal(marker.status, 201);
+        await until(() => client.seqs().includes(marker.json.seq), 10000, 'the marker');
+        assert.equal(client.received.length, bodies.length + 1);
+        assert.equal(JSON.parse(client.received[bodies.length].data).data, 'marker');
         bodies.forEach((body, i) => {
             const got = client.received[i];
             const event = body.event ?? 'message';
@@ -81,7 +85,7 @@ describe('SSE on a default server', () => {
                 channel, seq: sent[i].seq, id: sent[i].id, event, data: body.data, time: sent[i].time,
             });
         });
-        assert.deepEqual(client.seqs(), range(1, bodies.length));
+        assert.deepEqual(client.seqs(), range(1, bodies.length + 1));
         assert.equal(client.es.readyState, EventSource.OPEN);
         assert.equal(client.errors.length, 0, 'no error event on a healthy stream');
     });
@@ -150,7 +154,8 @@ describe('SSE on a default server', () => {
             const client = listen(`${herald.url}/v1/channels/${channel}/events?after=20`);
             open.push(client);
             // The live half starts at once, a little later each round: before the subscription,
-            // during the replay, after it.
+            // during the replay, after it. The delay is what varies the interleaving under test;
+            // the assertions hold for any timing.
             await sleep(round * 40);
             await publishMany(herald.url, channel, 50, { make: (i) => ({ data: { during: i } }) });
             await until(() => client.seqs().includes(100), 15000, `seq 100 on ${channel}`);
@@ -485,6 +490,8 @@ describe('SSE flow control', () => {
                 const from = total;
                 await publishMany(herald.url, channel, count, { publishers: 4, make: (i) => ({ data: { i: from + i, pad } }) });
                 total += count;
+                // A moment for the close after the first round, to spare needless rounds; nothing
+                // is asserted on it: a slower close only means more rounds, up to the budget.
                 if (round === 0) await sleep(500);
             }
 
@@ -505,6 +512,7 @@ describe('SSE flow control', () => {
             // The slow reader, reading at last, finds a response that ends: what it got is a valid
             // prefix of the channel, from which it can resume.
             slow.socket.resume();
+            // A bound, not a wait: the response must end within 15 s.
             await Promise.race([slow.closed, sleep(15000)]);
             assert.ok(slow.socket.destroyed || slow.socket.readableEnded, 'the server ended the slow subscriber\'s response');
             const { head, body } = dechunk(slow.data());
