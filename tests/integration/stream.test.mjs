@@ -79,6 +79,9 @@ describe('HTTP streaming on a default server', () => {
             const channel = `st:seam:${round}`;
             await publishMany(herald.url, channel, 50, { make: (i) => ({ data: { before: i } }) });
             const opening = StreamClient.open(herald.url, `/v1/channels/${channel}/stream?after=20`);
+            // The live half starts a little later each round (before the subscription, during the
+            // replay, after it): the delay varies the interleaving under test; the assertions hold
+            // for any timing.
             await sleep(round * 40);
             const publishing = publishMany(herald.url, channel, 50, { make: (i) => ({ data: { during: i } }) });
             const client = await opening;
