@@ -85,9 +85,12 @@ describe('presence', () => {
         assert.ok(Number.isInteger(entry.since));
         assert.ok(entry.since >= t0 - 1000 && entry.since <= t1 + 1000, `since ${entry.since} is the join time (${t0}..${t1})`);
         assert.equal((await presenceOf(herald.url, channel)).channel, channel);
-        // Subscribing twice is refused and does not make a second entry.
+        // Subscribing twice is refused and does not make a second entry. The connection's next
+        // request is handled after the refused one, and its membership lives on its own shard:
+        // a presence query it sends now sees any entry the refused subscribe made.
         assert.equal((await a.request({ type: 'subscribe', channel })).code, 'bad_request');
-        await sleep(100);
+        assert.deepEqual((await a.request({ type: 'presence', channel })).clients,
+                         [{ client: entry.client, user: null }]);
         assert.deepEqual((await presenceOf(herald.url, channel)).clients, [entry]);
 
         assert.equal((await a.request({ type: 'unsubscribe', channel })).type, 'unsubscribed');
@@ -114,7 +117,7 @@ describe('presence', () => {
             const c = await ws();
             assert.equal((await c.request({ type: 'subscribe', channel })).type, 'subscribed');
             clients.push(c);
-            await sleep(5);
+            await sleep(5);  // distinct join times: the order by `since` is what is tested
         }
         const list = await waitPresence(herald.url, channel, (c) => c.length === 6, 'six members');
         assert.deepEqual(list, [...list].sort(byJoin), 'ordered by since, then client');
@@ -231,19 +234,33 @@ describe('presence', () => {
         plain.close();
         await watcher.next((f) => f.type === 'leave' && f.client === plainId, 'the leave of the plain subscriber');
         await second.next((f) => f.type === 'leave' && f.client === plainId, 'the second watcher hears the leave too');
-        await sleep(300);
+        // A later presence change as a marker: a last client joins this channel and the one
+        // `elsewhere` watches. Joins and leaves reach each watcher in the order they happened,
+        // so once every watcher has this join, any frame it should not get has come before it.
+        const last = await ws();
+        assert.equal((await last.request({ type: 'subscribe', channel })).type, 'subscribed');
+        assert.equal((await last.request({ type: 'subscribe', channel: 'pr:events-other' })).type, 'subscribed');
+        const lastId = (await waitPresence(herald.url, channel, (c) => c.length === 3, 'the last client'))
+            .find((e) => ![watcherId, secondId].includes(e.client)).client;
+        await watcher.next((f) => f.type === 'join' && f.client === lastId, 'the join of the last client');
+        await second.next((f) => f.type === 'join' && f.client === lastId, 'the second watcher hears it too');
+        await elsewhere.next((f) => f.type === 'join' && f.client === lastId, 'the join in the other channel');
 
         assert.deepEqual(presenceFrames(watcher).filter((f) => f.client === watcherId), [], 'nothing about itself');
         assert.deepEqual(presenceFrames(second).filter((f) => f.client === secondId), [], 'nothing about itself');
         assert.deepEqual(presenceFrames(plain), [], 'no presence:true, no join/leave');
-        assert.deepEqual(presenceFrames(elsewhere), [], 'nothing about another channel');
+        assert.deepEqual(presenceFrames(elsewhere), [{ type: 'join', channel: 'pr:events-other', client: lastId, user: null }],
+                         'nothing about another channel');
         assert.ok(presenceFrames(watcher).every((f) => f.channel === channel));
         // Each change once, in order.
         assert.deepEqual(presenceFrames(watcher).map((f) => `${f.type} ${f.client}`), [
             `join ${plainId}`, `join ${aId}`, `leave ${aId}`, `join ${aId}`, `leave ${aId}`, `join ${secondId}`, `leave ${plainId}`,
+            `join ${lastId}`,
         ]);
+        assert.deepEqual(presenceFrames(second).map((f) => `${f.type} ${f.client}`), [`leave ${plainId}`, `join ${lastId}`]);
         watcher.close();
         await second.next((f) => f.type === 'leave' && f.client === watcherId, 'the second watcher hears the first leave');
+        last.close();
         second.close();
         elsewhere.close();
     });
@@ -261,7 +278,10 @@ describe('presence', () => {
         await sync.next((f) => f.type === 'join', 'the join at the other watcher');
         c.close();
         await sync.next((f) => f.type === 'leave', 'the leave at the other watcher');
-        await sleep(300);
+        // Then a ping on w as a marker: each join and leave is posted to every shard in one loop
+        // as it happens, so w's shard has c's leave queued before this ping is read, and any
+        // frame about c would go out on w before the pong.
+        assert.equal((await w.request({ type: 'ping' })).type, 'pong');
         assert.deepEqual(presenceFrames(w), [], 'the new subscription did not ask for presence');
         w.close();
         sync.close();
@@ -322,7 +342,7 @@ describe('presence', () => {
             await watcher.next((f) => f.type === 'join' && f.client === entry.client, 'the join of the long-poll client');
 
             // Still a member between polls, and the next poll on the same connection is the same client.
-            await sleep(200);
+            await sleep(200);  // idle time between polls is what is tested: the entry outlasts it
             assert.deepEqual((await presenceOf(herald.url, channel)).clients, list);
             const second = await agentGet(herald.url, `/v1/channels/${channel}/messages?wait=1`, agent);
             assert.equal(second.status, 204);
@@ -353,6 +373,7 @@ describe('presence', () => {
     test('every transport in one list, each connection with an id unique on the server', { timeout: 30000 }, async () => {
         const channel = 'pr:all';
         const a = await ws();
+        // 5 ms apart: distinct join times, so the list's order by `since` is the join order.
         assert.equal((await a.request({ type: 'subscribe', channel })).type, 'subscribed');
         await sleep(5);
         const sse = await SseClient.open(herald.url, `/v1/channels/${channel}/events`);
