@@ -14,7 +14,6 @@ import { startWebhookReceiver } from '../support/webhook_receiver.mjs';
 import { connectWs } from '../support/ws.mjs';
 
 const newSecret = () => `whsec_${crypto.randomBytes(32).toString('base64')}`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function createWebhook(base, body) {
     const res = await fetch(`${base}/v1/webhooks`, {
@@ -24,6 +23,14 @@ async function createWebhook(base, body) {
     });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/// Waits until endpoint `id` holds no event: each it was given is delivered or failed (one in
+/// flight still counts), so no attempt of them is still to come. After an event published as a
+/// marker (first attempts leave in the order the events happened), anything sent before the
+/// marker has reached the receiver by then.
+async function drained(base, id, what = `the queue of ${id} to empty`) {
+    await eventually(async () => (await metric(base, `herald_webhook_queue_depth{endpoint="${id}"}`)) === 0, 10000, what);
 }
 
 /// A port nothing listens on: bound once by the kernel, then released.
@@ -66,7 +73,8 @@ describe('webhooks', () => {
                 channel: 'pub:1', seq: stored.json.seq, id: stored.json.id, event: 'chat',
                 data: { text: 'héllo ✓' }, time: stored.json.time,
             });
-            await sleep(200);
+            // pub:1 is the marker: other:1 happened before it.
+            await drained(herald.url, created.json.id);
             assert.equal(receiver.deliveries.length, 1, 'other:1 matches no glob');
         } finally {
             await receiver.close();
@@ -88,13 +96,29 @@ describe('webhooks', () => {
             first.close();
             second.close();
             await receiver.waitFor(6);
-            await sleep(200);
+            // A later presence change as the marker: a third client occupies the channel again
+            // and joins. Once its join is in and the queue is empty, any extra event of the first
+            // two clients has arrived too (it happened before).
+            const third = await connectWs(herald.url);
+            await third.request({ type: 'subscribe', channel: 'occ:1' });
+            let thirdId;
+            await eventually(async () => {
+                thirdId = (await get(herald.url, '/v1/channels/occ:1/presence')).json.clients[0]?.client;
+                return thirdId !== undefined;
+            }, 5000, 'the third client listed');
+            await eventually(() => receiver.deliveries.some((d) => d.json.type === 'presence.joined' && d.json.data.client === thirdId),
+                5000, 'the join of the third client');
+            await drained(herald.url, created.json.id);
+            // Its leave is no one's business here.
+            assert.equal((await fetch(`${herald.url}/v1/webhooks/${created.json.id}`, { method: 'DELETE' })).status, 204);
+            third.close();
             const got = receiver.deliveries;
             assert.ok(got.every((d) => d.verified), got.map((d) => d.error).join());
             const types = got.map((d) => d.json.type);
-            assert.equal(types.filter((t) => t === 'channel.occupied').length, 1, types.join());
+            // The marker adds one channel.occupied and one presence.joined.
+            assert.equal(types.filter((t) => t === 'channel.occupied').length, 2, types.join());
             assert.equal(types.filter((t) => t === 'channel.vacated').length, 1, types.join());
-            assert.equal(types.filter((t) => t === 'presence.joined').length, 2, types.join());
+            assert.equal(types.filter((t) => t === 'presence.joined').length, 3, types.join());
             assert.equal(types.filter((t) => t === 'presence.left').length, 2, types.join());
             assert.ok(types.indexOf('channel.occupied') < types.indexOf('channel.vacated'));
             const occupied = got.find((d) => d.json.type === 'channel.occupied');
@@ -106,7 +130,7 @@ describe('webhooks', () => {
                 assert.match(d.json.data.client, /^c_/);
                 assert.equal(d.json.data.user, null);
             }
-            assert.notEqual(joined[0].json.data.client, joined[1].json.data.client);
+            assert.equal(new Set(joined.map((d) => d.json.data.client)).size, 3, 'a client id per connection');
             assert.equal(new Set(got.map((d) => d.id)).size, got.length, 'one webhook-id per event');
         } finally {
             await receiver.close();
@@ -130,7 +154,8 @@ describe('webhooks', () => {
             const gap2 = got[2].receivedAt - got[1].receivedAt;
             assert.ok(gap1 >= 70 && gap1 < 400, `first retry after ${gap1} ms`);
             assert.ok(gap2 >= 380 && gap2 < 1200, `second retry after ${gap2} ms`);
-            await sleep(300);
+            // Delivered and gone from the queue: no attempt is still to come.
+            await drained(herald.url, created.json.id);
             assert.equal(receiver.deliveries.length, 3);
 
             const list = await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`);
@@ -189,12 +214,14 @@ describe('webhooks', () => {
                 await eventually(async () => (await successes()) === i, 3000, `success ${i}`);
             }
             assert.equal(new Set(receiver.deliveries.map((d) => d.remotePort)).size, 1, 'one connection for all three');
-            await sleep(3000);  // the receiver closes a connection idle for 1 s (node adds up to 1 s)
+            // The receiver closes a connection idle for 1 s (node adds up to 1 s). Herald may or
+            // may not have seen the close when the next event goes: either way it must not fail.
+            await eventually(() => receiver.connections() === 0, 10000, 'the receiver to close the idle connection');
             await publish(herald.url, 'ka:1', { data: 4 });
             const got = await receiver.waitFor(4);
             assert.notEqual(got[3].remotePort, got[0].remotePort);
             assert.equal(got[3].status, 200);
-            await sleep(100);
+            await eventually(async () => (await successes()) === 4, 3000, 'success 4');
             assert.equal(await metric(herald.url, `herald_webhook_failures_total{endpoint="${created.json.id}"}`), 0);
             assert.equal(await metric(herald.url, `herald_webhook_attempts_total{endpoint="${created.json.id}"}`), 4);
         } finally {
@@ -236,11 +263,25 @@ describe('webhooks', () => {
                 const list = await get(herald.url, '/v1/webhooks');
                 return list.json.webhooks.find((w) => w.id === created.json.id)?.enabled === false;
             }, 3000, 'the endpoint to be disabled');
-            await publish(herald.url, 'gone:1', { data: 2 });
-            await sleep(500);
-            assert.equal(receiver.deliveries.length, 1, 'nothing is sent to a disabled endpoint');
-            const list = await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`);
-            assert.deepEqual(list.json.deliveries.map((d) => [d.status, d.outcome]), [[410, 'disabled']]);
+            // A healthy endpoint of the same channel is the marker: an event goes into the queue
+            // of each endpoint it is for at once, and the first attempt is counted as it starts,
+            // so once the healthy one has event 2, the disabled one would count an attempt for it.
+            const other = await startWebhookReceiver({ secret });
+            try {
+                const healthy = await createWebhook(herald.url, { url: other.url, events: ['message.published'], channels: ['gone:1'], secret });
+                assert.equal(healthy.status, 201);
+                await publish(herald.url, 'gone:1', { data: 2 });
+                const [marker] = await other.waitFor(1);
+                assert.equal(marker.json.data.data, 2);
+                assert.equal(await metric(herald.url, `herald_webhook_attempts_total{endpoint="${created.json.id}"}`), 1,
+                             'nothing is sent to a disabled endpoint');
+                assert.equal(await metric(herald.url, `herald_webhook_queue_depth{endpoint="${created.json.id}"}`), 0);
+                assert.equal(receiver.deliveries.length, 1, 'nothing is sent to a disabled endpoint');
+                const list = await get(herald.url, `/v1/webhooks/${created.json.id}/deliveries`);
+                assert.deepEqual(list.json.deliveries.map((d) => [d.status, d.outcome]), [[410, 'disabled']]);
+            } finally {
+                await other.close();
+            }
         } finally {
             await receiver.close();
         }
@@ -479,13 +520,17 @@ test('a queue longer than webhook_delivery.max_queued waits in the database and 
     const herald = await startHerald({ args: ['--webhook-delivery-max-queued', '8', '--webhook-delivery-retry-scale', '0.1'] });
     try {
         receiver.respond(500, 500, 500);  // a few retries among the first events
-        await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['long:*'], secret });
+        const created = await createWebhook(herald.url, { url: receiver.url, events: ['message.published'], channels: ['long:*'], secret });
         await Promise.all(Array.from({ length: 4 }, async (_, p) => {
             for (let i = 0; i < 15; ++i) await publish(herald.url, `long:${p}`, { data: i });
         }));
         await eventually(() => receiver.deliveries.filter((d) => d.status === 200).length >= 60, 15000, '60 delivered events');
-        await sleep(300);
-        const delivered = receiver.deliveries.filter((d) => d.status === 200);
+        // A marker event last, then an empty queue: a duplicate would have arrived by then.
+        await publish(herald.url, 'long:marker', { data: 'marker' });
+        await eventually(() => receiver.deliveries.some((d) => d.json?.data?.channel === 'long:marker'), 10000, 'the marker event');
+        await drained(herald.url, created.json.id);
+        assert.equal(receiver.deliveries.filter((d) => d.json?.data?.channel === 'long:marker').length, 1);
+        const delivered = receiver.deliveries.filter((d) => d.status === 200 && d.json.data.channel !== 'long:marker');
         assert.equal(delivered.length, 60, 'each event delivered once');
         assert.equal(new Set(delivered.map((d) => d.id)).size, 60);
         assert.ok(receiver.deliveries.every((d) => d.verified));
@@ -516,7 +561,11 @@ test('herald_webhook_queue_depth counts the events waiting in the database, befo
         await eventually(async () => (await depth()) === 30, 3000, 'the same depth read back from the database');
         for (let i = 0; i < 5; ++i) await publish(herald.url, 'depth:1', { data: i });
         await eventually(async () => (await depth()) === 35, 3000, 'a depth of 35');
-        await sleep(300);
+        // Wait for retries to happen (the new events wait in the database behind the 8 in
+        // memory, so every attempt now is a retry of one of those), then look again.
+        const attempts = () => metric(herald.url, `herald_webhook_attempts_total{endpoint="${created.json.id}"}`);
+        const before = (await attempts()) ?? 0;
+        await eventually(async () => ((await attempts()) ?? 0) >= before + 2, 20000, 'two more attempts');
         assert.equal(await depth(), 35, 'retries do not change the depth');
     } finally {
         await herald.stop();
@@ -563,7 +612,8 @@ test('an endpoint disabled by 410 comes back: from the config file at the next s
         const last = (await receiver.waitFor(4))[3];
         assert.ok(last.verified);
         assert.deepEqual([last.json.data.channel, last.json.data.data], ['back:cfg', 3]);
-        await sleep(300);
+        // back:cfg 3 is the marker: back:cfg 2 happened before it.
+        await drained(herald.url, fromConfig);
         assert.equal(receiver.deliveries.length, 4, 'what was published while it was disabled is not sent');
     } finally {
         await herald.stop();

@@ -20,6 +20,7 @@ import { Webhook } from 'standardwebhooks';
 ///                  returning one of these when the request arrives) to the script
 ///   waitFor(n)     resolves with `deliveries` once n have arrived (rejects after timeoutMs)
 ///   byId(id)       the deliveries with that webhook-id: the attempts of one event
+///   connections()  how many connections from senders are open now
 ///   close()        drops hanging requests and stops the server
 /// `port`: listen there (a restarted receiver at the URL an endpoint already has); 0: any.
 /// `tls`: {key, cert} (PEM) to serve https; `host`: the name the URL gives (default 127.0.0.1);
@@ -30,7 +31,7 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
     const deliveries = [];
     const script = [];
     const waiters = new Set();
-    const hanging = new Set();
+    const hanging = new Set();  // every open connection: close() drops the hanging ones with it
 
     const handler = (req, res) => {
         const chunks = [];
@@ -76,6 +77,7 @@ export async function startWebhookReceiver({ secret, defaultStatus = 200, reject
         deliveries,
         respond: (...statuses) => { script.push(...statuses); },
         byId: (id) => deliveries.filter((d) => d.id === id),
+        connections: () => hanging.size,
         waitFor: (count, { timeoutMs = 10000 } = {}) => waitFor(count, timeoutMs, deliveries, waiters),
         close: () => new Promise((resolve) => {
             for (const socket of hanging) socket.destroy();
