@@ -72,10 +72,17 @@ describe('herald.js', () => {
                 assert.equal((await left).client, otherId);
                 assert.ok(!sub.members.has(otherId));
 
-                // Unsubscribe: nothing more arrives.
+                // Unsubscribe: nothing more arrives. As a marker, a new subscription from seq 6
+                // gets 7 over the same transport: the client has had 7 to hand out, and the old
+                // subscription was not given it (had it stayed, subscribe would return it).
                 sub.unsubscribe();
                 await publish(herald.url, channel, { data: 7 });
-                await new Promise((r) => setTimeout(r, 300));
+                const again = client.subscribe(channel, { after: 6 });
+                assert.notEqual(again, sub, 'a new subscription');
+                const seenAgain = [];
+                again.on('message', (m) => seenAgain.push(m.data));
+                await eventually(() => seenAgain.length === 1, 3000, 'message 7 on the new subscription');
+                assert.deepEqual(seenAgain, [7]);
                 assert.equal(seen.length, 4);
             } finally {
                 client.disconnect();
