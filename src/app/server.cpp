@@ -199,8 +199,10 @@ int serve(const config::Options& options) {
         service->on_presence(change);
     });
 
+    transport::ConnectionSettings connections;
+    connections.send_queue_bytes = options.send_queue_bytes;
+    connections.close_timeout = options.ws_close_timeout;
     transport::StreamSettings streams;
-    streams.send_queue_bytes = options.send_queue_bytes;
     streams.retry = options.sse_retry;
     streams.keepalive = options.sse_keepalive;
     transport::WsSettings websocket;
@@ -208,13 +210,12 @@ int serve(const config::Options& options) {
     websocket.max_subscriptions = options.max_subscriptions;
     websocket.max_message_bytes = options.max_message_bytes;
     websocket.ping_interval = options.ws_ping_interval;
-    websocket.close_timeout = options.ws_close_timeout;
     websocket.deflate = options.ws_deflate;
     websocket.publish_rate = options.publish_rate;
     websocket.token_leeway = authenticator.leeway();
     transport::HttpContext http_context{
             channels,  presence, authenticator, http_limits(options), metrics, streams,
-            websocket, {},       webhooks.get()};
+            websocket, connections, {}, webhooks.get()};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context, tls.get());
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());

@@ -24,7 +24,7 @@ HttpServer::HttpServer(runtime::ShardGroup& shards, HttpContext& context,
                 shards_[i].executor(),
                 // The shortest period a connection's ticks must resolve.
                 std::min({context_.streams.keepalive, context_.websocket.ping_interval,
-                          context_.websocket.close_timeout}),
+                          context_.connections.close_timeout}),
                 context_.streams.coalesce_window, context_.presence,
                 context_.websocket.max_frame_bytes));
         context_.shards.push_back(services_.back().get());

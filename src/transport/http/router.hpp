@@ -11,6 +11,7 @@
 #include "core/presence.hpp"
 #include "core/webhook_admin.hpp"
 #include "transport/common/shard_services.hpp"
+#include "transport/common/streaming_connection.hpp"
 #include "transport/http/connection_admission.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/http/request_target.hpp"
@@ -28,6 +29,7 @@ struct HttpContext {
     core::ServerMetrics& metrics;
     StreamSettings streams;
     WsSettings websocket;
+    ConnectionSettings connections;  // every streaming connection's bounds and deadlines
     /// One per shard, owned by the HttpServer.
     std::vector<ShardServices*> shards;
     /// The webhook admin API; none: /v1/webhooks answers 404.

@@ -77,7 +77,8 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
             user,   std::move(handed->address_slot)};
     auto session = std::make_shared<StreamSession>(std::move(handed->socket), std::move(setup),
                                                    context.channels, *context.shards[shard],
-                                                   context.streams, context.metrics);
+                                                   context.streams, context.connections,
+                                                   context.metrics);
     session->start(cursor.after);
 }
 

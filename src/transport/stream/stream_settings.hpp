@@ -12,10 +12,8 @@ enum class StreamFormat { sse, ndjson };
 
 /// Bounds and timings of streaming responses; each default says why.
 struct StreamSettings {
-    std::size_t send_queue_bytes = kMiB;              // API.md Flow control: then a slow consumer
     std::chrono::milliseconds retry{2'000};           // API.md: the SSE retry: field
     std::chrono::milliseconds keepalive{15'000};      // API.md; under common proxy idle cuts
-    std::chrono::milliseconds write_timeout{30'000};  // a peer that stops reading entirely
     /// A stream that wrote less than this ago waits for the shard's next coalesced flush: under
     /// load a write carries several messages (docs/BENCHMARKS.md measures the trade).
     std::chrono::microseconds coalesce_window{5'000};

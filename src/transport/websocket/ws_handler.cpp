@@ -112,7 +112,7 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     WsSession::Setup setup{shard, std::move(serialized).str(), deflate, std::move(grant),
                            std::move(handed->address_slot)};
     std::make_shared<WsSession>(std::move(handed->socket), std::move(setup), context.channels,
-                                *context.shards[shard], context.streams, context.websocket,
+                                *context.shards[shard], context.connections, context.websocket,
                                 context.metrics)
             ->start(std::move(handed->unread));
 }

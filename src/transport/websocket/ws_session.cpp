@@ -40,7 +40,7 @@ class WsSession::Subscription final : public core::StreamSink, public core::Pres
 public:
     Subscription(WsSession& session, std::string channel, bool watch_presence)
         : session_(session), stream_(session.channels_, session.shard_, channel, *this) {
-        core::Presence& presence = session.services_.presence;
+        core::Presence& presence = session.services().presence;
         if (watch_presence) watch_ = presence.watch(session.shard_, channel, this);
         membership_ = presence.join(session.shard_, std::move(channel), session.identity_);
     }
@@ -75,72 +75,44 @@ private:
 };
 
 WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
-                     ShardServices& services, const StreamSettings& streams,
+                     ShardServices& services, const ConnectionSettings& connection,
                      const WsSettings& settings, core::ServerMetrics& metrics)
-    : socket_(std::move(socket)),
+    : StreamingConnection(std::move(socket), std::move(setup.head), connection, services, metrics),
       address_slot_(std::move(setup.address_slot)),
       shard_(setup.shard),
-      head_(std::move(setup.head)),
       channels_(channels),
-      services_(services),
-      ticker_(services.ticker),
       settings_(settings),
-      metrics_(metrics),
       parser_(ws::FrameParserOptions{.max_message_bytes = settings.max_frame_bytes,
                                      .deflate = setup.deflate}),
-      queue_(streams.send_queue_bytes),
       grant_(std::move(setup.grant)),
       publish_bucket_(static_cast<double>(settings.publish_rate),
                       static_cast<double>(settings.publish_rate)),
       identity_(services.presence.make_identity(setup.shard, "websocket", grant_->user())),
-      write_timeout_(streams.write_timeout),
       deflate_(setup.deflate) {
-    metrics_.ws_connections.inc();
+    metrics.ws_connections.inc();
 }
 
 WsSession::~WsSession() {
-    ticker_.remove(*this);  // only registered here if the server never closed it
-    metrics_.ws_connections.dec();
+    metrics().ws_connections.dec();
 }
 
 void WsSession::start(std::string unread) {
-    if (!ticker_.add(*this)) return close();
-    last_ping_tick_ = ticker_.now();
-    schedule_flush();  // the 101 answer
+    if (!open()) return;  // the 101 answer leaves first
+    last_ping_tick_ = ticker().now();
     if (!unread.empty()) {
         // Frames that came with the upgrade request (a client should wait for the 101, but
         // may not): handled before anything read later.
         on_bytes(std::span<char>(unread.data(), unread.size()));
     }
-    do_watch();
 }
 
-void WsSession::on_tick(KeepaliveTicker::Tick now) {
-    if (close_sent_ && now - close_sent_tick_ >= 2) return close();
-    if (closing_) {
-        // The close frame could not be written in time: the peer stopped reading. Let it go,
-        // or its socket and queue are held for as long as it is connected.
-        if (now - closing_tick_ >= ticker_.ticks(settings_.close_timeout)) {
-            spdlog::info("ws: a closing peer took no close frame within {} ms; closing its socket",
-                         settings_.close_timeout.count());
-            close();
-        }
-        return;
-    }
-    if (writing_ && now - last_write_tick_ >= ticker_.ticks(write_timeout_)) {
-        // A write that has not finished for this long: the peer stopped reading, and a close
-        // frame would wait behind the same write.
-        metrics_.slow_consumer_closes.inc();
-        spdlog::info("ws: a write stalled for {} ms; closing the connection",
-                     write_timeout_.count());
-        return close();
-    }
+void WsSession::on_open_tick(KeepaliveTicker::Tick now) {
     if (const auto expires = grant_->expires();
-        expires && !closing_ && unix_millis() / 1000 - *expires >= settings_.token_leeway.count()) {
+        expires && unix_millis() / 1000 - *expires >= settings_.token_leeway.count()) {
         // API.md Auth: a connection lives no longer than its token (docs/SECURITY.md).
         return close_with(static_cast<ws::CloseCode>(kTokenExpired), "token expired");
     }
-    if (closing_ || now - last_ping_tick_ < ticker_.ticks(settings_.ping_interval)) return;
+    if (now - last_ping_tick_ < ticker().ticks(settings_.ping_interval)) return;
     if (unanswered_pings_ >= 2) {
         spdlog::info("ws: a peer missed two pongs; dropping it");
         return close();
@@ -154,37 +126,11 @@ void WsSession::on_shutdown() {
     close_with(ws::CloseCode::going_away, "server shutting down");
 }
 
-void WsSession::do_watch() {
-    socket_.async_wait(
-            net::socket_base::wait_read,
-            [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
-}
-
-void WsSession::on_readable(boost::system::error_code ec) {
-    if (closed_) return;
-    if (ec) return close();
-    // Read what is there into the stack: the parser keeps whatever it must across reads, so an
-    // idle connection owns no read buffer.
-    std::array<char, 16 * 1024> buffer;
-    for (int round = 0; round < 4; ++round) {
-        const ssize_t n =
-                ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-        if (n == 0) return close();
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-            return close();
-        }
-        on_bytes(std::span<char>(buffer.data(), static_cast<std::size_t>(n)));
-        if (static_cast<std::size_t>(n) < buffer.size()) break;
-    }
-    do_watch();
-}
-
 void WsSession::on_data(const ws::ParseEvent& event) {
     if (!event.compressed) return on_frame(event.payload);
     // permessage-deflate: the shard's inflater, since every client message stands alone.
     std::string text;
-    const ws::InflateStatus status = services_.inflater.inflate(event.payload, text);
+    const ws::InflateStatus status = services().inflater.inflate(event.payload, text);
     if (status != ws::InflateStatus::ok) {
         return close_with(ws::close_code_of(status), "bad compressed message");
     }
@@ -195,9 +141,8 @@ void WsSession::on_data(const ws::ParseEvent& event) {
 }
 
 void WsSession::on_bytes(std::span<char> input) {
-    // Closing: what the peer still sends is read and dropped until it closes too, so the
-    // close frame is not lost to a reset of a socket closed with unread data.
-    while (!input.empty() && !closing_) {
+    // Once closing, the rest is dropped (the connection reads and drops until the peer ends).
+    while (!input.empty() && state() == State::open) {
         const ws::ParseEvent event = parser_.parse(input);
         switch (event.status) {
             case ws::ParseStatus::need_more: break;
@@ -229,7 +174,7 @@ void WsSession::on_frame(std::string_view text) {
     using Type = wire::WsClientFrame::Type;
     if (frame.type == Type::publish && text.size() > settings_.max_message_bytes) {
         // Like an HTTP publish body over the limit (413), but the connection lives on.
-        metrics_.refused_body_size.inc();
+        metrics().refused_body_size.inc();
         return send_text(wire::ws_error(wire::WsFrameError{
                 wire::ApiError::too_large,
                 "publish frame is larger than " + std::to_string(settings_.max_message_bytes) +
@@ -263,7 +208,7 @@ void WsSession::subscribe(const wire::WsClientFrame& frame) {
                 wire::ApiError::bad_request, "already subscribed to " + frame.channel, frame.ref}));
     }
     if (subscriptions_.size() >= settings_.max_subscriptions) {
-        metrics_.refused_subscriptions.inc();
+        metrics().refused_subscriptions.inc();
         return send_text(wire::ws_error(
                 wire::WsFrameError{wire::ApiError::rate_limited,
                                    "at most " + std::to_string(settings_.max_subscriptions) +
@@ -293,7 +238,7 @@ void WsSession::unsubscribe(const wire::WsClientFrame& frame) {
 void WsSession::publish(wire::WsClientFrame frame) {
     if (!allowed(grant_->may_publish(frame.channel), frame, "publish to")) return;
     if (!publish_bucket_.take()) {
-        metrics_.publishes_rate_limited.inc();
+        metrics().publishes_rate_limited.inc();
         return send_text(wire::ws_error(wire::WsFrameError{
                 wire::ApiError::rate_limited,
                 "at most " + std::to_string(settings_.publish_rate) +
@@ -302,7 +247,7 @@ void WsSession::publish(wire::WsClientFrame frame) {
     }
     channels_.publish(
             shard_, std::move(frame.publish),
-            [self = shared_from_this(), ref = frame.ref](const core::PublishResult& result) {
+            [self = self(), ref = frame.ref](const core::PublishResult& result) {
                 if (result.status == core::PublishStatus::failed) {
                     return self->send_text(wire::ws_error(
                             wire::WsFrameError{wire::ApiError::unavailable,
@@ -314,15 +259,15 @@ void WsSession::publish(wire::WsClientFrame frame) {
 
 void WsSession::query_presence(const wire::WsClientFrame& frame) {
     if (!allowed(grant_->may_subscribe(frame.channel), frame, "read")) return;
-    services_.presence.members(frame.channel, shard_,
-                               [self = shared_from_this(), channel = frame.channel,
+    services().presence.members(frame.channel, shard_,
+                               [self = self(), channel = frame.channel,
                                 ref = frame.ref](std::vector<core::PresenceEntry> clients) {
                                    self->send_text(wire::ws_presence(channel, clients, ref));
                                });
 }
 
 void WsSession::send_text(std::string_view json) {
-    push(Frame::own(deflate_ ? ws::encode_deflated_text_frame(services_.deflater, json)
+    push(Frame::own(deflate_ ? ws::encode_deflated_text_frame(services().deflater, json)
                              : ws::encode_text_frame(json)));
 }
 
@@ -330,99 +275,48 @@ const std::string& WsSession::encoded(const core::Message& message) const {
     if (!deflate_) return message.encoded(core::WireForm::websocket, kWsEncoder);
     // Compressed once for every permessage-deflate subscriber, by the first shard to need it,
     // with that shard's deflater (the encoder runs on the calling thread).
-    ws::Deflater* deflater = &services_.deflater;
+    ws::Deflater* deflater = &services().deflater;
     return message.encoded(core::WireForm::websocket_deflate, [deflater](const core::Message& m) {
         return ws::encode_deflated_text_frame(*deflater, wire::ws_message(m));
     });
 }
 
 void WsSession::send_message(const core::MessagePtr& message) {
-    queue_.count_message();
+    queue().count_message();
     push(Frame{message, encoded(*message)});
 }
 
 bool WsSession::has_room(const core::Message* next) const {
-    if (closing_) return false;
-    return queue_.has_replay_room(next != nullptr ? std::optional(encoded(*next).size())
-                                                  : std::nullopt);
+    return StreamingConnection::has_room(next != nullptr ? std::optional(encoded(*next).size())
+                                                         : std::nullopt);
 }
 
-void WsSession::push(Frame frame) {
-    if (closing_) return;
-    if (queue_.push(std::move(frame)) == Enqueued::over_limit) {
-        metrics_.slow_consumer_closes.inc();
-        spdlog::info("ws: a connection is {} bytes behind; closing it as a slow consumer",
-                     queue_.queued_bytes());
-        return close_with(ws::CloseCode::try_again_later, "slow consumer");
-    }
-    schedule_flush();
+void WsSession::on_overflow() {
+    metrics().slow_consumer_closes.inc();
+    spdlog::info("ws: a connection is {} bytes behind; closing it as a slow consumer",
+                 queue().queued_bytes());
+    close_with(ws::CloseCode::try_again_later, "slow consumer");
 }
 
-void WsSession::schedule_flush() {
-    if (flush_scheduled_ || writing_ || closed_) return;
-    flush_scheduled_ = true;
-    services_.coalescer.schedule(shared_from_this(), last_write_time_);
-}
-
-void WsSession::do_flush() {
-    flush_scheduled_ = false;
-    if (closed_ || writing_ || (!queue_.ready() && head_.empty())) return;
-    const auto& buffers = queue_.start_write(net::buffer(head_));
-    writing_ = true;
-    last_write_tick_ = ticker_.now();
-    last_write_time_ = WriteCoalescer::Clock::now();
-    if (const std::uint32_t messages = queue_.take_counted_messages()) {
-        metrics_.messages_delivered.inc(messages);
-    }
-    net::async_write(socket_, std::span<const net::const_buffer>(buffers),
-                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                         self->on_write(ec);
-                     });
-}
-
-void WsSession::on_write(boost::system::error_code ec) {
-    writing_ = false;
-    if (!head_.empty()) std::string().swap(head_);
-    queue_.finish_write();
-    if (closed_) return;
-    if (ec) {
-        if (!is_normal_disconnect(ec)) spdlog::debug("ws: write failed: {}", ec.message());
-        return close();
-    }
-    if (queue_.ready()) return do_flush();
-    if (closing_) {
-        // The close frame is out: half-close and wait for the peer's end (on_readable), at most
-        // two ticks (on_tick).
-        boost::system::error_code ignored;
-        socket_.shutdown(net::socket_base::shutdown_send, ignored);
-        close_sent_tick_ = ticker_.now();
-        close_sent_ = true;
-        return;
-    }
+void WsSession::on_drained() {
     for (auto& [channel, subscription] : subscriptions_)
         subscription->stream().resume();
 }
 
 void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
-    if (closing_ || closed_) return;
-    if (code == ws::CloseCode::message_too_big) metrics_.refused_ws_message_size.inc();
-    queue_.push_final(Frame::own(ws::encode_close_frame(code, reason)));
-    closing_ = true;
-    closing_tick_ = ticker_.now();
-    for (auto& [channel, subscription] : subscriptions_)
-        subscription->end();
-    schedule_flush();
+    if (state() != State::open) return;
+    if (code == ws::CloseCode::message_too_big) metrics().refused_ws_message_size.inc();
+    end_subscriptions();
+    finish(Frame::own(ws::encode_close_frame(code, reason)));
 }
 
-void WsSession::close() {
-    if (std::exchange(closed_, true)) return;
-    closing_ = true;
-    ticker_.remove(*this);
+void WsSession::on_closed() {
+    end_subscriptions();
+}
+
+void WsSession::end_subscriptions() {
     for (auto& [channel, subscription] : subscriptions_)
         subscription->end();
-    boost::system::error_code ignored;
-    socket_.shutdown(net::socket_base::shutdown_both, ignored);
-    socket_.close(ignored);
 }
 
 }  // namespace herald::transport

@@ -14,9 +14,6 @@ struct WsSettings {
     // API.md limits.max_message_bytes: a bigger publish frame gets a too_large error frame.
     std::size_t max_message_bytes = 64 * kKiB;
     std::chrono::milliseconds ping_interval{25'000};  // API.md: two missed pongs drop a peer
-    // From the close frame queued to the socket closed: a peer that stopped reading cannot
-    // take the frame, and must not hold its socket (and our queue) while it is watched.
-    std::chrono::milliseconds close_timeout{5'000};
     bool deflate = false;          // API.md websocket.deflate: costs CPU per message, saves bytes
     std::size_t publish_rate = 0;  // API.md limits.publish_rate: then rate_limited frames
     std::chrono::seconds token_leeway{30};  // auth.leeway: a connection ends at exp + leeway
