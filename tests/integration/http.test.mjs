@@ -1,8 +1,35 @@
 // HTTP behaviour: routing errors, CORS, operations endpoints, pipelining, malformed input.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import { get, metric, publish, rawExchange, startHerald } from '../support/herald.mjs';
+import { eventually, get, metric, publish, rawExchange, sampleIn, startHerald } from '../support/herald.mjs';
+
+/// A keep-alive connection the server has surely accepted (it answered a request on it), left
+/// open. `ask(target)` sends a GET on it and resolves with the whole response {head, body}.
+async function keptConnection(port) {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    socket.on('data', (d) => { data = Buffer.concat([data, d]); });
+    socket.on('error', () => {});
+    const ask = async (target) => {
+        data = Buffer.alloc(0);
+        socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        let response;
+        await eventually(() => {
+            const end = data.indexOf('\r\n\r\n');
+            if (end < 0) return false;
+            const head = data.subarray(0, end).toString('latin1');
+            const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+            if (data.length < end + 4 + length) return false;
+            response = { head, body: data.subarray(end + 4, end + 4 + length).toString() };
+            return true;
+        }, 5000, `the answer to ${target}`);
+        return response;
+    };
+    assert.match((await ask('/healthz')).head, /^HTTP\/1\.1 200 /);
+    return { socket, ask };
+}
 
 const errorShape = (res, status, code) => {
     assert.equal(res.status, status);
@@ -149,19 +176,20 @@ describe('http limits and lifecycle', () => {
 
     test('connections past limits.max_connections get 503', async () => {
         const herald = await startHerald({ args: ['--limits-max-connections', '2', '--http-threads', '1'] });
+        const kept = [];
         try {
-            const hold = (port) => rawExchange(port, ['GET /v1/channels/held/messages?wait=3 HTTP/1.1\r\nHost: x\r\n\r\n'],
-                                               { timeoutMs: 6000 });
-            const first = hold(herald.port);
-            const second = hold(herald.port);
-            await new Promise((r) => setTimeout(r, 300));
+            // Two connections, each answered once: accepted and counted, then held open.
+            kept.push(await keptConnection(herald.port), await keptConnection(herald.port));
             const { data, closed } = await rawExchange(herald.port, ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n']);
             assert.match(data, /^HTTP\/1\.1 503 /);
             assert.match(data, /"code":"unavailable"/);
             assert.ok(closed);
-            await Promise.all([first, second]);
-            assert.equal(await metric(herald.url, 'herald_connections_refused_total{reason="max_connections"}'), 1);
+            // Asked on a kept connection: a new one would be refused too.
+            const metrics = await kept[0].ask('/metrics');
+            assert.match(metrics.head, /^HTTP\/1\.1 200 /);
+            assert.equal(sampleIn(metrics.body, 'herald_connections_refused_total{reason="max_connections"}'), 1);
         } finally {
+            for (const { socket } of kept) socket.destroy();
             await herald.stop();
         }
     });
