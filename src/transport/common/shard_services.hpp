@@ -14,7 +14,7 @@
 namespace herald::transport {
 
 /// What a shard lends its long-lived connections (streams, WebSockets), so that none keeps a
-/// timer or a zlib state of its own: DESIGN.md wants an idle connection under 2 KiB.
+/// timer or a zlib state of its own: docs/ARCHITECTURE.md wants an idle connection under 2 KiB.
 /// Thread: its shard's only (presence is shared, and safe from any shard). Owned by HttpServer.
 struct ShardServices {
     ShardServices(boost::asio::io_context::executor_type executor,

@@ -30,7 +30,7 @@ struct FrameFlags {
                                               FrameFlags flags = {});
 
 /// Header and payload in one string: the form built once per message and shared by every
-/// subscriber's send queue (DESIGN.md, encode once).
+/// subscriber's send queue (docs/ARCHITECTURE.md, encode once).
 [[nodiscard]] std::string encode_frame(Opcode opcode, std::string_view payload,
                                        FrameFlags flags = {});
 [[nodiscard]] std::string encode_text_frame(std::string_view payload);
