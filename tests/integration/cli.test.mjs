@@ -142,7 +142,7 @@ describe('herald pub and sub', () => {
         child.stdout.on('data', (d) => { stdout += d; });
         const exited = new Promise((resolve) => child.on('exit', resolve));
         // Wait until the sub holds its long poll, then publish.
-        const deadline = Date.now() + 5000;
+        const deadline = Date.now() + 10000;
         while ((await get(herald.url, '/v1/channels/cli:live')).json.subscribers === 0) {
             assert.ok(Date.now() < deadline, 'sub started polling');
             await new Promise((r) => setTimeout(r, 25));
@@ -167,7 +167,7 @@ describe('herald sub across a server restart', () => {
             const exited = new Promise((resolve) => child.on('exit', resolve));
             try {
                 for (let i = 1; i <= 3; ++i) await publish(server.url, 'cli:restart', { data: i });
-                const deadline = Date.now() + 5000;
+                const deadline = Date.now() + 10000;
                 while (stdout.trim().split('\n').filter(Boolean).length < 3) {
                     assert.ok(Date.now() < deadline, `sub printed the first three: ${stdout}`);
                     await new Promise((r) => setTimeout(r, 25));

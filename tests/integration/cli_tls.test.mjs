@@ -76,6 +76,7 @@ describe('herald pub and sub over https', () => {
             try {
                 for (let i = 1; i <= 3; ++i) {
                     assert.equal((await publish(channel, { data: { n: i } })).status, 201);
+                    // Spread over the sub's polls (it reads from seq 0, so no timing can lose one).
                     await new Promise((r) => setTimeout(r, 50));
                 }
                 assert.equal(await sub.exited, 0, sub.stderr());

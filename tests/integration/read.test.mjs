@@ -92,7 +92,7 @@ describe('read (age retention)', () => {
         const herald = await startHerald({ args: ['--history-max-age', '1s'] });
         try {
             for (let i = 1; i <= 3; ++i) await publish(herald.url, 'age', { data: i });
-            const deadline = Date.now() + 6000;
+            const deadline = Date.now() + 10000;  // polled: the trim is the event waited for
             let res;
             do {
                 await new Promise((r) => setTimeout(r, 200));

@@ -143,6 +143,8 @@ describe('TLS', () => {
             res.pause();
             const payload = 'p'.repeat(32 * 1024);
             for (let i = 1; i <= 200; i += 1) assert.equal((await post('tls:pause', { data: { i, payload } })).status, 201);
+            // A moment for the server to fill the socket buffers and stall; nothing is asserted on
+            // it (shorter would test less, not fail).
             await new Promise((r) => setTimeout(r, 300));
             res.resume();
             await eventually(() => got.length === 200, 10000, '200 messages after resuming');
