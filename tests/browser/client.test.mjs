@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startHerald } from '../support/herald.mjs';
+import { eventually, startHerald } from '../support/herald.mjs';
 import { launchBrowser } from '../support/browser.mjs';
 
 describe('herald.js in a browser', () => {
@@ -88,7 +88,7 @@ describe('herald.js in a browser', () => {
             await page.reload();
             await page.waitForLoadState('load');
             await page.waitForFunction(() => document.querySelector('#state') !== null);
-            await new Promise((r) => setTimeout(r, 200));
+            await eventually(() => conditional.size === 4, 5000, 'the four responses recorded');
             // Subresources show the 304; for the page itself Chromium reports the cached 200 it
             // revalidated, so check that it asked with the ETag (the server's 304 to that is
             // tests/integration/web.test.mjs's).

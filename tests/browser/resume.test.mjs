@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { freePort, publish, startHerald, tempDir } from '../support/herald.mjs';
-import { assertExactlyOnce, launchBrowser, lines, openChat, waitConnected, waitLines } from '../support/browser.mjs';
+import { assertExactlyOnce, launchBrowser, lines, openChat, waitConnected, waitLine, waitLines } from '../support/browser.mjs';
 
 describe('resume after a restart', () => {
     let browser;
@@ -48,7 +48,7 @@ describe('resume after a restart', () => {
                     await say(text);
                     expected.push(text);
                 }
-                await new Promise((r) => setTimeout(r, 500));
+                // All three are published while the page is away: it is not back yet.
                 assert.notEqual(await chat.page.getAttribute('#state', 'data-state'), 'connected');
                 assert.equal((await lines(chat.page)).length, 2);
                 await chat.context.setOffline(false);
@@ -56,9 +56,10 @@ describe('resume after a restart', () => {
                 await say('after');
                 expected.push('after');
                 await waitLines(chat.page, expected.length);
-                // A moment more: anything shown twice would have arrived by now.
-                await new Promise((r) => setTimeout(r, 300));
-                assertExactlyOnce(await lines(chat.page), expected, transport);
+                // A marker last: anything shown twice would come before it.
+                await say('marker');
+                expected.push('marker');
+                assertExactlyOnce(await waitLine(chat.page, 'marker'), expected, transport);
                 const states = await chat.page.evaluate(() => window.chat.states.map((s) => s.state));
                 assert.ok(states.includes('reconnecting'), states.join(' '));
                 const retry = await chat.page.evaluate(() => window.chat.states.find((s) => s.state === 'reconnecting'));

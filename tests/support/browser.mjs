@@ -54,6 +54,14 @@ export async function waitLines(page, count, timeout = 10000) {
     return lines(page);
 }
 
+/// Waits until the page shows a chat line whose text is `text`; returns the lines. With a marker
+/// published last, lines of a channel come in seq order, so all before it are shown by then.
+export async function waitLine(page, text, timeout = 10000) {
+    await page.waitForFunction((t) => [...document.querySelectorAll('#messages li[data-seq] .text')].some((e) => e.textContent === t),
+                               text, { timeout });
+    return lines(page);
+}
+
 /// Waits until the page lists at least `count` clients as present; returns their transports.
 export async function waitPresence(page, count, timeout = 10000) {
     await page.waitForFunction((n) => document.querySelectorAll('#presence li').length >= n, count,
