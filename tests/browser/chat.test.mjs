@@ -1,4 +1,4 @@
-// The chat demo at / in headless Chromium (API.md: Web; issue 8): two pages in one room over each
+// The chat demo at / in headless Chromium (API.md: Web): two pages in one room over each
 // transport, and mixed; messages typed in one show in the other, in order; presence lists both;
 // typing shows; auto falls back when WebSocket is missing; the transport switches live.
 import assert from 'node:assert/strict';

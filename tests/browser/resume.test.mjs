@@ -1,4 +1,4 @@
-// Resume after a server restart (issue 8): a page stays open while the server stops and starts
+// Resume after a server restart: a page stays open while the server stops and starts
 // again on the same port and data directory; over each transport it reconnects by itself and
 // shows every message published meanwhile exactly once, in order.
 import assert from 'node:assert/strict';

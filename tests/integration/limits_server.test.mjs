@@ -1,4 +1,4 @@
-// Limits of API.md Flow control and issue 7 that protect the server as a whole: connections per
+// Limits of API.md Flow control (docs/SECURITY.md) that protect the server as a whole: connections per
 // client address, header count, held long polls, request and idle timeouts, the open-mode admin
 // API; each answered as docs/SECURITY.md says, counted in /metrics, and others still served.
 // (Publish rate: limits.test.mjs. Max connections, header size, body size: http.test.mjs;

@@ -203,7 +203,8 @@ TEST(FrameParser, MessagesUpToTheLimitPass) {
 }
 
 TEST(FrameParser, StaysSmallForIdleConnections) {
-    // One per WebSocket connection, idle ones included: DESIGN.md budgets 2 KiB for all of it.
+    // One per WebSocket connection, idle ones included: docs/ARCHITECTURE.md budgets 2 KiB for
+    // all of it.
     EXPECT_LE(sizeof(FrameParser), 160U);
 }
 
