@@ -177,7 +177,13 @@ int serve(const config::Options& options) {
     core::ServerMetrics metrics;
     auto [log, outbox] = open_log(options);
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
-    core::Hub hub(*shards);
+    // The window of recent messages keeps what history keeps, up to 1 MiB per channel and
+    // 64 MiB in all (docs/ARCHITECTURE.md, reads).
+    core::Hub hub(*shards, core::RecentMessages::Bounds{.messages_per_channel =
+                                                                options.history_max_messages,
+                                                        .bytes_per_channel = 1 << 20,
+                                                        .total_bytes = 64 << 20,
+                                                        .max_age = options.history_max_age});
     core::ChannelService channels(*log, hub, *shards, metrics);
     core::Presence presence(*shards);
     log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {

@@ -77,6 +77,17 @@ void ChannelService::complete_publishes(std::vector<WaitingPublish>& waiting,
 
 ReadResult ChannelService::read(std::string_view channel, std::optional<Seq> after,
                                 std::size_t limit) {
+    if (after) {
+        // Near the head: the shared, already encoded messages the hub delivered.
+        auto recent = hub_.recent().read(channel, *after, limit, unix_millis());
+        // Unless retention trimmed what it would send (storage then reports the gap).
+        if (recent && (recent->messages.empty() ||
+                       log_.channel(channel).first_seq <= recent->messages.front()->seq())) {
+            metrics_.reads_from_memory.inc();
+            return ReadResult{std::move(recent->messages), recent->last_seq, std::nullopt};
+        }
+    }
+    metrics_.reads_from_storage.inc();
     storage::ReadResult stored = log_.read(channel, after, limit);
     ReadResult result{{}, stored.last_seq, stored.gap};
     result.messages.reserve(stored.messages.size());

@@ -59,8 +59,12 @@ public:
     void publish(std::size_t shard, PublishRequest request,
                  std::function<void(const PublishResult&)> done);
 
-    /// Reads history now, on the calling thread.
+    /// Reads history now, on the calling thread: from the window of recent messages when the
+    /// cursor is near the head (no storage, nothing decoded or encoded again), else storage.
     ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit);
+
+    /// The channel's newest seq (0 for a channel never used), from storage's position alone.
+    Seq last_seq(std::string_view channel) { return log_.channel(channel).last_seq; }
 
     void info(std::size_t shard, std::string channel, std::function<void(ChannelInfo)> done);
     void list(std::size_t shard, std::string prefix,

@@ -9,7 +9,7 @@ ChannelStream::ChannelStream(ChannelService& service, std::size_t shard, std::st
 void ChannelStream::start(std::optional<Seq> after) {
     subscription_ = service_.hub().subscribe(shard_, channel_, this);
     if (!after) {
-        last_sent_ = service_.read(channel_, std::nullopt, 1).last_seq;
+        last_sent_ = service_.last_seq(channel_);
         return;
     }
     last_sent_ = *after;

@@ -2,7 +2,8 @@
 
 namespace herald::core {
 
-Hub::Hub(runtime::ShardGroup& shards) : shards_(shards) {
+Hub::Hub(runtime::ShardGroup& shards, RecentMessages::Bounds recent)
+    : shards_(shards), recent_(recent) {
     for (std::size_t i = 0; i < shards.size(); ++i) {
         locals_.push_back(std::make_unique<ChannelSubscribers>());
     }
@@ -33,6 +34,8 @@ void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
     messages->reserve(batch.size());
     for (auto& stored : batch)
         messages->push_back(std::make_shared<const Message>(std::move(stored)));
+    // Before any shard can deliver it: whoever reads after seeing a message finds it here.
+    recent_.add(*messages);
     // FIFO posting keeps each channel's order on every shard.
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         shards_[i].post([local = locals_[i].get(), messages] {

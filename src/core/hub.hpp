@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/channel_subscribers.hpp"
+#include "core/recent_messages.hpp"
 #include "runtime/shard_group.hpp"
 #include "storage/stored_message.hpp"
 
@@ -21,7 +22,7 @@ using SubscriberCounts = std::map<std::string, std::size_t>;
 /// Thread: `on_committed` on the log's thread; `subscribers(i)` on shard i only.
 class Hub {
 public:
-    explicit Hub(runtime::ShardGroup& shards);
+    explicit Hub(runtime::ShardGroup& shards, RecentMessages::Bounds recent = {});
 
     ChannelSubscribers& subscribers(std::size_t shard) { return *locals_[shard]; }
     /// For timers of shard-bound objects (long polls).
@@ -36,8 +37,11 @@ public:
             std::function<void(std::size_t shard, const std::string& channel, bool occupied)>
                     listener);
 
-    /// The log's commit listener.
+    /// The log's commit listener: adds the batch to the recent messages, then posts it.
     void on_committed(std::vector<storage::StoredMessage>&& batch);
+
+    /// The newest messages of each channel, as delivered (reads near the head).
+    const RecentMessages& recent() const { return recent_; }
 
     /// Subscribers per channel starting with `prefix`, summed over all shards by visiting each
     /// in turn (no shared state); `done` runs on shard `from`.
@@ -51,6 +55,7 @@ private:
 
     runtime::ShardGroup& shards_;
     std::vector<std::unique_ptr<ChannelSubscribers>> locals_;
+    RecentMessages recent_;
 };
 
 }  // namespace herald::core

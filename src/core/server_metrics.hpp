@@ -36,6 +36,8 @@ struct ServerMetrics {
     Counter refused_ws_message_size;    // close 1009: past limits.ws_max_frame_bytes
     Counter request_timeouts;           // http.request_timeout ran out inside a request
     Counter idle_timeouts;              // http.request_timeout ran out on an idle connection
+    Counter reads_from_memory;          // reads answered by the window of recent messages
+    Counter reads_from_storage;         // reads that went to storage
     Histogram publish_latency;          // receipt to stored, seconds
 
     /// Every open connection, whatever its transport: what limits.max_connections bounds.

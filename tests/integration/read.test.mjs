@@ -48,6 +48,23 @@ for (const storage of ['sqlite', 'memory']) {
             }
         });
 
+        test('reads near the head are answered from memory, the same bytes as from storage', async () => {
+            const reads = async (source) => Number((await get(herald.url, '/metrics')).text
+                .split('\n').find((l) => l.startsWith(`herald_reads_total{source="${source}"} `))?.split(' ').at(-1));
+            for (let i = 1; i <= 4; ++i) await publish(herald.url, 'read:near', { data: { n: i, big: 123456789012345678901234567890 } });
+            const memory = await reads('memory');
+            const storage = await reads('storage');
+            const near = await get(herald.url, '/v1/channels/read:near/messages?after=2');
+            assert.deepEqual(seqs(near), [3, 4]);
+            assert.equal(await reads('memory'), memory + 1);
+            // Without a cursor storage answers; the messages it gives are the same text.
+            const all = await get(herald.url, '/v1/channels/read:near/messages');
+            assert.equal(await reads('storage'), storage + 1);
+            assert.equal(JSON.stringify(all.json.messages.slice(2)), JSON.stringify(near.json.messages));
+            assert.ok(all.text.includes(near.text.slice(near.text.indexOf('{"channel":"read:near","seq":3'),
+                                                       near.text.indexOf(']'))));
+        });
+
         test('trimmed history is announced as a gap', async () => {
             for (let i = 1; i <= 12; ++i) await publish(herald.url, 'read:gap', { data: i });
             const fromStart = await get(herald.url, '/v1/channels/read:gap/messages?after=0');

@@ -151,6 +151,10 @@ std::string render_metrics(const core::ServerMetrics& m,
     add(out, "herald_slow_consumer_closes_total", "counter",
         "Connections closed for falling behind.", "", as_number(m.slow_consumer_closes.value()));
     render_refusals(out, m);
+    add_family(out, "herald_reads_total",
+               "History reads (polls, long polls, replays) by where they were answered: the "
+               "window of recent messages in memory, or storage.",
+               "source", {{"memory", m.reads_from_memory}, {"storage", m.reads_from_storage}});
     out += "# HELP herald_publish_latency_seconds Publish receipt to storage commit.\n";
     out += "# TYPE herald_publish_latency_seconds histogram\n";
     out += m.publish_latency.render("herald_publish_latency_seconds");

@@ -215,7 +215,7 @@ void WsSession::subscribe(const wire::WsClientFrame& frame) {
                                            " subscriptions per connection",
                                    frame.ref}));
     }
-    const core::Seq last_seq = channels_.read(frame.channel, std::nullopt, 1).last_seq;
+    const core::Seq last_seq = channels_.last_seq(frame.channel);
     send_text(wire::ws_subscribed(frame.channel, last_seq, frame.ref));
     auto subscription = std::make_unique<Subscription>(*this, frame.channel, frame.presence);
     Subscription& added = *subscription;
