@@ -59,9 +59,5 @@ void ChannelStream::deliver(const MessagePtr& message) {
     last_sent_ = message->seq();
 }
 
-void ChannelStream::close(CloseReason reason) {
-    stop();
-    sink_.on_close(reason);
-}
 
 }  // namespace herald::core

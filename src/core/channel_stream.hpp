@@ -18,8 +18,6 @@ public:
     /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention), or, for a
     /// reset, the channel starts again at `gap.first_seq`.
     virtual void on_gap(const Gap& gap) = 0;
-    /// The server ends the stream (shutdown).
-    virtual void on_close(CloseReason reason) = 0;
     /// Whether history replay may send `next` now; false pauses it until `resume`. Without
     /// `next`: whether another page is worth reading.
     virtual bool has_room(const Message* next) const = 0;
@@ -46,7 +44,6 @@ public:
     void stop();
 
     void deliver(const MessagePtr& message) override;
-    void close(CloseReason reason) override;
 
     const std::string& channel() const { return channel_; }
     std::size_t shard() const { return shard_; }

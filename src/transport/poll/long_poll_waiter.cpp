@@ -57,10 +57,6 @@ void LongPollWaiter::deliver(const core::MessagePtr& message) {
     }
 }
 
-void LongPollWaiter::close(core::CloseReason) {
-    finish();
-}
-
 void LongPollWaiter::finish() {
     if (std::exchange(done_, true)) return;
     held_ = CountedSlot();  // answered: the client may poll again at once

@@ -31,7 +31,6 @@ public:
     ~LongPollWaiter() override;
 
     void deliver(const core::MessagePtr& message) override;
-    void close(core::CloseReason reason) override;
 
 private:
     void arm(std::chrono::milliseconds wait);

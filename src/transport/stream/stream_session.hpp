@@ -42,7 +42,6 @@ public:
     // core::StreamSink
     void on_message(const core::MessagePtr& message) override;
     void on_gap(const core::Gap& gap) override;
-    void on_close(core::CloseReason) override { close(); }
     bool has_room(const core::Message* next) const override;
 
     // KeepaliveTicker::Client: the server stops.

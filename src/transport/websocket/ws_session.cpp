@@ -64,7 +64,6 @@ public:
     void on_gap(const core::Gap& gap) override {
         session_.send_text(wire::gap_object(stream_.channel(), gap));
     }
-    void on_close(core::CloseReason) override { session_.close(); }
     bool has_room(const core::Message* next) const override { return session_.has_room(next); }
 
 private:

@@ -15,11 +15,9 @@ public:
         seqs.push_back(message->seq());
         if (on_deliver) on_deliver();
     }
-    void close(CloseReason) override { closed = true; }
 
     std::vector<Seq> seqs;
     std::function<void()> on_deliver;
-    bool closed = false;
 };
 
 MessagePtr message(const std::string& channel, Seq seq) {
