@@ -89,6 +89,10 @@ ReadResult ChannelService::read(std::string_view channel, std::optional<Seq> aft
     }
     metrics_.reads_from_storage.inc();
     storage::ReadResult stored = log_.read(channel, after, limit);
+    if (stored.failed) {
+        metrics_.read_failures.inc();
+        return ReadResult{{}, stored.last_seq, std::nullopt, true};
+    }
     ReadResult result{{}, stored.last_seq, stored.gap};
     result.messages.reserve(stored.messages.size());
     for (auto& message : stored.messages) {

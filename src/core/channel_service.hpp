@@ -38,6 +38,7 @@ struct ReadResult {
     std::vector<MessagePtr> messages;
     Seq last_seq = 0;
     std::optional<Gap> gap;
+    bool failed = false;  // storage could not read: answer unavailable, never a gap
 };
 
 struct ChannelInfo {

@@ -24,6 +24,10 @@ void ChannelStream::resume() {
 void ChannelStream::replay() {
     while (sink_.has_room(nullptr)) {
         ReadResult page = service_.read(channel_, last_sent_, kReadPage);
+        if (page.failed) {
+            stop();
+            return sink_.on_read_failed();
+        }
         // Retention may also trim between two pages of a paused replay: announce that too. A
         // reset gap moves the cursor back: the channel starts again below it.
         if (page.gap) {

@@ -18,6 +18,9 @@ public:
     /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention), or, for a
     /// reset, the channel starts again at `gap.first_seq`.
     virtual void on_gap(const Gap& gap) = 0;
+    /// Storage could not read the history to replay: the stream has stopped, and must end (or
+    /// tell its client) rather than skip what it could not read.
+    virtual void on_read_failed() = 0;
     /// Whether history replay may send `next` now; false pauses it until `resume`. Without
     /// `next`: whether another page is worth reading.
     virtual bool has_room(const Message* next) const = 0;

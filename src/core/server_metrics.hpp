@@ -38,6 +38,7 @@ struct ServerMetrics {
     Counter idle_timeouts;              // http.request_timeout ran out on an idle connection
     Counter reads_from_memory;          // reads answered by the window of recent messages
     Counter reads_from_storage;         // reads that went to storage
+    Counter read_failures;              // storage could not read: 503, or the stream ended
     Histogram publish_latency;          // receipt to stored, seconds
 
     /// Every open connection, whatever its transport: what limits.max_connections bounds.

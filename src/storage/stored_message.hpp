@@ -65,6 +65,9 @@ struct ReadResult {
     std::vector<StoredMessage> messages;  // seq ascending
     Seq last_seq = 0;
     std::optional<Gap> gap;
+    // Storage could not read (I/O error, corruption): an error for the reader, never a gap, or
+    // it would skip messages that exist. Nothing else in the result counts then.
+    bool failed = false;
 };
 
 /// A channel's position. Retained history is always the contiguous range first_seq..last_seq;

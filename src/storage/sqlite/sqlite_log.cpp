@@ -254,6 +254,17 @@ ChannelState SqliteLog::visible(ChannelState state) const {
     return state;
 }
 
+namespace {
+
+ReadResult failed_read(Seq last_seq) {
+    ReadResult result;
+    result.last_seq = last_seq;
+    result.failed = true;
+    return result;
+}
+
+}  // namespace
+
 ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, std::size_t limit) {
     ReadResult result;
     ChannelState state{std::string(channel), 0, 0};
@@ -284,21 +295,28 @@ ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, s
     if (from + 1 < tail_first) {
         try {
             auto reader = checkout_reader();
+            int step = SQLITE_DONE;
             {
                 sqlite::StatementScope rows(reader->messages);
                 rows->bind(1, channel).bind(2, static_cast<std::int64_t>(from));
                 rows->bind(3, static_cast<std::int64_t>(tail_first));
                 rows->bind(4, static_cast<std::int64_t>(limit));
-                while (rows->step() == SQLITE_ROW) {
+                while ((step = rows->step()) == SQLITE_ROW) {
                     result.messages.push_back(StoredMessage{
                             state.channel, static_cast<Seq>(rows->column_int(0)),
                             std::string(rows->column_text(1)), std::string(rows->column_text(2)),
                             std::string(rows->column_text(3)), rows->column_int(4)});
                 }
             }
+            if (step != SQLITE_DONE) {
+                // The reader's connection may be what is broken: it is not put back.
+                spdlog::error("storage: reading {} failed: {}", channel, sqlite3_errstr(step));
+                return failed_read(state.last_seq);
+            }
             checkin_reader(std::move(reader));
         } catch (const std::exception& error) {
-            spdlog::error("storage: cannot open a reader: {}", error.what());
+            spdlog::error("storage: reading {} failed: {}", channel, error.what());
+            return failed_read(state.last_seq);
         }
     }
     for (auto& message : recent) {

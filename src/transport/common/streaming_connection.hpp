@@ -77,6 +77,8 @@ protected:
         return state_ == State::open && queue_.has_replay_room(next_bytes);
     }
     bool writing() const { return writing_; }
+    /// The shard's executor, for work after the current handler.
+    boost::asio::io_context::executor_type executor() { return socket_.get_executor(); }
     KeepaliveTicker::Tick last_write_tick() const { return last_write_tick_; }
     SendQueue& queue() { return queue_; }
     // References the connection holds, not parts of it: usable from const members too.

@@ -155,6 +155,9 @@ std::string render_metrics(const core::ServerMetrics& m,
                "History reads (polls, long polls, replays) by where they were answered: the "
                "window of recent messages in memory, or storage.",
                "source", {{"memory", m.reads_from_memory}, {"storage", m.reads_from_storage}});
+    add(out, "herald_read_failures_total", "counter",
+        "History reads storage could not answer (503, or the stream ended).", "",
+        as_number(m.read_failures.value()));
     out += "# HELP herald_publish_latency_seconds Publish receipt to storage commit.\n";
     out += "# TYPE herald_publish_latency_seconds histogram\n";
     out += m.publish_latency.render("herald_publish_latency_seconds");

@@ -49,6 +49,13 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
     std::optional<core::Seq> cursor;
     if (after == NumberParam::valid) cursor = after_value;
     core::ReadResult read = context.channels.read(channel, cursor, limit);
+    if (read.failed) {
+        // An error, never an empty answer or a gap: the client retries from the same cursor.
+        Response response =
+                error_response(ApiError::unavailable, "history could not be read; try again");
+        response.set(http::field::retry_after, "1");
+        return exchange->respond(std::move(response));
+    }
 
     if (!read.messages.empty() || read.gap || wait_seconds == 0) {
         return exchange->respond(

@@ -11,6 +11,8 @@ namespace net = boost::asio;
 namespace {
 
 constexpr std::string_view kChunkEnd = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+constexpr std::string_view kChunkEndThenLast = "\r\n0\r\n\r\n";
 
 const core::Message::Encoder kSseEncoder = wire::sse_event;
 const core::Message::Encoder kNdjsonEncoder = wire::ndjson_line;
@@ -73,10 +75,16 @@ void StreamSession::on_open_tick(KeepaliveTicker::Tick now) {
 }
 
 std::pair<net::const_buffer, net::const_buffer> StreamSession::framing(std::size_t pending_bytes) {
-    if (!chunked_ || pending_bytes == 0) return {};
+    if (!chunked_) return {};
+    // Closing: this write carries the response's last frames, then its last chunk.
+    const bool last = state() == State::closing;
+    if (pending_bytes == 0) {
+        return {{}, last ? net::buffer(kLastChunk.data(), kLastChunk.size()) : net::const_buffer()};
+    }
     const int n = std::snprintf(chunk_size_.data(), chunk_size_.size(), "%zx\r\n", pending_bytes);
+    const std::string_view after = last ? kChunkEndThenLast : kChunkEnd;
     return {net::const_buffer(chunk_size_.data(), static_cast<std::size_t>(n)),
-            net::buffer(kChunkEnd.data(), kChunkEnd.size())};
+            net::buffer(after.data(), after.size())};
 }
 
 void StreamSession::on_closed() {

@@ -42,6 +42,9 @@ public:
     // core::StreamSink
     void on_message(const core::MessagePtr& message) override;
     void on_gap(const core::Gap& gap) override;
+    // The response ends, head and last chunk sent: the client resumes from its last id, and
+    // nothing is skipped.
+    void on_read_failed() override { finish(Frame::own("")); }
     bool has_room(const core::Message* next) const override;
 
     // KeepaliveTicker::Client: the server stops.

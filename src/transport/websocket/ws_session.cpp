@@ -64,6 +64,7 @@ public:
     void on_gap(const core::Gap& gap) override {
         session_.send_text(wire::gap_object(stream_.channel(), gap));
     }
+    void on_read_failed() override { session_.subscription_failed(stream_.channel()); }
     bool has_room(const core::Message* next) const override { return session_.has_room(next); }
 
 private:
@@ -311,6 +312,19 @@ void WsSession::close_with(ws::CloseCode code, std::string_view reason) {
 
 void WsSession::on_closed() {
     end_subscriptions();
+}
+
+void WsSession::subscription_failed(const std::string& channel) {
+    send_text(wire::ws_error(wire::WsFrameError{
+            wire::ApiError::unavailable,
+            "the history of " + channel + " could not be read; subscribe again", std::nullopt}));
+    // Removed after the handler that read: it may be iterating the subscriptions.
+    net::post(executor(), [self = self(), channel] {
+        auto it = self->subscriptions_.find(channel);
+        if (it == self->subscriptions_.end()) return;
+        it->second->end();
+        self->subscriptions_.erase(it);
+    });
 }
 
 void WsSession::end_subscriptions() {

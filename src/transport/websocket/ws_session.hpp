@@ -82,6 +82,9 @@ private:
     void close_with(wire::websocket::CloseCode code, std::string_view reason);
     /// Ends every subscription and its presence.
     void end_subscriptions();
+    /// Storage could not read a subscription's history: the client is told (`unavailable`) and
+    /// the subscription ends, so it may subscribe again from its last seq.
+    void subscription_failed(const std::string& channel);
 
     CountedSlot address_slot_;
     std::size_t shard_;

@@ -28,6 +28,7 @@ public:
         if (gap.reset) event += "-reset";
         events.push_back(event);
     }
+    void on_read_failed() override { events.push_back("failed"); }
     bool has_room(const Message*) const override { return room; }
 
     bool room = true;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <map>
@@ -431,6 +432,37 @@ TEST_P(SqliteRestartTest, SeqsSurviveReopenAfterEverythingWasTrimmed) {
 
 // Recovery of messages still in the tail table after a crash: tests/integration/durability
 // kills the real server with SIGKILL mid-burst, which leaves such rows.
+
+// A read storage cannot make (here: history.db overwritten with zeros under the server) is an
+// error, never a gap: a gap would make clients skip messages that exist.
+TEST_P(SqliteRestartTest, AFailedReadIsAnErrorNotAGap) {
+    index_interval_ = 10ms;
+    index_rows_ = 10;
+    reopen();
+    for (int i = 0; i < 60; ++i)
+        append_data("x", std::to_string(i));
+    // The mover copies the tail into history.db in bulk: wait until it has.
+    const auto history = dir_ / "history.db";
+    const auto moved = [&] {
+        std::error_code ec;
+        return std::filesystem::file_size(history, ec) + std::filesystem::file_size(
+                                                                 history.string() + "-wal", ec);
+    };
+    const auto before = moved();
+    for (int i = 0; i < 500 && moved() < before + 4096; ++i)
+        std::this_thread::sleep_for(10ms);
+    for (const auto& path : {history, std::filesystem::path(history.string() + "-wal")}) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        if (ec) continue;
+        std::ofstream(path, std::ios::binary | std::ios::in | std::ios::out)
+                .write(std::string(size, '\0').data(), static_cast<std::streamsize>(size));
+    }
+    ReadResult read = log_->read("x", Seq{0}, 100);
+    EXPECT_TRUE(read.failed);
+    EXPECT_FALSE(read.gap) << "a failed read is not a gap";
+    EXPECT_TRUE(read.messages.empty());
+}
 
 TEST_P(SqliteRestartTest, FsyncAlwaysStores) {
     log_.reset();
