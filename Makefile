@@ -7,7 +7,8 @@ PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 HERALD := $(BUILD_DIR)/herald
 
-.PHONY: all bootstrap configure server build run test unit integration asan bench clean format
+.PHONY: all bootstrap configure server build run test unit integration asan sanitized-units bench \
+	clean format
 
 all: build
 
@@ -41,6 +42,10 @@ integration: build
 asan:
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) test PRESET=asan
+
+# The unit tests under ASan+UBSan, and the threaded ones under TSan (CI runs this too).
+sanitized-units: bootstrap
+	@scripts/sanitized-units
 
 bench: server
 	@bench/run $(HERALD)
