@@ -75,8 +75,8 @@ void ChannelService::complete_publishes(std::vector<WaitingPublish>& waiting,
     }
 }
 
-ReadResult ChannelService::read(std::string_view channel, std::optional<Seq> after,
-                                std::size_t limit) {
+void ChannelService::read(std::size_t shard, std::string_view channel, std::optional<Seq> after,
+                          std::size_t limit, std::function<void(ReadResult)> done) {
     if (after) {
         // Near the head: the shared, already encoded messages the hub delivered.
         auto recent = hub_.recent().read(channel, *after, limit, unix_millis());
@@ -84,21 +84,30 @@ ReadResult ChannelService::read(std::string_view channel, std::optional<Seq> aft
         if (recent && (recent->messages.empty() ||
                        log_.channel(channel).first_seq <= recent->messages.front()->seq())) {
             metrics_.reads_from_memory.inc();
-            return ReadResult{std::move(recent->messages), recent->last_seq, std::nullopt};
+            return done(ReadResult{std::move(recent->messages), recent->last_seq, std::nullopt});
         }
     }
     metrics_.reads_from_storage.inc();
-    storage::ReadResult stored = log_.read(channel, after, limit);
-    if (stored.failed) {
-        metrics_.read_failures.inc();
-        return ReadResult{{}, stored.last_seq, std::nullopt, true};
-    }
-    ReadResult result{{}, stored.last_seq, stored.gap};
-    result.messages.reserve(stored.messages.size());
-    for (auto& message : stored.messages) {
-        result.messages.push_back(std::make_shared<const Message>(std::move(message)));
-    }
-    return result;
+    log_.read(channel, after, limit,
+              [this, shard, done = std::move(done)](storage::ReadResult&& stored) mutable {
+                  // On a storage thread, or here: the messages are made (and their JSON
+                  // encoded) before the hop back to the shard.
+                  ReadResult result{{}, stored.last_seq, stored.gap, stored.failed};
+                  if (stored.failed) metrics_.read_failures.inc();
+                  result.messages.reserve(stored.messages.size());
+                  for (auto& message : stored.messages) {
+                      result.messages.push_back(std::make_shared<const Message>(std::move(message)));
+                  }
+                  shards_[shard].post([done = std::move(done), result = std::move(result)]() mutable {
+                      done(std::move(result));
+                  });
+              });
+}
+
+void ChannelService::check_ready(std::size_t shard, std::function<void(bool)> done) {
+    log_.check_ready([this, shard, done = std::move(done)](bool ready) mutable {
+        shards_[shard].post([done = std::move(done), ready] { done(ready); });
+    });
 }
 
 void ChannelService::info(std::size_t shard, std::string channel,

@@ -60,9 +60,11 @@ public:
     void publish(std::size_t shard, PublishRequest request,
                  std::function<void(const PublishResult&)> done);
 
-    /// Reads history now, on the calling thread: from the window of recent messages when the
-    /// cursor is near the head (no storage, nothing decoded or encoded again), else storage.
-    ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit);
+    /// Reads history. Near the head the window of recent messages answers (no storage, nothing
+    /// decoded or encoded again) and `done` runs before `read` returns; otherwise storage reads
+    /// off this thread and `done` runs on `shard` in a later handler.
+    void read(std::size_t shard, std::string_view channel, std::optional<Seq> after,
+              std::size_t limit, std::function<void(ReadResult)> done);
 
     /// The channel's newest seq (0 for a channel never used), from storage's position alone.
     Seq last_seq(std::string_view channel) { return log_.channel(channel).last_seq; }
@@ -71,7 +73,8 @@ public:
     void list(std::size_t shard, std::string prefix,
               std::function<void(std::vector<ChannelInfo>)> done);
 
-    bool ready() { return log_.ready(); }
+    /// Whether storage answers (/readyz); `done` runs on `shard`.
+    void check_ready(std::size_t shard, std::function<void(bool)> done);
     Hub& hub() { return hub_; }
     ServerMetrics& metrics() { return metrics_; }
 

@@ -22,39 +22,55 @@ void ChannelStream::resume() {
 }
 
 void ChannelStream::replay() {
-    while (sink_.has_room(nullptr)) {
-        ReadResult page = service_.read(channel_, last_sent_, kReadPage);
-        if (page.failed) {
-            stop();
-            return sink_.on_read_failed();
-        }
-        // Retention may also trim between two pages of a paused replay: announce that too. A
-        // reset gap moves the cursor back: the channel starts again below it.
-        if (page.gap) {
-            sink_.on_gap(*page.gap);
-            last_sent_ = page.gap->first_seq - 1;
-        }
-        for (const MessagePtr& message : page.messages) {
-            // Full mid-page: the rest of the page is read again when the sink drains.
-            if (!sink_.has_room(message.get())) return;
-            sink_.on_message(message);
-            last_sent_ = message->seq();
-        }
-        if (page.messages.size() < kReadPage) {
-            replaying_ = false;  // caught up with the log: live from here
-            return;
-        }
+    if (reading_ || !sink_.has_room(nullptr)) return;  // one page at a time, when there is room
+    reading_ = true;
+    service_.read(shard_, channel_, last_sent_, kReadPage,
+                  [this, alive = alive_](ReadResult page) {
+                      if (*alive) on_page(std::move(page));
+                  });
+}
+
+void ChannelStream::on_page(ReadResult page) {
+    reading_ = false;
+    if (!replaying_) return;
+    if (page.failed) {
+        stop();
+        return sink_.on_read_failed();
     }
+    // Retention may also trim between two pages of a paused replay: announce that too. A
+    // reset gap moves the cursor back: the channel starts again below it.
+    if (page.gap) {
+        sink_.on_gap(*page.gap);
+        last_sent_ = page.gap->first_seq - 1;
+    }
+    for (const MessagePtr& message : page.messages) {
+        if (message->seq() <= last_sent_) continue;
+        // Full mid-page: the rest is read again when the sink drains (resume).
+        if (!sink_.has_room(message.get())) return;
+        sink_.on_message(message);
+        last_sent_ = message->seq();
+    }
+    if (page.messages.size() == kReadPage || dropped_up_to_ > last_sent_) {
+        return replay();  // more history, or live messages dropped meanwhile to read back
+    }
+    replaying_ = false;  // caught up with the log: live from here
 }
 
 void ChannelStream::stop() {
     subscription_.reset();
     replaying_ = false;
+    reading_ = false;
+    *alive_ = false;
+    alive_ = std::make_shared<bool>(true);  // a later start reads afresh
 }
 
 void ChannelStream::deliver(const MessagePtr& message) {
-    // While replaying, the log has this message and the replay will read it in its turn.
-    if (replaying_ || message->seq() <= last_sent_) return;
+    // While replaying, the log has this message and the replay reads it in its turn.
+    if (replaying_) {
+        dropped_up_to_ = std::max(dropped_up_to_, message->seq());
+        return;
+    }
+    if (message->seq() <= last_sent_) return;
     if (message->seq() > last_sent_ + 1) {
         // Cannot happen while the log keeps what it commits; say so rather than skip silently.
         sink_.on_gap(Gap{last_sent_, message->seq()});

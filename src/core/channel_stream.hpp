@@ -27,17 +27,20 @@ public:
 };
 
 /// One stream's subscription to one channel: history after a cursor first, then live messages,
-/// with no gap and no duplicate at the seam. It subscribes before it reads, and both happen in
-/// one handler of its shard; the hub posts a message to the shard only after its commit, so a
-/// message is either in the read or delivered afterwards, and seqs already sent are dropped.
+/// with no gap and no duplicate at the seam. It subscribes before it reads. A read may complete
+/// later (storage reads off the shard): live messages delivered while replaying are dropped,
+/// and the newest of them remembered; a page that ends the replay goes live only when it got
+/// past every dropped seq, else it reads again. The hub posts a message to the shard only after
+/// its commit, so a message is either in a read, or delivered after the replay went live, or
+/// dropped and read again: never lost, and seqs already sent are dropped.
 /// A long history is replayed page by page as the connection drains (`resume`), so a cursor
-/// far back costs one page of memory, not the whole backlog; live messages that arrive
-/// meanwhile are dropped and read back from the log in their turn.
+/// far back costs one page of memory, not the whole backlog.
 /// Thread: its shard's only.
 class ChannelStream final : public Subscriber {
 public:
     ChannelStream(ChannelService& service, std::size_t shard, std::string channel,
                   StreamSink& sink);
+    ~ChannelStream() override { *alive_ = false; }
 
     /// Without a cursor, live only: messages published from now on (API.md).
     void start(std::optional<Seq> after);
@@ -57,6 +60,7 @@ private:
     static constexpr std::size_t kReadPage = 1000;  // the read limit of API.md
 
     void replay();
+    void on_page(ReadResult page);
 
     ChannelService& service_;
     std::size_t shard_;
@@ -64,7 +68,11 @@ private:
     StreamSink& sink_;
     Subscription subscription_;
     Seq last_sent_ = 0;
+    Seq dropped_up_to_ = 0;  // the newest live seq dropped while replaying
     bool replaying_ = false;
+    bool reading_ = false;  // a page is being read
+    // Shared with pending reads: false once stopped or destroyed, so a late page is ignored.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace herald::core

@@ -21,7 +21,8 @@ struct RetentionPolicy {
 
 /// The ordered, durable log of every channel: the one place where a channel's order is decided.
 /// Thread: `append` from any thread, completions and the commit listener run on the log's own
-/// thread in commit order; reads from any thread.
+/// thread in commit order; reads from any thread, answered on a storage thread (or on the
+/// calling one, before `read` returns, when nothing has to be read from disk).
 class MessageLog {
 public:
     /// Receives every batch of committed messages, in seq order per channel. Runs on the log's
@@ -48,17 +49,23 @@ public:
                      });
     }
 
+    /// Called once with what a read found, or `failed`. It must only hand the result on (post
+    /// it to the asking shard): it may run on a storage thread.
+    using ReadCompletion = std::function<void(ReadResult&&)>;
+
     /// Messages with seq > `after` (from the oldest retained when absent), at most `limit`.
-    virtual ReadResult read(std::string_view channel, std::optional<Seq> after,
-                            std::size_t limit) = 0;
+    /// Never blocks the caller on disk: what must be read from disk is read on a storage
+    /// thread, which calls `done`.
+    virtual void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
+                      ReadCompletion done) = 0;
 
     virtual ChannelState channel(std::string_view channel) = 0;
 
     /// Every channel that has retained history and whose name starts with `prefix`.
     virtual std::vector<ChannelState> channels(std::string_view prefix) = 0;
 
-    /// True while the log can serve reads and writes (/readyz).
-    virtual bool ready() = 0;
+    /// Whether the log can serve reads and writes (/readyz): `done` runs once, like a read's.
+    virtual void check_ready(std::function<void(bool)> done) = 0;
 
     /// Waits for pending appends to finish, then stops the log's thread.
     virtual void close() = 0;

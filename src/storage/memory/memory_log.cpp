@@ -214,7 +214,14 @@ AppendResult MemoryLog::store(AppendRequest& request, std::vector<StoredMessage>
     return result;
 }
 
-ReadResult MemoryLog::read(std::string_view name, std::optional<Seq> after, std::size_t limit) {
+void MemoryLog::read(std::string_view name, std::optional<Seq> after, std::size_t limit,
+                     ReadCompletion done) {
+    ReadResult result = read_now(name, after, limit);
+    done(std::move(result));
+}
+
+ReadResult MemoryLog::read_now(std::string_view name, std::optional<Seq> after,
+                               std::size_t limit) {
     std::lock_guard lock(mutex_);
     ReadResult result;
     auto it = channels_.find(name);

@@ -24,10 +24,12 @@ public:
 
     void set_commit_listener(CommitListener listener) override;
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
-    ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit) override;
+    /// Answers before it returns: nothing is on disk.
+    void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
+              ReadCompletion done) override;
     ChannelState channel(std::string_view channel) override;
     std::vector<ChannelState> channels(std::string_view prefix) override;
-    bool ready() override { return true; }
+    void check_ready(std::function<void(bool)> done) override { done(true); }
     void close() override {}
 
     void set_outbox_router(Router router) override { router_ = std::move(router); }
@@ -62,6 +64,7 @@ private:
         std::deque<std::pair<std::int64_t, std::string>> id_order;  // (time, id) oldest first
     };
 
+    ReadResult read_now(std::string_view channel, std::optional<Seq> after, std::size_t limit);
     /// Stores one message. Caller holds `mutex_`.
     AppendResult store(AppendRequest& request, std::vector<StoredMessage>& committed);
     /// Drops what retention no longer keeps. Caller holds `mutex_`.

@@ -181,6 +181,7 @@ SqliteLog::~SqliteLog() {
 }
 
 void SqliteLog::close() {
+    reader_pool_.join();  // reads in flight finish first
     if (!writer_thread_.joinable()) return;
     // Posted last: every append posted before it is flushed first. What is still in the tail
     // stays there, durable: the next start copies it into history.db.
@@ -254,84 +255,105 @@ ChannelState SqliteLog::visible(ChannelState state) const {
     return state;
 }
 
-namespace {
+struct SqliteLog::ReadPlan {
+    std::string channel;
+    std::optional<Seq> after;
+    std::size_t limit = 0;
+    ChannelState state;
+    std::vector<StoredMessage> recent;  // from the tail, after `from`
+    Seq tail_first = 0;                 // every seq below this one has been moved to history.db
+    Seq from = 0;  // the read is of seqs after this one; at most last_seq, so nothing wraps
+    std::optional<Gap> gap;
+    ReadCompletion done;
+};
 
-ReadResult failed_read(Seq last_seq) {
-    ReadResult result;
-    result.last_seq = last_seq;
-    result.failed = true;
-    return result;
-}
-
-}  // namespace
-
-ReadResult SqliteLog::read(std::string_view channel, std::optional<Seq> after, std::size_t limit) {
-    ReadResult result;
-    ChannelState state{std::string(channel), 0, 0};
-    std::vector<StoredMessage> recent;
-    Seq tail_first = 0;  // every seq below this one has been moved to `messages`
-    Seq from = 0;        // the read is of seqs after this one; at most last_seq, so nothing wraps
+void SqliteLog::read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
+                     ReadCompletion done) {
+    auto plan = std::make_shared<ReadPlan>();
+    plan->channel = std::string(channel);
+    plan->after = after;
+    plan->limit = limit;
+    plan->state = ChannelState{plan->channel, 0, 0};
+    plan->done = std::move(done);
     {
         std::lock_guard lock(view_mutex_);
         auto it = view_.find(channel);
-        if (it == view_.end()) {
-            if (after) result.gap = gap_for(state, *after);
-            return result;
-        }
-        state = visible(it->second.state);
-        if (after) result.gap = gap_for(state, *after);
-        const Seq before_first = state.first_seq == 0 ? 0 : state.first_seq - 1;
-        from = std::max(cursor_after(after.value_or(0), result.gap), before_first);
-        const auto& tail = it->second.tail;
-        tail_first = tail.empty() ? state.last_seq + 1 : tail.front().seq;
-        for (const StoredMessage& message : tail) {
-            if (recent.size() >= limit) break;
-            if (message.seq > from) recent.push_back(message);
+        if (it != view_.end()) {
+            plan->state = visible(it->second.state);
+            const auto& tail = it->second.tail;
+            plan->tail_first = tail.empty() ? plan->state.last_seq + 1 : tail.front().seq;
+            if (after) plan->gap = gap_for(plan->state, *after);
+            const Seq first = plan->state.first_seq;
+            plan->from = std::max(cursor_after(after.value_or(0), plan->gap),
+                                  first == 0 ? Seq{0} : first - 1);
+            for (const StoredMessage& message : tail) {
+                if (plan->recent.size() >= limit) break;
+                if (message.seq > plan->from) plan->recent.push_back(message);
+            }
+        } else if (after) {
+            plan->gap = gap_for(plan->state, *after);
         }
     }
-    result.last_seq = state.last_seq;
-    if (!state.has_history()) return result;
+    if (!plan->state.has_history() || plan->from + 1 >= plan->tail_first) {
+        ReadResult result = complete(*plan, {});
+        return plan->done(std::move(result));
+    }
+    net::post(reader_pool_, [this, plan] { read_rows(*plan); });
+}
 
-    if (from + 1 < tail_first) {
-        try {
-            auto reader = checkout_reader();
-            int step = SQLITE_DONE;
-            {
-                sqlite::StatementScope rows(reader->messages);
-                rows->bind(1, channel).bind(2, static_cast<std::int64_t>(from));
-                rows->bind(3, static_cast<std::int64_t>(tail_first));
-                rows->bind(4, static_cast<std::int64_t>(limit));
-                while ((step = rows->step()) == SQLITE_ROW) {
-                    result.messages.push_back(StoredMessage{
-                            state.channel, static_cast<Seq>(rows->column_int(0)),
-                            std::string(rows->column_text(1)), std::string(rows->column_text(2)),
-                            std::string(rows->column_text(3)), rows->column_int(4)});
-                }
+void SqliteLog::read_rows(ReadPlan& plan) {
+    std::vector<StoredMessage> rows;
+    auto fail = [&](std::string_view why) {
+        spdlog::error("storage: reading {} failed: {}", plan.channel, why);
+        ReadResult result;
+        result.last_seq = plan.state.last_seq;
+        result.failed = true;
+        plan.done(std::move(result));
+    };
+    try {
+        auto reader = checkout_reader();
+        int step = SQLITE_DONE;
+        {
+            sqlite::StatementScope statement(reader->messages);
+            statement->bind(1, plan.channel).bind(2, static_cast<std::int64_t>(plan.from));
+            statement->bind(3, static_cast<std::int64_t>(plan.tail_first));
+            statement->bind(4, static_cast<std::int64_t>(plan.limit));
+            while ((step = statement->step()) == SQLITE_ROW) {
+                rows.push_back(StoredMessage{
+                        plan.channel, static_cast<Seq>(statement->column_int(0)),
+                        std::string(statement->column_text(1)),
+                        std::string(statement->column_text(2)),
+                        std::string(statement->column_text(3)), statement->column_int(4)});
             }
-            if (step != SQLITE_DONE) {
-                // The reader's connection may be what is broken: it is not put back.
-                spdlog::error("storage: reading {} failed: {}", channel, sqlite3_errstr(step));
-                return failed_read(state.last_seq);
-            }
-            checkin_reader(std::move(reader));
-        } catch (const std::exception& error) {
-            spdlog::error("storage: reading {} failed: {}", channel, error.what());
-            return failed_read(state.last_seq);
         }
+        // The reader's connection may be what is broken: then it is not put back.
+        if (step != SQLITE_DONE) return fail(sqlite3_errstr(step));
+        checkin_reader(std::move(reader));
+    } catch (const std::exception& error) {
+        return fail(error.what());
     }
-    for (auto& message : recent) {
-        if (result.messages.size() >= limit) break;
+    ReadResult result = complete(plan, std::move(rows));
+    plan.done(std::move(result));
+}
+
+ReadResult SqliteLog::complete(ReadPlan& plan, std::vector<StoredMessage> rows) {
+    ReadResult result;
+    result.last_seq = plan.state.last_seq;
+    result.gap = plan.gap;
+    result.messages = std::move(rows);
+    for (auto& message : plan.recent) {
+        if (result.messages.size() >= plan.limit) break;
         result.messages.push_back(std::move(message));
     }
-    if (!after || (result.gap && result.gap->reset)) return result;
+    if (!plan.after || (result.gap && result.gap->reset)) return result;
     // Retention may have trimmed rows between the two parts of this read: say so.
-    if (!result.messages.empty() && result.messages.front().seq - 1 > from) {
-        result.gap = Gap{*after, result.messages.front().seq, false};
+    if (!result.messages.empty() && result.messages.front().seq - 1 > plan.from) {
+        result.gap = Gap{*plan.after, result.messages.front().seq, false};
     }
     // Or all of them: retention deleted the rows after `from` before this read saw the new
     // first_seq (the mover deletes, then tells the writer). They existed, so they are a gap.
-    if (!result.gap && result.messages.empty() && state.last_seq > from) {
-        result.gap = Gap{*after, state.last_seq + 1, false};
+    if (!result.gap && result.messages.empty() && plan.state.last_seq > plan.from) {
+        result.gap = Gap{*plan.after, plan.state.last_seq + 1, false};
     }
     return result;
 }
@@ -354,20 +376,22 @@ std::vector<ChannelState> SqliteLog::channels(std::string_view prefix) {
     return result;
 }
 
-bool SqliteLog::ready() {
-    if (!writer_healthy_.load(std::memory_order_relaxed)) return false;
-    try {
-        auto reader = checkout_reader();
+void SqliteLog::check_ready(std::function<void(bool)> done) {
+    if (!writer_healthy_.load(std::memory_order_relaxed)) return done(false);
+    net::post(reader_pool_, [this, done = std::move(done)] {
         bool ok = false;
-        {
-            sqlite::StatementScope ping(reader->ping);
-            ok = ping->step() == SQLITE_ROW;
+        try {
+            auto reader = checkout_reader();
+            {
+                sqlite::StatementScope ping(reader->ping);
+                ok = ping->step() == SQLITE_ROW;
+            }
+            if (ok) checkin_reader(std::move(reader));
+        } catch (const std::exception&) {
+            ok = false;
         }
-        checkin_reader(std::move(reader));
-        return ok;
-    } catch (const std::exception&) {
-        return false;
-    }
+        done(ok);
+    });
 }
 
 }  // namespace herald::storage

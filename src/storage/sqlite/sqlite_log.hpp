@@ -15,6 +15,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "storage/message_log.hpp"
 #include "storage/outbox.hpp"
@@ -56,10 +57,13 @@ public:
 
     void set_commit_listener(CommitListener listener) override;
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
-    ReadResult read(std::string_view channel, std::optional<Seq> after, std::size_t limit) override;
+    /// What is still in the in-memory tail is answered before `read` returns; rows already moved
+    /// to history.db are read on the reader pool, which calls `done`.
+    void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
+              ReadCompletion done) override;
     ChannelState channel(std::string_view channel) override;
     std::vector<ChannelState> channels(std::string_view prefix) override;
-    bool ready() override;
+    void check_ready(std::function<void(bool)> done) override;
     void close() override;
 
     // Outbox (sqlite_outbox.cpp).
@@ -145,6 +149,11 @@ private:
     /// Deletes history older than max_age: channel -> new first seq.
     std::vector<std::pair<std::string, Seq>> expire_history(std::int64_t cutoff);
 
+    /// A read's part decided under the view's lock: the cursor, the gap, the tail's messages.
+    struct ReadPlan;
+    /// Reads history.db's rows of a plan (a reader pool thread), then completes it.
+    void read_rows(ReadPlan& plan);
+    static ReadResult complete(ReadPlan& plan, std::vector<StoredMessage> rows);
     std::unique_ptr<Reader> checkout_reader();
     void checkin_reader(std::unique_ptr<Reader> reader);
     /// History readers may see: trimmed to max_messages even before rows are deleted.
@@ -195,6 +204,9 @@ private:
 
     std::mutex readers_mutex_;  // held only to take or return a connection
     std::vector<std::unique_ptr<Reader>> idle_readers_;
+    // Reads of history.db run here, never on the asking thread (a shard): two threads, so one
+    // long replay does not hold every other read back.
+    boost::asio::thread_pool reader_pool_{2};
 };
 
 }  // namespace herald::storage

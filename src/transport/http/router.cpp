@@ -140,11 +140,12 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
                                                              : std::vector<core::WebhookStats>{}),
                     "text/plain; version=0.0.4"));
         }
-        if (!context_.channels.ready()) {
-            return exchange->respond(
-                    error_response(ApiError::unavailable, "storage is not answering"));
-        }
-        return exchange->respond(text_response(http::status::ok, "ready\n", "text/plain"));
+        // Storage is asked off this thread; the answer comes back here.
+        return context_.channels.check_ready(shard, [exchange](bool ready) {
+            exchange->respond(
+                    ready ? text_response(http::status::ok, "ready\n", "text/plain")
+                          : error_response(ApiError::unavailable, "storage is not answering"));
+        });
     }
 
     if (api && path.size() == 2 && path[1] == "ws") {

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "transport/http/responses.hpp"
+#include "transport/poll/read_handler.hpp"
 #include "wire/json_responses.hpp"
 
 namespace herald::transport {
@@ -10,8 +11,10 @@ namespace herald::transport {
 namespace net = boost::asio;
 
 void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::string& channel,
-                           core::Seq after, std::size_t limit, std::chrono::milliseconds wait,
-                           CountedSlot held, ExchangePtr exchange) {
+                           std::optional<core::Seq> cursor, std::size_t limit,
+                           std::chrono::milliseconds wait, CountedSlot held,
+                           ExchangePtr exchange) {
+    const core::Seq after = cursor.value_or(context.channels.last_seq(channel));
     auto waiter = std::make_shared<LongPollWaiter>(context, shard, channel, after, limit,
                                                    std::move(held), std::move(exchange));
     waiter->subscription_ = context.channels.hub().subscribe(shard, channel, waiter.get());
@@ -19,6 +22,19 @@ void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::s
         if (auto self = weak.lock()) self->abort();
     });
     waiter->arm(wait);
+    // Subscribed first: a message committed while the read runs is delivered to the waiter.
+    context.channels.read(shard, channel, cursor, limit,
+                          [waiter](core::ReadResult read) { waiter->on_read(read); });
+}
+
+void LongPollWaiter::on_read(const core::ReadResult& read) {
+    if (done_ || (!read.failed && read.messages.empty() && !read.gap)) return;  // hold it
+    done_ = true;
+    held_ = CountedSlot();
+    subscription_.reset();
+    timer_.cancel();
+    exchange_->respond(read_answer(channel_, read));
+    exchange_.reset();
 }
 
 LongPollWaiter::LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel,

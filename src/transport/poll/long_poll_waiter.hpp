@@ -14,17 +14,19 @@
 
 namespace herald::transport {
 
-/// A held long-poll request: a one-shot subscriber with a deadline. Answers 200 with the first
-/// batch of messages after its cursor, 204 at the deadline; a client that disconnects frees it
-/// at once.
+/// A long-poll request: a one-shot subscriber with a deadline. It subscribes, then reads: what
+/// the read finds is the answer (200, or 503 when storage could not read); when it finds
+/// nothing, the request is held and answered 200 with the first batch of messages after its
+/// cursor, or 204 at the deadline. A client that disconnects frees it at once.
 /// Thread: its shard's only. Owned by its timer handler and the batch flush it schedules.
 class LongPollWaiter final : public core::Subscriber,
                              public std::enable_shared_from_this<LongPollWaiter> {
 public:
     /// `held`: its place in limits.max_long_poll_waiters, given back when the waiter ends.
+    /// Without `cursor`: messages from the oldest retained, or else the first one published.
     static void start(HttpContext& context, std::size_t shard, const std::string& channel,
-                      core::Seq after, std::size_t limit, std::chrono::milliseconds wait,
-                      CountedSlot held, ExchangePtr exchange);
+                      std::optional<core::Seq> cursor, std::size_t limit,
+                      std::chrono::milliseconds wait, CountedSlot held, ExchangePtr exchange);
 
     LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel, core::Seq after,
                    std::size_t limit, CountedSlot held, ExchangePtr exchange);
@@ -34,6 +36,7 @@ public:
 
 private:
     void arm(std::chrono::milliseconds wait);
+    void on_read(const core::ReadResult& read);
     void finish();
     void abort();
 

@@ -48,23 +48,15 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
 
     std::optional<core::Seq> cursor;
     if (after == NumberParam::valid) cursor = after_value;
-    core::ReadResult read = context.channels.read(channel, cursor, limit);
-    if (read.failed) {
-        // An error, never an empty answer or a gap: the client retries from the same cursor.
-        Response response =
-                error_response(ApiError::unavailable, "history could not be read; try again");
-        response.set(http::field::retry_after, "1");
-        return exchange->respond(std::move(response));
+    if (wait_seconds == 0) {
+        return context.channels.read(
+                shard, channel, cursor, limit,
+                [exchange = std::move(exchange), channel](core::ReadResult read) {
+                    exchange->respond(read_answer(channel, read));
+                });
     }
-
-    if (!read.messages.empty() || read.gap || wait_seconds == 0) {
-        return exchange->respond(
-                json_response(http::status::ok,
-                              wire::read_reply(channel, read.messages, read.last_seq, read.gap)));
-    }
-    // Nothing newer than the cursor: hold the request until a message or the deadline.
-    // Without `after`, the wait is for anything newer than what exists now.
-    const core::Seq wait_after = cursor.value_or(read.last_seq);
+    // Long polling: the waiter subscribes before it reads, so nothing committed meanwhile is
+    // missed. Without `after`, the wait is for anything newer than what exists now.
     auto wait = std::chrono::milliseconds(std::chrono::seconds(std::min<std::uint64_t>(
             wait_seconds,
             static_cast<std::uint64_t>(context.limits.long_poll_max_wait.count() / 1000))));
@@ -79,8 +71,20 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
         response.set(http::field::retry_after, "1");
         return exchange->respond(std::move(response));
     }
-    LongPollWaiter::start(context, shard, channel, wait_after, limit, wait, std::move(*held),
+    LongPollWaiter::start(context, shard, channel, cursor, limit, wait, std::move(*held),
                           std::move(exchange));
+}
+
+Response read_answer(const std::string& channel, const core::ReadResult& read) {
+    if (read.failed) {
+        // An error, never an empty answer or a gap: the client retries from the same cursor.
+        Response response =
+                error_response(ApiError::unavailable, "history could not be read; try again");
+        response.set(http::field::retry_after, "1");
+        return response;
+    }
+    return json_response(http::status::ok,
+                         wire::read_reply(channel, read.messages, read.last_seq, read.gap));
 }
 
 }  // namespace herald::transport

@@ -13,4 +13,7 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
                  const std::string& channel, const std::optional<std::string>& user,
                  ExchangePtr exchange);
 
+/// The answer to a read: 200 with its messages (and gap), or 503 when storage could not read.
+Response read_answer(const std::string& channel, const core::ReadResult& read);
+
 }  // namespace herald::transport

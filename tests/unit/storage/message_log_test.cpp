@@ -52,6 +52,15 @@ AppendRequest request(std::string channel, std::string data, std::string id = ""
     return r;
 }
 
+/// A read, waited for (reads complete on a storage thread, or at once).
+ReadResult read_now(MessageLog& log, std::string_view channel, std::optional<Seq> after,
+                    std::size_t limit) {
+    std::promise<ReadResult> done;
+    auto result = done.get_future();
+    log.read(channel, after, limit, [&done](ReadResult&& read) { done.set_value(std::move(read)); });
+    return result.get();
+}
+
 std::vector<Seq> seqs_of(const ReadResult& result) {
     std::vector<Seq> seqs;
     for (const auto& message : result.messages)
@@ -126,8 +135,8 @@ TEST_P(MessageLogTest, SeqStartsAtOneAndGrowsByOnePerChannel) {
     EXPECT_EQ(append_data("a", "2"), 2u);
     EXPECT_EQ(append_data("b", "1"), 1u);
     EXPECT_EQ(append_data("a", "3"), 3u);
-    EXPECT_EQ(seqs_of(log_->read("a", std::nullopt, 100)), range(1, 3));
-    EXPECT_EQ(seqs_of(log_->read("b", std::nullopt, 100)), range(1, 1));
+    EXPECT_EQ(seqs_of(read_now(*log_, "a", std::nullopt, 100)), range(1, 3));
+    EXPECT_EQ(seqs_of(read_now(*log_, "b", std::nullopt, 100)), range(1, 1));
 }
 
 TEST_P(MessageLogTest, StoresEveryField) {
@@ -138,7 +147,7 @@ TEST_P(MessageLogTest, StoresEveryField) {
     EXPECT_EQ(result.status, AppendStatus::stored);
     EXPECT_EQ(result.id, "client-7");
     EXPECT_EQ(result.time, time);
-    ReadResult read = log_->read("room:1", std::nullopt, 10);
+    ReadResult read = read_now(*log_, "room:1", std::nullopt, 10);
     ASSERT_EQ(read.messages.size(), 1u);
     const StoredMessage& m = read.messages[0];
     EXPECT_EQ(m.channel, "room:1");
@@ -160,7 +169,7 @@ TEST_P(MessageLogTest, ClientIdIsStoredOnce) {
     EXPECT_EQ(again.seq, first.seq);
     EXPECT_EQ(again.time, time);
     EXPECT_EQ(again.id, "key");
-    EXPECT_EQ(seqs_of(log_->read("c", std::nullopt, 10)), range(1, 2));
+    EXPECT_EQ(seqs_of(read_now(*log_, "c", std::nullopt, 10)), range(1, 2));
     // The same id in another channel is another message.
     EXPECT_EQ(append(request("d", "1", "key")).status, AppendStatus::stored);
 }
@@ -180,7 +189,7 @@ TEST_P(MessageLogTest, DuplicateInOneBatchIsStoredOnce) {
     EXPECT_EQ(results[1].status, AppendStatus::duplicate);
     EXPECT_EQ(results[1].seq, results[0].seq);
     EXPECT_EQ(results[2].seq, 2u);
-    EXPECT_EQ(seqs_of(log_->read("c", std::nullopt, 10)), range(1, 2));
+    EXPECT_EQ(seqs_of(read_now(*log_, "c", std::nullopt, 10)), range(1, 2));
 }
 
 TEST_P(MessageLogTest, ServerIdsNeverDeduplicate) {
@@ -189,16 +198,16 @@ TEST_P(MessageLogTest, ServerIdsNeverDeduplicate) {
     r.client_id = false;
     EXPECT_EQ(append(r).status, AppendStatus::stored);
     EXPECT_EQ(append(r).status, AppendStatus::stored);
-    EXPECT_EQ(log_->read("c", std::nullopt, 10).messages.size(), 2u);
+    EXPECT_EQ(read_now(*log_, "c", std::nullopt, 10).messages.size(), 2u);
 }
 
 TEST_P(MessageLogTest, ReadsByCursorAndLimit) {
     for (int i = 0; i < 10; ++i)
         append_data("r", std::to_string(i));
-    EXPECT_EQ(seqs_of(log_->read("r", Seq{4}, 100)), range(5, 10));
-    EXPECT_EQ(seqs_of(log_->read("r", Seq{0}, 3)), range(1, 3));
-    EXPECT_EQ(seqs_of(log_->read("r", std::nullopt, 2)), range(1, 2));
-    ReadResult end = log_->read("r", Seq{10}, 100);
+    EXPECT_EQ(seqs_of(read_now(*log_, "r", Seq{4}, 100)), range(5, 10));
+    EXPECT_EQ(seqs_of(read_now(*log_, "r", Seq{0}, 3)), range(1, 3));
+    EXPECT_EQ(seqs_of(read_now(*log_, "r", std::nullopt, 2)), range(1, 2));
+    ReadResult end = read_now(*log_, "r", Seq{10}, 100);
     EXPECT_TRUE(end.messages.empty());
     EXPECT_EQ(end.last_seq, 10u);
 }
@@ -210,21 +219,21 @@ TEST_P(MessageLogTest, CursorBeyondLastSeqIsAResetFromTheOldestRetained) {
     for (int i = 0; i < 10; ++i)
         append_data("r", std::to_string(i));
     for (Seq cursor : {Seq{11}, Seq{50}, kSeqMiddle, kSeqMax - 1, kSeqMax}) {
-        ReadResult read = log_->read("r", cursor, 4);
+        ReadResult read = read_now(*log_, "r", cursor, 4);
         ASSERT_TRUE(read.gap) << cursor;
         EXPECT_EQ(*read.gap, (Gap{cursor, 1, true})) << cursor;
         EXPECT_EQ(seqs_of(read), range(1, 4)) << cursor;
         EXPECT_EQ(read.last_seq, 10u);
     }
-    ReadResult at_end = log_->read("r", Seq{10}, 100);
+    ReadResult at_end = read_now(*log_, "r", Seq{10}, 100);
     EXPECT_FALSE(at_end.gap) << "a cursor at last_seq is not beyond it";
     EXPECT_TRUE(at_end.messages.empty());
 }
 
 TEST_P(MessageLogTest, CursorBeyondAnUnusedChannelIsAResetToSeqOne) {
-    EXPECT_FALSE(log_->read("nobody", Seq{0}, 10).gap);
+    EXPECT_FALSE(read_now(*log_, "nobody", Seq{0}, 10).gap);
     for (Seq cursor : {Seq{1}, kSeqMiddle, kSeqMax}) {
-        ReadResult read = log_->read("nobody", cursor, 10);
+        ReadResult read = read_now(*log_, "nobody", cursor, 10);
         ASSERT_TRUE(read.gap) << cursor;
         EXPECT_EQ(*read.gap, (Gap{cursor, 1, true})) << cursor;
         EXPECT_TRUE(read.messages.empty());
@@ -233,7 +242,7 @@ TEST_P(MessageLogTest, CursorBeyondAnUnusedChannelIsAResetToSeqOne) {
 }
 
 TEST_P(MessageLogTest, UnusedChannelIsEmpty) {
-    ReadResult read = log_->read("nobody", Seq{0}, 10);
+    ReadResult read = read_now(*log_, "nobody", Seq{0}, 10);
     EXPECT_TRUE(read.messages.empty());
     EXPECT_EQ(read.last_seq, 0u);
     EXPECT_FALSE(read.gap);
@@ -264,17 +273,17 @@ TEST_P(MessageLogTest, RetentionByCountReportsGap) {
     reopen();
     for (int i = 0; i < 12; ++i)
         append_data("g", std::to_string(i));
-    ReadResult from_start = log_->read("g", Seq{0}, 100);
+    ReadResult from_start = read_now(*log_, "g", Seq{0}, 100);
     EXPECT_EQ(seqs_of(from_start), range(8, 12));
     ASSERT_TRUE(from_start.gap);
     EXPECT_EQ(from_start.gap->after, 0u);
     EXPECT_EQ(from_start.gap->first_seq, 8u);
-    ReadResult no_cursor = log_->read("g", std::nullopt, 100);
+    ReadResult no_cursor = read_now(*log_, "g", std::nullopt, 100);
     EXPECT_EQ(seqs_of(no_cursor), range(8, 12));
     EXPECT_FALSE(no_cursor.gap);
-    EXPECT_FALSE(log_->read("g", Seq{9}, 100).gap);
-    EXPECT_FALSE(log_->read("g", Seq{7}, 100).gap);
-    EXPECT_TRUE(log_->read("g", Seq{6}, 100).gap);
+    EXPECT_FALSE(read_now(*log_, "g", Seq{9}, 100).gap);
+    EXPECT_FALSE(read_now(*log_, "g", Seq{7}, 100).gap);
+    EXPECT_TRUE(read_now(*log_, "g", Seq{6}, 100).gap);
     EXPECT_EQ(log_->channel("g").first_seq, 8u);
 }
 
@@ -290,19 +299,19 @@ TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
         append(request("old", "x", "", now));
     // SQLite's mover deletes the rows first and tells the writer after: wait for both.
     const auto deadline = std::chrono::steady_clock::now() + 3s;
-    while ((!log_->read("old", std::nullopt, 10).messages.empty() ||
+    while ((!read_now(*log_, "old", std::nullopt, 10).messages.empty() ||
             log_->channel("old").first_seq != 4u) &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(20ms);
     }
-    ReadResult read = log_->read("old", Seq{0}, 10);
+    ReadResult read = read_now(*log_, "old", Seq{0}, 10);
     EXPECT_TRUE(read.messages.empty());
     ASSERT_TRUE(read.gap);
     EXPECT_EQ(read.gap->first_seq, 4u);
     EXPECT_EQ(read.last_seq, 3u);
     EXPECT_EQ(log_->channel("old").first_seq, 4u);
     EXPECT_FALSE(log_->channel("old").has_history());
-    ReadResult beyond = log_->read("old", kSeqMax, 10);
+    ReadResult beyond = read_now(*log_, "old", kSeqMax, 10);
     ASSERT_TRUE(beyond.gap);
     EXPECT_EQ(*beyond.gap, (Gap{kSeqMax, 4, true})) << "nothing retained: after last_seq";
     EXPECT_TRUE(beyond.messages.empty());
@@ -330,7 +339,7 @@ TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
     std::atomic<bool> first{true};
     log_->set_commit_listener([&](std::vector<StoredMessage>&& batch) {
         if (batch.front().channel != "re" || !first.exchange(false)) return;
-        listener_read.set_value(log_->read("re", Seq{0}, 10).last_seq);
+        listener_read.set_value(read_now(*log_, "re", Seq{0}, 10).last_seq);
     });
     std::promise<AppendResult> nested;
     log_->append(request("re", "1"), [&](const AppendResult&) {
@@ -376,7 +385,7 @@ TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
     for (std::size_t i = 0; i < messages.size(); ++i)
         EXPECT_EQ(messages[i].seq, i + 1);
     // The default retention keeps the newest 1000.
-    EXPECT_EQ(seqs_of(log_->read("busy", std::nullopt, 5000)),
+    EXPECT_EQ(seqs_of(read_now(*log_, "busy", std::nullopt, 5000)),
               range(kThreads * kEach - 999, kThreads * kEach));
 }
 
@@ -388,9 +397,9 @@ TEST_P(MessageLogTest, ReadsSpanMovedAndRecentMessages) {
     for (int i = 0; i < 30; ++i)
         append_data("span", std::to_string(i));
     for (Seq after = 0; after < 30; ++after) {
-        EXPECT_EQ(seqs_of(log_->read("span", after, 1000)), range(after + 1, 30)) << after;
+        EXPECT_EQ(seqs_of(read_now(*log_, "span", after, 1000)), range(after + 1, 30)) << after;
     }
-    EXPECT_EQ(seqs_of(log_->read("span", Seq{3}, 5)), range(4, 8));
+    EXPECT_EQ(seqs_of(read_now(*log_, "span", Seq{3}, 5)), range(4, 8));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, MessageLogTest,
@@ -405,7 +414,7 @@ TEST_P(SqliteRestartTest, SeqsAndIdsSurviveReopen) {
     append_data("p", "1");
     AppendResult keyed = append(request("p", "2", "key"));
     reopen();
-    EXPECT_EQ(seqs_of(log_->read("p", std::nullopt, 10)), range(1, 2));
+    EXPECT_EQ(seqs_of(read_now(*log_, "p", std::nullopt, 10)), range(1, 2));
     EXPECT_EQ(append(request("p", "again", "key")).seq, keyed.seq);
     EXPECT_EQ(append_data("p", "3"), 3u);
 }
@@ -458,7 +467,7 @@ TEST_P(SqliteRestartTest, AFailedReadIsAnErrorNotAGap) {
         std::ofstream(path, std::ios::binary | std::ios::in | std::ios::out)
                 .write(std::string(size, '\0').data(), static_cast<std::streamsize>(size));
     }
-    ReadResult read = log_->read("x", Seq{0}, 100);
+    ReadResult read = read_now(*log_, "x", Seq{0}, 100);
     EXPECT_TRUE(read.failed);
     EXPECT_FALSE(read.gap) << "a failed read is not a gap";
     EXPECT_TRUE(read.messages.empty());
