@@ -179,11 +179,11 @@ int serve(const config::Options& options) {
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
     // The window of recent messages keeps what history keeps, up to 1 MiB per channel and
     // 64 MiB in all (docs/ARCHITECTURE.md, reads).
-    core::Hub hub(*shards, core::RecentMessages::Bounds{.messages_per_channel =
-                                                                options.history_max_messages,
-                                                        .bytes_per_channel = 1 << 20,
-                                                        .total_bytes = 64 << 20,
-                                                        .max_age = options.history_max_age});
+    core::Hub hub(*shards,
+                  core::RecentMessages::Bounds{.messages_per_channel = options.history_max_messages,
+                                               .bytes_per_channel = 1 << 20,
+                                               .total_bytes = 64 << 20,
+                                               .max_age = options.history_max_age});
     core::ChannelService channels(*log, hub, *shards, metrics);
     core::Presence presence(*shards);
     log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {
@@ -220,8 +220,8 @@ int serve(const config::Options& options) {
     websocket.publish_rate = options.publish_rate;
     websocket.token_leeway = authenticator.leeway();
     transport::HttpContext http_context{
-            channels,  presence, authenticator, http_limits(options), metrics, streams,
-            websocket, connections, {}, webhooks.get()};
+            channels,    presence, authenticator, http_limits(options), metrics, streams, websocket,
+            connections, {},       webhooks.get()};
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context, tls.get());
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());

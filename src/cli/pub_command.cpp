@@ -20,7 +20,8 @@ namespace {
 /// reach the server as typed (API.md Message).
 std::string publish_fields(const PubArguments& arguments) {
     std::string fields = "\"data\":" + wire::compact_json(arguments.data);
-    if (!arguments.event.empty()) fields += ",\"event\":" + json::serialize(json::string(arguments.event));
+    if (!arguments.event.empty())
+        fields += ",\"event\":" + json::serialize(json::string(arguments.event));
     if (!arguments.id.empty()) fields += ",\"id\":" + json::serialize(json::string(arguments.id));
     return fields;
 }
@@ -31,8 +32,9 @@ int publish_over_ws(const ClientOptions& client, const std::string& channel,
                     const std::string& fields) {
     WsClient ws(client);
     ClientError error;
-    const std::string frame = "{\"type\":\"publish\",\"channel\":" +
-                              json::serialize(json::string(channel)) + "," + fields + "}";
+    const std::string frame =
+            "{\"type\":\"publish\",\"channel\":" + json::serialize(json::string(channel)) + "," +
+            fields + "}";
     if (!ws.connect(error) || !ws.send(frame, error)) {
         std::cerr << "herald pub: " << error.message << "\n";
         return 1;

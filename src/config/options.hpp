@@ -31,7 +31,7 @@ struct Options {
     // effective_allowed_origins.
     std::optional<std::vector<std::string>> allowed_origins;
     std::vector<std::string> allowed_hosts;  // DNS rebinding: Host names Herald is served as
-    std::size_t threads = 0;  // 0: one per core
+    std::size_t threads = 0;                 // 0: one per core
     milliseconds request_timeout{30'000};
     bool admin_remote = false;  // open mode: the admin API from other hosts too
     // [storage]

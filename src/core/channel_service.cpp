@@ -88,20 +88,21 @@ void ChannelService::read(std::size_t shard, std::string_view channel, std::opti
         }
     }
     metrics_.reads_from_storage.inc();
-    log_.read(channel, after, limit,
-              [this, shard, done = std::move(done)](storage::ReadResult&& stored) mutable {
-                  // On a storage thread, or here: the messages are made (and their JSON
-                  // encoded) before the hop back to the shard.
-                  ReadResult result{{}, stored.last_seq, stored.gap, stored.failed};
-                  if (stored.failed) metrics_.read_failures.inc();
-                  result.messages.reserve(stored.messages.size());
-                  for (auto& message : stored.messages) {
-                      result.messages.push_back(std::make_shared<const Message>(std::move(message)));
-                  }
-                  shards_[shard].post([done = std::move(done), result = std::move(result)]() mutable {
-                      done(std::move(result));
-                  });
-              });
+    log_.read(
+            channel, after, limit,
+            [this, shard, done = std::move(done)](storage::ReadResult&& stored) mutable {
+                // On a storage thread, or here: the messages are made (and their JSON
+                // encoded) before the hop back to the shard.
+                ReadResult result{{}, stored.last_seq, stored.gap, stored.failed};
+                if (stored.failed) metrics_.read_failures.inc();
+                result.messages.reserve(stored.messages.size());
+                for (auto& message : stored.messages) {
+                    result.messages.push_back(std::make_shared<const Message>(std::move(message)));
+                }
+                shards_[shard].post([done = std::move(done), result = std::move(result)]() mutable {
+                    done(std::move(result));
+                });
+            });
 }
 
 void ChannelService::check_ready(std::size_t shard, std::function<void(bool)> done) {

@@ -24,10 +24,9 @@ void ChannelStream::resume() {
 void ChannelStream::replay() {
     if (reading_ || !sink_.has_room(nullptr)) return;  // one page at a time, when there is room
     reading_ = true;
-    service_.read(shard_, channel_, last_sent_, kReadPage,
-                  [this, alive = alive_](ReadResult page) {
-                      if (*alive) on_page(std::move(page));
-                  });
+    service_.read(shard_, channel_, last_sent_, kReadPage, [this, alive = alive_](ReadResult page) {
+        if (*alive) on_page(std::move(page));
+    });
 }
 
 void ChannelStream::on_page(ReadResult page) {
@@ -78,6 +77,5 @@ void ChannelStream::deliver(const MessagePtr& message) {
     sink_.on_message(message);
     last_sent_ = message->seq();
 }
-
 
 }  // namespace herald::core

@@ -90,9 +90,9 @@ void MemoryLog::pending_for(std::string endpoint_id, std::int64_t after_row, std
     }
     // In the announcement queue: after the listener heard of every event read here, before it
     // hears of any later one (Outbox::pending_for).
-    announce([done = std::move(done), events = std::move(events)]() mutable {
-        done(std::move(events));
-    }, lock);
+    announce([done = std::move(done),
+              events = std::move(events)]() mutable { done(std::move(events)); },
+             lock);
 }
 
 void MemoryLog::count_pending(std::string endpoint_id, std::int64_t after_row,
@@ -220,8 +220,7 @@ void MemoryLog::read(std::string_view name, std::optional<Seq> after, std::size_
     done(std::move(result));
 }
 
-ReadResult MemoryLog::read_now(std::string_view name, std::optional<Seq> after,
-                               std::size_t limit) {
+ReadResult MemoryLog::read_now(std::string_view name, std::optional<Seq> after, std::size_t limit) {
     std::lock_guard lock(mutex_);
     ReadResult result;
     auto it = channels_.find(name);

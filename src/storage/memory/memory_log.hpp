@@ -84,7 +84,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, Channel, std::less<>> channels_;
     std::deque<std::function<void()>> to_announce_;  // under `mutex_`, in the order of its work
-    bool announcing_ = false;  // a thread is draining `to_announce_`
+    bool announcing_ = false;                        // a thread is draining `to_announce_`
     // The outbox, under `mutex_` too.
     Router router_;
     Listener outbox_listener_;

@@ -12,10 +12,10 @@
 namespace herald::transport {
 
 /// One timer per shard for every long-lived connection's keepalive, ping and write deadline,
-/// instead of a steady_timer each (docs/ARCHITECTURE.md: an idle connection costs almost nothing). It ticks
-/// four times per `interval` (the shortest of them); a connection compares tick numbers, so a
-/// keepalive goes out between 1 and 1.25 intervals after the last write.
-/// Thread: its shard's only.
+/// instead of a steady_timer each (docs/ARCHITECTURE.md: an idle connection costs almost nothing).
+/// It ticks four times per `interval` (the shortest of them); a connection compares tick numbers,
+/// so a keepalive goes out between 1 and 1.25 intervals after the last write. Thread: its shard's
+/// only.
 class KeepaliveTicker {
 public:
     using Tick = std::uint32_t;

@@ -44,8 +44,8 @@ void SendQueue::finish_write() {
     buffers_.clear();
     if (pending_.empty()) {
         // Nothing queued meanwhile: the connection goes idle, and an idle connection keeps no
-        // buffer (docs/ARCHITECTURE.md). Under load frames queue during every write and nothing is freed;
-        // at light load the three small allocations cost little next to the write's syscall.
+        // buffer (docs/ARCHITECTURE.md). Under load frames queue during every write and nothing is
+        // freed; at light load the three small allocations cost little next to the write's syscall.
         std::vector<Frame>().swap(pending_);
         std::vector<Frame>().swap(in_flight_);
         std::vector<boost::asio::const_buffer>().swap(buffers_);

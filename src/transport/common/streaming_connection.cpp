@@ -145,10 +145,9 @@ void StreamingConnection::on_write(boost::system::error_code ec) {
 }
 
 void StreamingConnection::do_watch() {
-    socket_.async_wait(net::socket_base::wait_read,
-                       [self = shared_from_this()](boost::system::error_code ec) {
-                           self->on_readable(ec);
-                       });
+    socket_.async_wait(
+            net::socket_base::wait_read,
+            [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
 }
 
 void StreamingConnection::on_readable(boost::system::error_code ec) {

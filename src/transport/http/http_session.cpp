@@ -259,16 +259,16 @@ void HttpSession::join_presence(core::Presence& presence, const std::string& cha
     if (!polling_client_) {
         // A poller that stops says nothing: a channel it has not polled for the longest a
         // poll may be held plus the idle time allowed between requests is left.
-        const PollPresence::Clock::duration ttl = limits_.long_poll_max_wait + limits_.request_timeout;
+        const PollPresence::Clock::duration ttl =
+                limits_.long_poll_max_wait + limits_.request_timeout;
         polling_client_ = std::make_unique<PollingClient>(
                 PollingClient{presence.make_identity(shard_, transport, user),
                               PollPresence(limits_.max_poll_channels, ttl)});
     }
-    polling_client_->channels.polled(channel, PollPresence::Clock::now(),
-                                     [&](const std::string& name) {
-                                         return presence.join(shard_, name,
-                                                              polling_client_->identity);
-                                     });
+    polling_client_->channels.polled(
+            channel, PollPresence::Clock::now(), [&](const std::string& name) {
+                return presence.join(shard_, name, polling_client_->identity);
+            });
 }
 
 void HttpSession::close() {

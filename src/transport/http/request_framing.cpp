@@ -68,8 +68,9 @@ std::optional<Response> framing_refusal(const http::request_header<>& header) {
         }
     }
     if (codings != 1 || !only_chunked) {
-        return refuse("Transfer-Encoding must be exactly chunked (RFC 9112 6.1); Herald decodes "
-                      "no content coding");
+        return refuse(
+                "Transfer-Encoding must be exactly chunked (RFC 9112 6.1); Herald decodes "
+                "no content coding");
     }
     if (header.version() < 11) return refuse("Transfer-Encoding in an HTTP/1.0 request");
     if (header.count(http::field::content_length) != 0) {

@@ -23,10 +23,9 @@ std::optional<RequestTarget> parse_request_target(std::string_view target) {
                           absolute->scheme_id() != boost::urls::scheme::https)) {
             return std::nullopt;
         }
-        parsed = boost::urls::parse_origin_form(absolute->encoded_target().empty()
-                                                        ? std::string_view("/")
-                                                        : std::string_view(
-                                                                  absolute->encoded_target()));
+        parsed = boost::urls::parse_origin_form(
+                absolute->encoded_target().empty() ? std::string_view("/")
+                                                   : std::string_view(absolute->encoded_target()));
         if (!parsed) return std::nullopt;
     }
     RequestTarget result;

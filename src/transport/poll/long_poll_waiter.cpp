@@ -12,8 +12,7 @@ namespace net = boost::asio;
 
 void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::string& channel,
                            std::optional<core::Seq> cursor, std::size_t limit,
-                           std::chrono::milliseconds wait, CountedSlot held,
-                           ExchangePtr exchange) {
+                           std::chrono::milliseconds wait, CountedSlot held, ExchangePtr exchange) {
     const core::Seq after = cursor.value_or(context.channels.last_seq(channel));
     auto waiter = std::make_shared<LongPollWaiter>(context, shard, channel, after, limit,
                                                    std::move(held), std::move(exchange));

@@ -72,8 +72,7 @@ private:
     Clock::duration ttl_;
     std::list<Entry> by_age_;  // oldest poll first
     // Keys view the entries' own names: list nodes never move.
-    std::unordered_map<std::string_view, std::list<Entry>::iterator, Hash, std::equal_to<>>
-            index_;
+    std::unordered_map<std::string_view, std::list<Entry>::iterator, Hash, std::equal_to<>> index_;
 };
 
 }  // namespace herald::transport

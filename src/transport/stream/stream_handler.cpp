@@ -75,10 +75,9 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
     StreamSession::Setup setup{
             format, request.version() >= 11,        shard, channel, serialize(head),
             user,   std::move(handed->address_slot)};
-    auto session = std::make_shared<StreamSession>(std::move(handed->socket), std::move(setup),
-                                                   context.channels, *context.shards[shard],
-                                                   context.streams, context.connections,
-                                                   context.metrics);
+    auto session = std::make_shared<StreamSession>(
+            std::move(handed->socket), std::move(setup), context.channels, *context.shards[shard],
+            context.streams, context.connections, context.metrics);
     session->start(cursor.after);
 }
 

@@ -71,7 +71,8 @@ bool StreamSession::has_room(const core::Message* next) const {
 
 void StreamSession::on_open_tick(KeepaliveTicker::Tick now) {
     if (writing() || now - last_write_tick() < ticker().ticks(settings_.keepalive)) return;
-    push(Frame{nullptr, format_ == StreamFormat::sse ? wire::kSseKeepalive : wire::kNdjsonKeepalive});
+    push(Frame{nullptr,
+               format_ == StreamFormat::sse ? wire::kSseKeepalive : wire::kNdjsonKeepalive});
 }
 
 std::pair<net::const_buffer, net::const_buffer> StreamSession::framing(std::size_t pending_bytes) {

@@ -245,25 +245,24 @@ void WsSession::publish(wire::WsClientFrame frame) {
                         " publishes a second on one connection (limits.publish_rate)",
                 frame.ref}));
     }
-    channels_.publish(
-            shard_, std::move(frame.publish),
-            [self = self(), ref = frame.ref](const core::PublishResult& result) {
-                if (result.status == core::PublishStatus::failed) {
-                    return self->send_text(wire::ws_error(
-                            wire::WsFrameError{wire::ApiError::unavailable,
-                                               "storage could not store the message", ref}));
-                }
-                self->send_text(wire::ws_ack(result, ref));
-            });
+    channels_.publish(shard_, std::move(frame.publish),
+                      [self = self(), ref = frame.ref](const core::PublishResult& result) {
+                          if (result.status == core::PublishStatus::failed) {
+                              return self->send_text(wire::ws_error(wire::WsFrameError{
+                                      wire::ApiError::unavailable,
+                                      "storage could not store the message", ref}));
+                          }
+                          self->send_text(wire::ws_ack(result, ref));
+                      });
 }
 
 void WsSession::query_presence(const wire::WsClientFrame& frame) {
     if (!allowed(grant_->may_subscribe(frame.channel), frame, "read")) return;
     services().presence.members(frame.channel, shard_,
-                               [self = self(), channel = frame.channel,
-                                ref = frame.ref](std::vector<core::PresenceEntry> clients) {
-                                   self->send_text(wire::ws_presence(channel, clients, ref));
-                               });
+                                [self = self(), channel = frame.channel,
+                                 ref = frame.ref](std::vector<core::PresenceEntry> clients) {
+                                    self->send_text(wire::ws_presence(channel, clients, ref));
+                                });
 }
 
 void WsSession::send_text(std::string_view json) {

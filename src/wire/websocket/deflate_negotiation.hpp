@@ -14,7 +14,8 @@ struct DeflateNegotiationOptions {
     /// Answer client_no_context_takeover even when the offer lacks it (RFC 7692 §7.1.1.2 lets the
     /// server ask). Then each client message inflates on its own, so a connection keeps no inflate
     /// window (32 KiB + ~7 KiB of zlib state) between messages and one Inflater can serve a
-    /// whole shard: docs/ARCHITECTURE.md wants an idle connection under 2 KiB. Off: only when offered.
+    /// whole shard: docs/ARCHITECTURE.md wants an idle connection under 2 KiB. Off: only when
+    /// offered.
     bool require_client_no_context_takeover = true;
 };
 

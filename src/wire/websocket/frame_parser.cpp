@@ -45,7 +45,8 @@ ParseEvent FrameParser::parse(std::span<char>& input) {
 
 void FrameParser::release_buffers() {
     // The previous event's payload is no longer needed. Buffers go back to the heap rather than
-    // waiting for the next message: an idle connection should hold no payload memory (docs/ARCHITECTURE.md).
+    // waiting for the next message: an idle connection should hold no payload memory
+    // (docs/ARCHITECTURE.md).
     if (!in_message_) std::string().swap(message_);
     if (stage_ == Stage::header) std::string().swap(control_);
 }

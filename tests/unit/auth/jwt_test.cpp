@@ -120,8 +120,7 @@ TEST(Jwt, TimeClaimsAreIntegersUpTo2Pow53AndNeverOverflow) {
             claims += "\":";
             claims += value;
             claims += '}';
-            EXPECT_EQ(error_of(verify(claims, kNow, seconds(30))), TokenError::malformed)
-                    << claims;
+            EXPECT_EQ(error_of(verify(claims, kNow, seconds(30))), TokenError::malformed) << claims;
         }
     }
     // A leeway larger than now does not wrap the comparison either.

@@ -138,8 +138,8 @@ TEST_F(ChannelStreamTest, CursorBeyondLastSeqIsAResetThenEverythingRetained) {
     start(std::numeric_limits<Seq>::max());
     publish(1);
     settle();
-    EXPECT_EQ(sink_.events, (std::vector<std::string>{"gap18446744073709551615-4-reset", "m4",
-                                                      "m5", "m6", "m7"}));
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"gap18446744073709551615-4-reset", "m4", "m5",
+                                                      "m6", "m7"}));
 }
 
 TEST_F(ChannelStreamTest, ReplayWaitsForRoomAndLosesNothingMeanwhile) {

@@ -9,9 +9,8 @@ constexpr std::int64_t kNow = 1'800'000'000'000;
 
 MessagePtr message(const std::string& channel, Seq seq, std::int64_t time = kNow,
                    std::string data = "1") {
-    return std::make_shared<const Message>(
-            storage::StoredMessage{channel, seq, "id" + std::to_string(seq), "message",
-                                   std::move(data), time});
+    return std::make_shared<const Message>(storage::StoredMessage{
+            channel, seq, "id" + std::to_string(seq), "message", std::move(data), time});
 }
 
 std::vector<Seq> seqs(const std::optional<RecentMessages::Read>& read) {

@@ -57,7 +57,8 @@ ReadResult read_now(MessageLog& log, std::string_view channel, std::optional<Seq
                     std::size_t limit) {
     std::promise<ReadResult> done;
     auto result = done.get_future();
-    log.read(channel, after, limit, [&done](ReadResult&& read) { done.set_value(std::move(read)); });
+    log.read(channel, after, limit,
+             [&done](ReadResult&& read) { done.set_value(std::move(read)); });
     return result.get();
 }
 
@@ -344,7 +345,8 @@ TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
     std::promise<AppendResult> nested;
     log_->append(request("re", "1"), [&](const AppendResult&) {
         EXPECT_EQ(log_->channel("re").last_seq, 1u);
-        log_->append(request("re", "2"), [&](const AppendResult& result) { nested.set_value(result); });
+        log_->append(request("re", "2"),
+                     [&](const AppendResult& result) { nested.set_value(result); });
     });
     EXPECT_EQ(nested.get_future().get().seq, 2u);
     EXPECT_GE(listener_read.get_future().get(), 1u);
@@ -454,8 +456,8 @@ TEST_P(SqliteRestartTest, AFailedReadIsAnErrorNotAGap) {
     const auto history = dir_ / "history.db";
     const auto moved = [&] {
         std::error_code ec;
-        return std::filesystem::file_size(history, ec) + std::filesystem::file_size(
-                                                                 history.string() + "-wal", ec);
+        return std::filesystem::file_size(history, ec) +
+               std::filesystem::file_size(history.string() + "-wal", ec);
     };
     const auto before = moved();
     for (int i = 0; i < 500 && moved() < before + 4096; ++i)

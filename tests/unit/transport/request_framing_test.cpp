@@ -34,8 +34,9 @@ TEST(RequestFraming, ChunkedAloneOrContentLengthAreAccepted) {
 }
 
 TEST(RequestFraming, AnyOtherTransferEncodingIsRefused) {
-    for (std::string_view te : {"identity", "gzip", "chunked, identity", "gzip, chunked",
-                                "chunked, chunked", "deflate", "x-gzip", ",", "chunked;q=1, gzip"}) {
+    for (std::string_view te :
+         {"identity", "gzip", "chunked, identity", "gzip, chunked", "chunked, chunked", "deflate",
+          "x-gzip", ",", "chunked;q=1, gzip"}) {
         EXPECT_EQ(refusal_status({{kHost, "x"}, {kTe, te}}), 400u) << te;
     }
     EXPECT_EQ(refusal_status({{kHost, "x"}, {kTe, "chunked"}, {kTe, "chunked"}}), 400u)

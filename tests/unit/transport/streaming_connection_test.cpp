@@ -1,13 +1,12 @@
 #include "transport/common/streaming_connection.hpp"
 
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <functional>
 #include <string>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/presence.hpp"
 #include "runtime/shard_group.hpp"
@@ -119,9 +118,8 @@ protected:
     runtime::ShardGroup shards_{1};
     core::Presence presence_{shards_};
     ShardServices services_{context_.get_executor(), 20ms, 5ms, presence_, 1 << 20};
-    ConnectionSettings settings_{.send_queue_bytes = 64 * 1024,
-                                 .write_timeout = 200ms,
-                                 .close_timeout = 200ms};
+    ConnectionSettings settings_{
+            .send_queue_bytes = 64 * 1024, .write_timeout = 200ms, .close_timeout = 200ms};
     core::ServerMetrics metrics_;
     std::optional<runtime::Socket> socket_{std::in_place, context_.get_executor()};
     std::shared_ptr<TestConnection> connection_;
