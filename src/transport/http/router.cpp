@@ -5,14 +5,9 @@
 #include "core/channel_name.hpp"
 #include "transport/http/access.hpp"
 #include "transport/http/browser_policy.hpp"
-#include "transport/http/channel_handlers.hpp"
-#include "transport/http/metrics_endpoint.hpp"
 #include "transport/http/responses.hpp"
+#include "transport/http/routes.hpp"
 #include "transport/http/static_files.hpp"
-#include "transport/http/webhook_handlers.hpp"
-#include "transport/poll/read_handler.hpp"
-#include "transport/stream/stream_handler.hpp"
-#include "transport/websocket/ws_handler.hpp"
 
 namespace herald::transport {
 
@@ -60,6 +55,36 @@ bool is(const Request& request, http::verb verb) {
 }
 
 }  // namespace
+
+std::optional<Response> Router::refuse_access(Access access, const auth::Grant& grant,
+                                              const std::string& channel,
+                                              const Exchange& exchange) const {
+    switch (access) {
+        case Access::anyone:
+        case Access::token: return std::nullopt;
+        // The subscribe globs cover reads, long polls, streams and presence (API.md Auth).
+        case Access::subscribe:
+            if (grant.may_subscribe(channel)) return std::nullopt;
+            return forbidden("read", channel);
+        case Access::publish:
+            if (grant.may_publish(channel)) return std::nullopt;
+            return forbidden("publish to", channel);
+        case Access::admin:
+            // The admin API needs `herald.admin` (API.md Auth). Open mode lets in clients on
+            // this host only, unless http.admin_remote says otherwise (docs/SECURITY.md).
+            if (context_.auth.open() && !context_.limits.admin_remote &&
+                !exchange.from_loopback()) {
+                return error_response(ApiError::forbidden,
+                                      "without an auth key the admin API answers clients on this "
+                                      "host only (http.admin_remote)");
+            }
+            if (!grant.is_admin()) {
+                return error_response(ApiError::forbidden, "the admin API needs an admin token");
+            }
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
 
 std::optional<Response> Router::refuse_browser_admin(const Request& request) const {
     // A page of another site (its requests come from loopback when the browser runs here) must
@@ -127,97 +152,29 @@ void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
         grant = std::move(std::get<auth::GrantPtr>(who));
     }
 
-    if (path.size() == 1 && (path[0] == "healthz" || path[0] == "readyz" || path[0] == "metrics")) {
-        if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-        if (path[0] == "healthz") {
-            return exchange->respond(text_response(http::status::ok, "ok\n", "text/plain"));
-        }
-        if (path[0] == "metrics") {
-            return exchange->respond(text_response(
-                    http::status::ok,
-                    render_metrics(context_.metrics, context_.webhooks != nullptr
-                                                             ? context_.webhooks->stats()
-                                                             : std::vector<core::WebhookStats>{}),
-                    "text/plain; version=0.0.4"));
-        }
-        // Storage is asked off this thread; the answer comes back here.
-        return context_.channels.check_ready(shard, [exchange](bool ready) {
-            exchange->respond(
-                    ready ? text_response(http::status::ok, "ready\n", "text/plain")
-                          : error_response(ApiError::unavailable, "storage is not answering"));
-        });
-    }
-
-    if (api && path.size() == 2 && path[1] == "ws") {
-        if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-        return handle_ws_upgrade(context_, shard, request, std::move(exchange), std::move(grant));
-    }
-
-    if (api && path.size() >= 2 && path[1] == "webhooks" && path.size() <= 4) {
-        // The admin API needs `herald.admin` (API.md Auth). Open mode lets in clients on this
-        // host only, unless http.admin_remote says otherwise (docs/SECURITY.md).
-        if (context_.auth.open() && !context_.limits.admin_remote && !exchange->from_loopback()) {
-            return exchange->respond(error_response(
-                    ApiError::forbidden,
-                    "without an auth key the admin API answers clients on this host only "
-                    "(http.admin_remote)"));
-        }
-        if (!grant->is_admin()) {
-            return exchange->respond(
-                    error_response(ApiError::forbidden, "the admin API needs an admin token"));
-        }
-        return handle_webhooks(context_, shard, request,
-                               std::vector<std::string>(path.begin() + 2, path.end()),
-                               std::move(exchange));
-    }
-
-    if (api && path.size() >= 2 && path[1] == "channels" && path.size() <= 4) {
-        if (path.size() == 2) {
-            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-            return handle_channel_list(context_, shard, *target, std::move(grant),
-                                       std::move(exchange));
-        }
-        const std::string& channel = path[2];
-        const std::string_view resource =
-                path.size() == 4 ? std::string_view(path[3]) : std::string_view();
-        if (path.size() == 4 && resource != "messages" && resource != "events" &&
-            resource != "stream" && resource != "presence") {
-            return exchange->respond(error_response(ApiError::not_found, "no such resource"));
-        }
-        if (!core::is_valid_channel(channel)) {
+    std::string allow;  // the methods of the routes whose path matches, for a 405
+    for (const Route& route : routes()) {
+        std::string channel;
+        std::vector<std::string> rest;
+        if (!matches(route.pattern, path, channel, rest)) continue;
+        if (route.pattern.find("{channel}") != std::string_view::npos &&
+            !core::is_valid_channel(channel)) {
             return exchange->respond(error_response(
                     ApiError::bad_request, "channel must match ^[A-Za-z0-9._:@-]{1,200}$"));
         }
-        // The subscribe globs cover reads, long polls, streams and presence (API.md Auth).
-        if (is(request, http::verb::post) && resource == "messages") {
-            if (!grant->may_publish(channel))
-                return exchange->respond(forbidden("publish to", channel));
-        } else if (!grant->may_subscribe(channel)) {
-            return exchange->respond(forbidden("read", channel));
+        if (route.method != http::verb::unknown && route.method != request.method()) {
+            if (!allow.empty()) allow += ", ";
+            allow += http::to_string(route.method);
+            continue;
         }
-        if (path.size() == 3) {
-            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-            return handle_channel_info(context_, shard, channel, std::move(exchange));
+        if (auto refused = refuse_access(route.access, *grant, channel, *exchange)) {
+            return exchange->respond(std::move(*refused));
         }
-        if (resource == "presence") {
-            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-            return handle_presence(context_, shard, channel, std::move(exchange));
-        }
-        if (resource == "events" || resource == "stream") {
-            if (!is(request, http::verb::get)) return exchange->respond(method_not_allowed("GET"));
-            return handle_stream(context_, shard, request, *target, channel,
-                                 resource == "events" ? StreamFormat::sse : StreamFormat::ndjson,
-                                 grant->user(), std::move(exchange));
-        }
-        if (is(request, http::verb::post)) {
-            return handle_publish(context_, shard, request, channel, std::move(exchange));
-        }
-        if (is(request, http::verb::get)) {
-            return handle_read(context_, shard, *target, channel, grant->user(),
-                               std::move(exchange));
-        }
-        return exchange->respond(method_not_allowed("GET, POST"));
+        RouteCall call{context_,           shard,          request, *target, std::move(grant),
+                       std::move(channel), std::move(rest)};
+        return route.handle(call, std::move(exchange));
     }
+    if (!allow.empty()) return exchange->respond(method_not_allowed(allow));
 
     if (!api) {  // the chat demo and herald.js, compiled in
         std::string asset_path;

@@ -15,6 +15,7 @@
 #include "transport/http/connection_admission.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/http/request_target.hpp"
+#include "transport/http/routes.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
 
@@ -42,7 +43,9 @@ struct HttpContext {
     std::atomic<std::uint32_t> long_poll_waiters{0};
 };
 
-/// Maps a request to its handler by path and method; answers 404 and 405 itself.
+/// Maps a request to its handler by the route table (routes.hpp), after the checks every
+/// request of its kind gets (CORS, the admin API's browser rules, authentication); answers 400,
+/// 403, 404 and 405 itself.
 /// Thread: any shard; holds no per-request state.
 class Router {
 public:
@@ -54,6 +57,10 @@ private:
     /// The 403 for an admin API request that a browser may have sent for a page of another
     /// origin, or under a DNS-rebinding name (API.md Auth); nothing when it may go on.
     std::optional<Response> refuse_browser_admin(const Request& request) const;
+    /// The 403 when `grant` may not use a route of `access` (for `channel`), else nothing.
+    std::optional<Response> refuse_access(Access access, const auth::Grant& grant,
+                                          const std::string& channel,
+                                          const Exchange& exchange) const;
 
     HttpContext& context_;
 };
