@@ -55,6 +55,25 @@ describe('a subscriber that stops reading is let go', () => {
 
     const slowCloses = async () => (await metricValue(herald.url, 'herald_slow_consumer_closes_total')) ?? 0;
 
+    /// With a healthy WebSocket subscriber of `channel`: publishes until the slow subscriber on
+    /// `clientPort` is closed as a slow consumer and the server's side of its connection has left
+    /// ESTABLISHED, runs `gone()`, then checks that the healthy one got every message in order.
+    async function letGoWhileHealthyGetsAll(channel, clientPort, gone) {
+        const healthy = await connectWs(herald.url);
+        try {
+            assert.equal((await healthy.request({ type: 'subscribe', channel })).type, 'subscribed');
+            const before = await slowCloses();
+            const published = await publishUntil(herald.url, channel, async () =>
+                (await slowCloses()) > before && !serverSideStates(herald.port, clientPort).includes(TCP_ESTABLISHED));
+            await gone();
+            await eventually(() => healthy.seqs(channel).length >= published, 60000, 'the healthy client to catch up');
+            assert.deepEqual(healthy.seqs(channel), Array.from({ length: published }, (_, i) => i + 1));
+            assert.equal((await healthy.request({ type: 'ping' })).type, 'pong');
+        } finally {
+            healthy.close();
+        }
+    }
+
     test('WebSocket: the 1013 close frame cannot be written, so the socket is closed', { timeout: 120000 }, async () => {
         const channel = 'letgo:ws';
         const slow = await rawWs(herald.port);
@@ -63,19 +82,11 @@ describe('a subscriber that stops reading is let go', () => {
         slow.socket.pause();  // and never reads again
         const clientPort = slow.socket.localPort;
         assert.deepEqual(serverSideStates(herald.port, clientPort), [TCP_ESTABLISHED]);
-        const healthy = await connectWs(herald.url);
         try {
-            assert.equal((await healthy.request({ type: 'subscribe', channel })).type, 'subscribed');
-            const before = await slowCloses();
-            const published = await publishUntil(herald.url, channel, async () =>
-                (await slowCloses()) > before && !serverSideStates(herald.port, clientPort).includes(TCP_ESTABLISHED));
-            await eventually(async () => (await metricValue(herald.url, 'herald_connections', '{transport="ws"}')) === 1,
-                             10000, 'the slow connection to be gone from the server');
-            await eventually(() => healthy.seqs(channel).length >= published, 60000, 'the healthy client to catch up');
-            assert.deepEqual(healthy.seqs(channel), Array.from({ length: published }, (_, i) => i + 1));
-            assert.equal((await healthy.request({ type: 'ping' })).type, 'pong');
+            await letGoWhileHealthyGetsAll(channel, clientPort, () =>
+                eventually(async () => (await metricValue(herald.url, 'herald_connections', '{transport="ws"}')) === 1,
+                           10000, 'the slow connection to be gone from the server'));
         } finally {
-            healthy.close();
             slow.socket.destroy();
         }
     });
@@ -89,17 +100,10 @@ describe('a subscriber that stops reading is let go', () => {
             const clientPort = slow.socket.localPort;
             const connections = `{transport="${transport}"}`;
             assert.equal(await metricValue(herald.url, 'herald_connections', connections), 1);
-            const healthy = await connectWs(herald.url);
             try {
-                assert.equal((await healthy.request({ type: 'subscribe', channel })).type, 'subscribed');
-                const before = await slowCloses();
-                const published = await publishUntil(herald.url, channel, async () =>
-                    (await slowCloses()) > before && !serverSideStates(herald.port, clientPort).includes(TCP_ESTABLISHED));
-                assert.equal(await metricValue(herald.url, 'herald_connections', connections), 0);
-                await eventually(() => healthy.seqs(channel).length >= published, 60000, 'the healthy client to catch up');
-                assert.deepEqual(healthy.seqs(channel), Array.from({ length: published }, (_, i) => i + 1));
+                await letGoWhileHealthyGetsAll(channel, clientPort, async () =>
+                    assert.equal(await metricValue(herald.url, 'herald_connections', connections), 0));
             } finally {
-                healthy.close();
                 slow.socket.destroy();
             }
         });

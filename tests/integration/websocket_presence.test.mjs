@@ -17,6 +17,14 @@ const presenceOf = async (base, channel) => {
     return res.json;
 };
 
+/// Waits until the clock is past the millisecond it reads now, which is no earlier than the last
+/// join (answered before now): the next join then gets a later `since`, the state an order by
+/// join time needs.
+async function nextMillisecond() {
+    const now = Date.now();
+    await eventually(() => Date.now() > now, 1000, 'the next millisecond');
+}
+
 const byJoin = (a, b) => (a.since - b.since) || (a.client < b.client ? -1 : a.client > b.client ? 1 : 0);
 
 /// Waits until the channel's presence list satisfies `check(clients)`; returns the list.
@@ -117,13 +125,14 @@ describe('presence', () => {
             const c = await ws();
             assert.equal((await c.request({ type: 'subscribe', channel })).type, 'subscribed');
             clients.push(c);
-            await sleep(5);  // distinct join times: the order by `since` is what is tested
+            await nextMillisecond();  // distinct join times: the order by `since` is what is tested
         }
         const list = await waitPresence(herald.url, channel, (c) => c.length === 6, 'six members');
         assert.deepEqual(list, [...list].sort(byJoin), 'ordered by since, then client');
         assert.equal(new Set(list.map((e) => e.client)).size, 6, 'client ids are unique');
         for (let i = 1; i < list.length; ++i) assert.ok(list[i].since >= list[i - 1].since);
-        // Joined 5 ms apart, one after the other: the order is the join order. The third leaves.
+        // Joined in distinct milliseconds, one after the other: the order is the join order. The
+        // third leaves.
         clients[2].close();
         const after = await waitPresence(herald.url, channel, (c) => c.length === 5, 'five members');
         assert.deepEqual(after, list.filter((_, i) => i !== 2), 'the others keep their place and since');
@@ -373,13 +382,14 @@ describe('presence', () => {
     test('every transport in one list, each connection with an id unique on the server', { timeout: 30000 }, async () => {
         const channel = 'pr:all';
         const a = await ws();
-        // 5 ms apart: distinct join times, so the list's order by `since` is the join order.
+        // Each joins in a later millisecond: distinct join times, so the order by `since` is the
+        // join order.
         assert.equal((await a.request({ type: 'subscribe', channel })).type, 'subscribed');
-        await sleep(5);
+        await nextMillisecond();
         const sse = await SseClient.open(herald.url, `/v1/channels/${channel}/events`);
-        await sleep(5);
+        await nextMillisecond();
         const stream = await StreamClient.open(herald.url, `/v1/channels/${channel}/stream`);
-        await sleep(5);
+        await nextMillisecond();
         const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         try {
             const poll = agentGet(herald.url, `/v1/channels/${channel}/messages?wait=2`, agent);

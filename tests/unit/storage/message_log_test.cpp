@@ -13,6 +13,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "storage/memory/memory_log.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
@@ -452,16 +453,28 @@ TEST_P(SqliteRestartTest, AFailedReadIsAnErrorNotAGap) {
     reopen();
     for (int i = 0; i < 60; ++i)
         append_data("x", std::to_string(i));
-    // The mover copies the tail into history.db in bulk: wait until it has.
+    // The mover copies the tail into history.db in bulk: wait until the rows are there (a
+    // connection of the test's own counts them), so the read below must go to the file.
     const auto history = dir_ / "history.db";
     const auto moved = [&] {
-        std::error_code ec;
-        return std::filesystem::file_size(history, ec) +
-               std::filesystem::file_size(history.string() + "-wal", ec);
+        sqlite3* db = nullptr;
+        std::int64_t rows = 0;
+        if (sqlite3_open_v2(history.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+            sqlite3_stmt* count = nullptr;
+            if (sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE channel = 'x'", -1,
+                                   &count, nullptr) == SQLITE_OK &&
+                sqlite3_step(count) == SQLITE_ROW) {
+                rows = sqlite3_column_int64(count, 0);
+            }
+            sqlite3_finalize(count);
+        }
+        sqlite3_close(db);
+        return rows;
     };
-    const auto before = moved();
-    for (int i = 0; i < 500 && moved() < before + 4096; ++i)
-        std::this_thread::sleep_for(10ms);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (moved() < 60 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(5ms);  // polls the state, with the deadline above
+    ASSERT_EQ(moved(), 60) << "the mover did not copy the rows into history.db";
     for (const auto& path : {history, std::filesystem::path(history.string() + "-wal")}) {
         std::error_code ec;
         const auto size = std::filesystem::file_size(path, ec);

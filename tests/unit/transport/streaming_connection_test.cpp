@@ -28,6 +28,7 @@ public:
     using StreamingConnection::finish;
     using StreamingConnection::open;
     using StreamingConnection::push;
+    using StreamingConnection::writing;
 
     void on_shutdown() override { close(); }
 
@@ -215,7 +216,7 @@ TEST_F(StreamingConnectionTest, APeerThatLeavesMidWriteClosesIt) {
     shrink_buffers();
     ASSERT_TRUE(connection->open());
     connection->push(Frame::own(std::string(60 * 1024, 'x')));
-    run_until([&] { return false; }, 50ms);  // the write is in flight, stalled
+    ASSERT_TRUE(run_until([&] { return connection->writing(); }));  // in flight, stalled
     ::close(std::exchange(peer_, -1));
     ASSERT_TRUE(run_until([&] { return connection->closed == 1; }));
     EXPECT_EQ(connection->state(), StreamingConnection::State::closed);
