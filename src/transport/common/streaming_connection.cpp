@@ -40,7 +40,12 @@ bool StreamingConnection::open() {
 
 void StreamingConnection::push(Frame frame) {
     if (state_ != State::open) return;
-    if (queue_.push(std::move(frame)) == Enqueued::over_limit) return on_overflow();
+    if (queue_.push(std::move(frame)) == Enqueued::over_limit) {
+        metrics_.slow_consumer_closes.inc();
+        spdlog::info("{}: a connection is {} bytes behind; closing it as a slow consumer", kind(),
+                     queue_.queued_bytes());
+        return on_overflow();
+    }
     schedule_flush();
 }
 
@@ -50,13 +55,6 @@ void StreamingConnection::finish(Frame last) {
     state_ = State::closing;
     closing_tick_ = services_.ticker.now();
     schedule_flush();
-}
-
-void StreamingConnection::on_overflow() {
-    metrics_.slow_consumer_closes.inc();
-    spdlog::info("{}: a connection is {} bytes behind; closing it as a slow consumer", kind(),
-                 queue_.queued_bytes());
-    close();
 }
 
 void StreamingConnection::close() {

@@ -99,8 +99,8 @@ protected:
     }
     /// Everything queued was written while open: a paused replay may go on.
     virtual void on_drained() {}
-    /// The queue passed its bound (a slow consumer). Default: counted, then closed.
-    virtual void on_overflow();
+    /// The queue passed its bound: a slow consumer, already counted and logged. Default: closed.
+    virtual void on_overflow() { close(); }
     /// The connection closed (any cause): stop streams, leave presence. Runs once.
     virtual void on_closed() {}
     /// A short name for logs: "ws", "sse", "stream".

@@ -27,13 +27,18 @@ void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::s
 }
 
 void LongPollWaiter::on_read(const core::ReadResult& read) {
-    if (done_ || (!read.failed && read.messages.empty() && !read.gap)) return;  // hold it
-    done_ = true;
-    held_ = CountedSlot();
-    subscription_.reset();
-    timer_.cancel();
+    if (!read.failed && read.messages.empty() && !read.gap) return;  // nothing yet: hold it
+    if (!end()) return;
     exchange_->respond(read_answer(channel_, read));
     exchange_.reset();
+}
+
+bool LongPollWaiter::end() {
+    if (std::exchange(done_, true)) return false;
+    held_ = CountedSlot();  // the client may poll again at once
+    subscription_.reset();
+    timer_.cancel();
+    return true;
 }
 
 LongPollWaiter::LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel,
@@ -73,10 +78,7 @@ void LongPollWaiter::deliver(const core::MessagePtr& message) {
 }
 
 void LongPollWaiter::finish() {
-    if (std::exchange(done_, true)) return;
-    held_ = CountedSlot();  // answered: the client may poll again at once
-    subscription_.reset();
-    timer_.cancel();
+    if (!end()) return;
     if (collected_.empty()) {
         exchange_->respond(Response{http::status::no_content, 11});
     } else {
@@ -89,10 +91,7 @@ void LongPollWaiter::finish() {
 }
 
 void LongPollWaiter::abort() {
-    if (std::exchange(done_, true)) return;
-    held_ = CountedSlot();
-    subscription_.reset();
-    timer_.cancel();
+    if (!end()) return;
     exchange_.reset();
 }
 

@@ -38,6 +38,9 @@ private:
     void arm(std::chrono::milliseconds wait);
     void on_read(const core::ReadResult& read);
     void finish();
+    /// Stops waiting: leaves the channel, frees its place, cancels the timer. False when it had
+    /// already ended.
+    bool end();
     void abort();
 
     HttpContext& context_;

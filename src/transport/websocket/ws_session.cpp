@@ -291,9 +291,6 @@ bool WsSession::has_room(const core::Message* next) const {
 }
 
 void WsSession::on_overflow() {
-    metrics().slow_consumer_closes.inc();
-    spdlog::info("ws: a connection is {} bytes behind; closing it as a slow consumer",
-                 queue().queued_bytes());
     close_with(ws::CloseCode::try_again_later, "slow consumer");
 }
 

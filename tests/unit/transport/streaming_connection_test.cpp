@@ -47,7 +47,7 @@ private:
     void on_drained() override { ++drained; }
     void on_overflow() override {
         if (overflow) return overflow();
-        StreamingConnection::on_overflow();
+        close();
     }
     void on_closed() override { ++closed; }
     const char* kind() const override { return "test"; }
