@@ -174,7 +174,7 @@ int serve(const config::Options& options) {
     const auth::Authenticator authenticator = make_authenticator(options);
     const std::unique_ptr<net::ssl::context> tls = make_tls_context(options);
 
-    core::ServerMetrics metrics;
+    core::ServerMetrics metrics(threads);
     auto [log, outbox] = open_log(options);
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
     // The window of recent messages keeps what history keeps, up to 1 MiB per channel and
@@ -196,7 +196,7 @@ int serve(const config::Options& options) {
     } catch (const std::invalid_argument& error) {
         throw config::ConfigError(std::string("config: ") + error.what());
     }
-    hub.set_occupancy_listener([service = webhooks.get()](std::size_t shard,
+    hub.set_occupancy_listener([service = webhooks.get()](runtime::ShardId shard,
                                                           const std::string& channel,
                                                           bool occupied) {
         service->on_local_occupancy(shard, channel, occupied);

@@ -15,17 +15,18 @@ ChannelService::ChannelService(storage::MessageLog& log, Hub& hub, runtime::Shar
       ids_(shards.size()),
       queues_(shards.size()) {}
 
-void ChannelService::publish(std::size_t shard, PublishRequest request,
+void ChannelService::publish(runtime::ShardId shard, PublishRequest request,
                              std::function<void(const PublishResult&)> done) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
     storage::AppendRequest append;
     append.time = unix_millis();
     append.client_id = request.id.has_value();
-    append.id = request.id ? std::move(*request.id) : ids_[shard].next(append.time);
+    append.id = request.id ? std::move(*request.id) : ids_[shard.value].next(append.time);
     append.channel = std::move(request.channel);
     append.event = std::move(request.event);
     append.data = std::move(request.data);
 
-    PublishQueue& queue = queues_[shard];
+    PublishQueue& queue = queues_[shard.value];
     queue.waiting.push_back(
             WaitingPublish{append.channel, std::chrono::steady_clock::now(), std::move(done)});
     queue.requests.push_back(std::move(append));
@@ -35,24 +36,27 @@ void ChannelService::publish(std::size_t shard, PublishRequest request,
     shards_[shard].post([this, shard] { flush_publishes(shard); });
 }
 
-void ChannelService::flush_publishes(std::size_t shard) {
-    PublishQueue& queue = queues_[shard];
+void ChannelService::flush_publishes(runtime::ShardId shard) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    PublishQueue& queue = queues_[shard.value];
     queue.flush_scheduled = false;
     log_.append_batch(std::move(queue.requests),
                       [this, shard, waiting = std::move(queue.waiting)](
                               std::vector<storage::AppendResult>&& results) mutable {
                           // On the log's thread: hop back to the publishers' shard.
-                          shards_[shard].post([this, waiting = std::move(waiting),
+                          shards_[shard].post([this, shard, waiting = std::move(waiting),
                                                results = std::move(results)]() mutable {
-                              complete_publishes(waiting, results);
+                              complete_publishes(shard, waiting, results);
                           });
                       });
     queue.requests.clear();
     queue.waiting.clear();
 }
 
-void ChannelService::complete_publishes(std::vector<WaitingPublish>& waiting,
+void ChannelService::complete_publishes(runtime::ShardId shard,
+                                        std::vector<WaitingPublish>& waiting,
                                         std::vector<storage::AppendResult>& results) {
+    ShardMetrics& metrics = metrics_.shard(shard);
     const auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < waiting.size(); ++i) {
         storage::AppendResult& stored = results[i];
@@ -61,40 +65,41 @@ void ChannelService::complete_publishes(std::vector<WaitingPublish>& waiting,
         switch (stored.status) {
             case storage::AppendStatus::stored:
                 result.status = PublishStatus::created;
-                metrics_.messages_published.inc();
+                metrics.messages_published.inc();
                 break;
             case storage::AppendStatus::duplicate:
                 result.status = PublishStatus::duplicate;
-                metrics_.messages_deduplicated.inc();
+                metrics.messages_deduplicated.inc();
                 break;
-            case storage::AppendStatus::failed: metrics_.publish_failures.inc(); break;
+            case storage::AppendStatus::failed: metrics.publish_failures.inc(); break;
         }
-        metrics_.publish_latency.observe(
+        metrics.publish_latency.observe(
                 std::chrono::duration<double>(now - waiting[i].started).count());
         waiting[i].done(result);
     }
 }
 
-void ChannelService::read(std::size_t shard, std::string_view channel, std::optional<Seq> after,
+void ChannelService::read(runtime::ShardId shard, std::string_view channel, std::optional<Seq> after,
                           std::size_t limit, std::function<void(ReadResult)> done) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
     if (after) {
         // Near the head: the shared, already encoded messages the hub delivered.
         auto recent = hub_.recent().read(channel, *after, limit, unix_millis());
         // Unless retention trimmed what it would send (storage then reports the gap).
         if (recent && (recent->messages.empty() ||
                        log_.channel(channel).first_seq <= recent->messages.front()->seq())) {
-            metrics_.reads_from_memory.inc();
+            metrics_.shard(shard).reads_from_memory.inc();
             return done(ReadResult{std::move(recent->messages), recent->last_seq, std::nullopt});
         }
     }
-    metrics_.reads_from_storage.inc();
+    metrics_.shard(shard).reads_from_storage.inc();
     log_.read(
             channel, after, limit,
             [this, shard, done = std::move(done)](storage::ReadResult&& stored) mutable {
                 // On a storage thread, or here: the messages are made (and their JSON
                 // encoded) before the hop back to the shard.
                 ReadResult result{{}, stored.last_seq, stored.gap, stored.failed};
-                if (stored.failed) metrics_.read_failures.inc();
+                if (stored.failed) metrics_.shard(shard).read_failures.inc();
                 result.messages.reserve(stored.messages.size());
                 for (auto& message : stored.messages) {
                     result.messages.push_back(std::make_shared<const Message>(std::move(message)));
@@ -105,13 +110,13 @@ void ChannelService::read(std::size_t shard, std::string_view channel, std::opti
             });
 }
 
-void ChannelService::check_ready(std::size_t shard, std::function<void(bool)> done) {
+void ChannelService::check_ready(runtime::ShardId shard, std::function<void(bool)> done) {
     log_.check_ready([this, shard, done = std::move(done)](bool ready) mutable {
         shards_[shard].post([done = std::move(done), ready] { done(ready); });
     });
 }
 
-void ChannelService::info(std::size_t shard, std::string channel,
+void ChannelService::info(runtime::ShardId shard, std::string channel,
                           std::function<void(ChannelInfo)> done) {
     storage::ChannelState state = log_.channel(channel);
     hub_.count_subscribers(
@@ -124,7 +129,7 @@ void ChannelService::info(std::size_t shard, std::string channel,
             });
 }
 
-void ChannelService::list(std::size_t shard, std::string prefix,
+void ChannelService::list(runtime::ShardId shard, std::string prefix,
                           std::function<void(std::vector<ChannelInfo>)> done) {
     std::vector<storage::ChannelState> states = log_.channels(prefix);
     hub_.count_subscribers(

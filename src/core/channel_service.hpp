@@ -12,6 +12,7 @@
 #include "core/server_metrics.hpp"
 #include "storage/message_log.hpp"
 #include "util/message_id.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::core {
 
@@ -57,24 +58,24 @@ public:
                    ServerMetrics& metrics);
 
     /// Stores the message; `done` runs on `shard` once it is committed (or refused).
-    void publish(std::size_t shard, PublishRequest request,
+    void publish(runtime::ShardId shard, PublishRequest request,
                  std::function<void(const PublishResult&)> done);
 
     /// Reads history. Near the head the window of recent messages answers (no storage, nothing
     /// decoded or encoded again) and `done` runs before `read` returns; otherwise storage reads
     /// off this thread and `done` runs on `shard` in a later handler.
-    void read(std::size_t shard, std::string_view channel, std::optional<Seq> after,
+    void read(runtime::ShardId shard, std::string_view channel, std::optional<Seq> after,
               std::size_t limit, std::function<void(ReadResult)> done);
 
     /// The channel's newest seq (0 for a channel never used), from storage's position alone.
     Seq last_seq(std::string_view channel) { return log_.channel(channel).last_seq; }
 
-    void info(std::size_t shard, std::string channel, std::function<void(ChannelInfo)> done);
-    void list(std::size_t shard, std::string prefix,
+    void info(runtime::ShardId shard, std::string channel, std::function<void(ChannelInfo)> done);
+    void list(runtime::ShardId shard, std::string prefix,
               std::function<void(std::vector<ChannelInfo>)> done);
 
     /// Whether storage answers (/readyz); `done` runs on `shard`.
-    void check_ready(std::size_t shard, std::function<void(bool)> done);
+    void check_ready(runtime::ShardId shard, std::function<void(bool)> done);
     Hub& hub() { return hub_; }
     ServerMetrics& metrics() { return metrics_; }
 
@@ -91,8 +92,8 @@ private:
         bool flush_scheduled = false;
     };
 
-    void flush_publishes(std::size_t shard);
-    void complete_publishes(std::vector<WaitingPublish>& waiting,
+    void flush_publishes(runtime::ShardId shard);
+    void complete_publishes(runtime::ShardId shard, std::vector<WaitingPublish>& waiting,
                             std::vector<storage::AppendResult>& results);
 
     storage::MessageLog& log_;

@@ -2,7 +2,7 @@
 
 namespace herald::core {
 
-ChannelStream::ChannelStream(ChannelService& service, std::size_t shard, std::string channel,
+ChannelStream::ChannelStream(ChannelService& service, runtime::ShardId shard, std::string channel,
                              StreamSink& sink)
     : service_(service), shard_(shard), channel_(std::move(channel)), sink_(sink) {}
 

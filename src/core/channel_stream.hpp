@@ -6,6 +6,7 @@
 
 #include "core/channel_service.hpp"
 #include "core/channel_subscribers.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::core {
 
@@ -38,7 +39,7 @@ public:
 /// Thread: its shard's only.
 class ChannelStream final : public Subscriber {
 public:
-    ChannelStream(ChannelService& service, std::size_t shard, std::string channel,
+    ChannelStream(ChannelService& service, runtime::ShardId shard, std::string channel,
                   StreamSink& sink);
     ~ChannelStream() override { *alive_ = false; }
 
@@ -52,7 +53,7 @@ public:
     void deliver(const MessagePtr& message) override;
 
     const std::string& channel() const { return channel_; }
-    std::size_t shard() const { return shard_; }
+    runtime::ShardId shard() const { return shard_; }
     Seq last_sent() const { return last_sent_; }
     bool replaying() const { return replaying_; }
 
@@ -63,7 +64,7 @@ private:
     void on_page(ReadResult page);
 
     ChannelService& service_;
-    std::size_t shard_;
+    runtime::ShardId shard_;
     std::string channel_;
     StreamSink& sink_;
     Subscription subscription_;

@@ -9,22 +9,24 @@ Hub::Hub(runtime::ShardGroup& shards, RecentMessages::Bounds recent)
     }
 }
 
-Subscription Hub::subscribe(std::size_t shard, const std::string& channel, Subscriber* subscriber) {
-    ChannelSubscribers& local = *locals_[shard];
+Subscription Hub::subscribe(runtime::ShardId shard, const std::string& channel,
+                            Subscriber* subscriber) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    ChannelSubscribers& local = *locals_[shard.value];
     if (!local.add(channel, subscriber)) return Subscription{};
     return Subscription(local, channel, subscriber);
 }
 
 void Hub::set_occupancy_listener(
-        std::function<void(std::size_t, const std::string&, bool)> listener) {
+        std::function<void(runtime::ShardId, const std::string&, bool)> listener) {
     for (std::size_t i = 0; i < locals_.size(); ++i) {
         if (!listener) {
             locals_[i]->set_occupancy_listener(nullptr);
             continue;
         }
         locals_[i]->set_occupancy_listener(
-                [i, listener](const std::string& channel, bool occupied) {
-                    listener(i, channel, occupied);
+                [shard = runtime::ShardId(i), listener](const std::string& channel, bool occupied) {
+                    listener(shard, channel, occupied);
                 });
     }
 }
@@ -38,7 +40,7 @@ void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
     recent_.add(*messages);
     // FIFO posting keeps each channel's order on every shard.
     for (std::size_t i = 0; i < shards_.size(); ++i) {
-        shards_[i].post([local = locals_[i].get(), messages] {
+        shards_[runtime::ShardId(i)].post([local = locals_[i].get(), messages] {
             if (local->total() == 0) return;
             for (const MessagePtr& message : *messages)
                 local->deliver(message);
@@ -46,22 +48,22 @@ void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
     }
 }
 
-void Hub::count_subscribers(std::string prefix, std::size_t from,
+void Hub::count_subscribers(std::string prefix, runtime::ShardId from,
                             std::function<void(SubscriberCounts)> done) {
-    count_on(0, std::move(prefix), from, std::make_shared<SubscriberCounts>(), std::move(done));
+    count_on(runtime::ShardId(0), std::move(prefix), from, std::make_shared<SubscriberCounts>(), std::move(done));
 }
 
-void Hub::count_on(std::size_t shard, std::string prefix, std::size_t from,
+void Hub::count_on(runtime::ShardId shard, std::string prefix, runtime::ShardId from,
                    std::shared_ptr<SubscriberCounts> counts,
                    std::function<void(SubscriberCounts)> done) {
-    if (shard == shards_.size()) {
+    if (shard.value == shards_.size()) {
         shards_[from].post([counts, done = std::move(done)] { done(std::move(*counts)); });
         return;
     }
     shards_[shard].post([this, shard, prefix = std::move(prefix), from, counts,
                          done = std::move(done)]() mutable {
-        locals_[shard]->add_counts(prefix, *counts);
-        count_on(shard + 1, std::move(prefix), from, std::move(counts), std::move(done));
+        locals_[shard.value]->add_counts(prefix, *counts);
+        count_on(runtime::ShardId(shard.value + 1), std::move(prefix), from, std::move(counts), std::move(done));
     });
 }
 

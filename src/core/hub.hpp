@@ -24,17 +24,20 @@ class Hub {
 public:
     explicit Hub(runtime::ShardGroup& shards, RecentMessages::Bounds recent = {});
 
-    ChannelSubscribers& subscribers(std::size_t shard) { return *locals_[shard]; }
+    ChannelSubscribers& subscribers(runtime::ShardId shard) {
+        HERALD_ASSERT_ON_SHARD(shards_, shard);
+        return *locals_[shard.value];
+    }
     /// For timers of shard-bound objects (long polls).
-    boost::asio::io_context::executor_type executor(std::size_t shard) {
+    boost::asio::io_context::executor_type executor(runtime::ShardId shard) {
         return shards_[shard].executor();
     }
-    Subscription subscribe(std::size_t shard, const std::string& channel, Subscriber* subscriber);
+    Subscription subscribe(runtime::ShardId shard, const std::string& channel, Subscriber* subscriber);
 
     /// Tells `listener` of every shard's occupancy changes, on that shard. Set before the
     /// shards start; an empty one (after the shards stopped) removes it.
     void set_occupancy_listener(
-            std::function<void(std::size_t shard, const std::string& channel, bool occupied)>
+            std::function<void(runtime::ShardId shard, const std::string& channel, bool occupied)>
                     listener);
 
     /// The log's commit listener: adds the batch to the recent messages, then posts it.
@@ -45,11 +48,11 @@ public:
 
     /// Subscribers per channel starting with `prefix`, summed over all shards by visiting each
     /// in turn (no shared state); `done` runs on shard `from`.
-    void count_subscribers(std::string prefix, std::size_t from,
+    void count_subscribers(std::string prefix, runtime::ShardId from,
                            std::function<void(SubscriberCounts)> done);
 
 private:
-    void count_on(std::size_t shard, std::string prefix, std::size_t from,
+    void count_on(runtime::ShardId shard, std::string prefix, runtime::ShardId from,
                   std::shared_ptr<SubscriberCounts> counts,
                   std::function<void(SubscriberCounts)> done);
 

@@ -60,24 +60,27 @@ Presence::Presence(runtime::ShardGroup& shards) : shards_(shards) {
     process_tag_ = fmt::format("{:06x}", random() & 0xffffff);
 }
 
-ClientIdentity Presence::make_identity(std::size_t shard, std::string_view transport,
+ClientIdentity Presence::make_identity(runtime::ShardId shard, std::string_view transport,
                                        std::optional<std::string> user) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
     // Interleaved by shard, so no two shards ever make the same number.
-    const std::uint64_t number = ++locals_[shard]->next_client * shards_.size() + shard;
+    const std::uint64_t number = ++locals_[shard.value]->next_client * shards_.size() + shard.value;
     return ClientIdentity{fmt::format("c_{}{:x}", process_tag_, number), std::move(user),
                           transport};
 }
 
-PresenceMembership Presence::join(std::size_t shard, std::string channel,
+PresenceMembership Presence::join(runtime::ShardId shard, std::string channel,
                                   const ClientIdentity& client) {
-    ChannelPresence& entry = locals_[shard]->channels[channel];
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    ChannelPresence& entry = locals_[shard.value]->channels[channel];
     entry.members.push_back(Member{&client, unix_millis()});
     announce(PresenceChange::Kind::join, channel, client);
     return PresenceMembership(*this, shard, std::move(channel), client);
 }
 
-void Presence::leave(std::size_t shard, const std::string& channel, const ClientIdentity* client) {
-    ShardPresence& local = *locals_[shard];
+void Presence::leave(runtime::ShardId shard, const std::string& channel, const ClientIdentity* client) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    ShardPresence& local = *locals_[shard.value];
     auto it = local.channels.find(channel);
     if (it == local.channels.end()) return;
     auto& members = it->second.members;
@@ -90,13 +93,15 @@ void Presence::leave(std::size_t shard, const std::string& channel, const Client
     erase_if_empty(local, channel);
 }
 
-PresenceWatch Presence::watch(std::size_t shard, std::string channel, PresenceWatcher* watcher) {
-    locals_[shard]->channels[channel].watchers.push_back(watcher);
+PresenceWatch Presence::watch(runtime::ShardId shard, std::string channel, PresenceWatcher* watcher) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    locals_[shard.value]->channels[channel].watchers.push_back(watcher);
     return PresenceWatch(*this, shard, std::move(channel), watcher);
 }
 
-void Presence::unwatch(std::size_t shard, const std::string& channel, PresenceWatcher* watcher) {
-    ShardPresence& local = *locals_[shard];
+void Presence::unwatch(runtime::ShardId shard, const std::string& channel, PresenceWatcher* watcher) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    ShardPresence& local = *locals_[shard.value];
     auto it = local.channels.find(channel);
     if (it == local.channels.end()) return;
     auto& watchers = it->second.watchers;
@@ -125,12 +130,14 @@ void Presence::announce(PresenceChange::Kind kind, const std::string& channel,
     // Posted even to this shard: a watcher hears of a join after the call that made it, never
     // inside it. FIFO posting keeps one client's join before its leave on every shard.
     for (std::size_t i = 0; i < shards_.size(); ++i) {
-        shards_[i].post([this, i, change] { notify(i, change); });
+        const runtime::ShardId shard(i);
+        shards_[shard].post([this, shard, change] { notify(shard, change); });
     }
 }
 
-void Presence::notify(std::size_t shard, const PresenceChangePtr& change) {
-    ShardPresence& local = *locals_[shard];
+void Presence::notify(runtime::ShardId shard, const PresenceChangePtr& change) {
+    HERALD_ASSERT_ON_SHARD(shards_, shard);
+    ShardPresence& local = *locals_[shard.value];
     auto it = local.channels.find(change->channel);
     if (it == local.channels.end() || it->second.watchers.empty()) return;
     ChannelPresence& entry = it->second;
@@ -144,16 +151,16 @@ void Presence::notify(std::size_t shard, const PresenceChangePtr& change) {
     erase_if_empty(local, change->channel);
 }
 
-void Presence::members(std::string channel, std::size_t from,
+void Presence::members(std::string channel, runtime::ShardId from,
                        std::function<void(std::vector<PresenceEntry>)> done) {
-    collect_on(0, std::move(channel), from, std::make_shared<std::vector<PresenceEntry>>(),
+    collect_on(runtime::ShardId(0), std::move(channel), from, std::make_shared<std::vector<PresenceEntry>>(),
                std::move(done));
 }
 
-void Presence::collect_on(std::size_t shard, std::string channel, std::size_t from,
+void Presence::collect_on(runtime::ShardId shard, std::string channel, runtime::ShardId from,
                           std::shared_ptr<std::vector<PresenceEntry>> entries,
                           std::function<void(std::vector<PresenceEntry>)> done) {
-    if (shard == shards_.size()) {
+    if (shard.value == shards_.size()) {
         std::sort(entries->begin(), entries->end(), [](const auto& a, const auto& b) {
             return std::tie(a.since, a.client) < std::tie(b.since, b.client);
         });
@@ -162,7 +169,7 @@ void Presence::collect_on(std::size_t shard, std::string channel, std::size_t fr
     }
     shards_[shard].post([this, shard, channel = std::move(channel), from, entries,
                          done = std::move(done)]() mutable {
-        const ShardPresence& local = *locals_[shard];
+        const ShardPresence& local = *locals_[shard.value];
         if (auto it = local.channels.find(channel); it != local.channels.end()) {
             for (const Member& member : it->second.members) {
                 entries->push_back(PresenceEntry{member.client->id, member.client->user,
@@ -170,7 +177,7 @@ void Presence::collect_on(std::size_t shard, std::string channel, std::size_t fr
                                                  member.since});
             }
         }
-        collect_on(shard + 1, std::move(channel), from, std::move(entries), std::move(done));
+        collect_on(runtime::ShardId(shard.value + 1), std::move(channel), from, std::move(entries), std::move(done));
     });
 }
 

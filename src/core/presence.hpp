@@ -65,12 +65,12 @@ public:
 
 private:
     friend class Presence;
-    PresenceMembership(Presence& presence, std::size_t shard, std::string channel,
+    PresenceMembership(Presence& presence, runtime::ShardId shard, std::string channel,
                        const ClientIdentity& client)
         : presence_(&presence), shard_(shard), channel_(std::move(channel)), client_(&client) {}
 
     Presence* presence_ = nullptr;
-    std::size_t shard_ = 0;
+    runtime::ShardId shard_;
     std::string channel_;
     const ClientIdentity* client_ = nullptr;
 };
@@ -87,12 +87,12 @@ public:
 
 private:
     friend class Presence;
-    PresenceWatch(Presence& presence, std::size_t shard, std::string channel,
+    PresenceWatch(Presence& presence, runtime::ShardId shard, std::string channel,
                   PresenceWatcher* watcher)
         : presence_(&presence), shard_(shard), channel_(std::move(channel)), watcher_(watcher) {}
 
     Presence* presence_ = nullptr;
-    std::size_t shard_ = 0;
+    runtime::ShardId shard_;
     std::string channel_;
     PresenceWatcher* watcher_ = nullptr;
 };
@@ -108,15 +108,15 @@ public:
     explicit Presence(runtime::ShardGroup& shards);
 
     /// A new connection's identity.
-    ClientIdentity make_identity(std::size_t shard, std::string_view transport,
+    ClientIdentity make_identity(runtime::ShardId shard, std::string_view transport,
                                  std::optional<std::string> user = std::nullopt);
     /// `client` is present in `channel` until the membership ends; watchers hear a join.
-    [[nodiscard]] PresenceMembership join(std::size_t shard, std::string channel,
+    [[nodiscard]] PresenceMembership join(runtime::ShardId shard, std::string channel,
                                           const ClientIdentity& client);
-    [[nodiscard]] PresenceWatch watch(std::size_t shard, std::string channel,
+    [[nodiscard]] PresenceWatch watch(runtime::ShardId shard, std::string channel,
                                       PresenceWatcher* watcher);
     /// Everyone present in `channel`, by join time then client; `done` runs on shard `from`.
-    void members(std::string channel, std::size_t from,
+    void members(std::string channel, runtime::ShardId from,
                  std::function<void(std::vector<PresenceEntry>)> done);
     /// Told of every join and leave, on the shard where it happened (webhooks). Set before the
     /// shards start.
@@ -144,13 +144,13 @@ private:
         std::uint64_t next_client = 0;
     };
 
-    void leave(std::size_t shard, const std::string& channel, const ClientIdentity* client);
-    void unwatch(std::size_t shard, const std::string& channel, PresenceWatcher* watcher);
+    void leave(runtime::ShardId shard, const std::string& channel, const ClientIdentity* client);
+    void unwatch(runtime::ShardId shard, const std::string& channel, PresenceWatcher* watcher);
     void announce(PresenceChange::Kind kind, const std::string& channel,
                   const ClientIdentity& client);
-    void notify(std::size_t shard, const PresenceChangePtr& change);
+    void notify(runtime::ShardId shard, const PresenceChangePtr& change);
     void erase_if_empty(ShardPresence& local, const std::string& channel);
-    void collect_on(std::size_t shard, std::string channel, std::size_t from,
+    void collect_on(runtime::ShardId shard, std::string channel, runtime::ShardId from,
                     std::shared_ptr<std::vector<PresenceEntry>> entries,
                     std::function<void(std::vector<PresenceEntry>)> done);
 

@@ -1,12 +1,18 @@
 #pragma once
 
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "runtime/shard_id.hpp"
 #include "util/metrics.hpp"
 
 namespace herald::core {
 
-/// Every counter /metrics shows. One instance, owned by the composition root, shared by
-/// reference; the counters are relaxed atomics, so any shard may count.
-struct ServerMetrics {
+/// Every counter /metrics shows, as one shard counts them. Each shard writes only its own set,
+/// so no cache line is shared between shards on the hot path; /metrics sums the sets.
+/// alignas: two shards' sets never share a cache line either.
+struct alignas(64) ShardMetrics {
     Gauge http_connections;    // open HTTP connections (polling clients included)
     Gauge sse_connections;     // Server-Sent Events responses being streamed
     Gauge stream_connections;  // NDJSON streams
@@ -41,11 +47,33 @@ struct ServerMetrics {
     Counter read_failures;              // storage could not read: 503, or the stream ended
     Histogram publish_latency;          // receipt to stored, seconds
 
-    /// Every open connection, whatever its transport: what limits.max_connections bounds.
+    /// This shard's open connections, whatever their transport.
     std::int64_t connections() const {
         return http_connections.value() + sse_connections.value() + stream_connections.value() +
                ws_connections.value() + tls_handshakes.value();
     }
+
+    /// Adds every count of `other` to this one (the scrape's sum).
+    void add(const ShardMetrics& other);
+};
+
+/// The server's metrics: one ShardMetrics per shard, summed when read.
+/// Thread: `shard(id)` is written by shard `id` (or, after the shards stopped, by the main
+/// thread); `total` and `connections` read from any thread.
+class ServerMetrics {
+public:
+    explicit ServerMetrics(std::size_t shards);
+
+    ShardMetrics& shard(runtime::ShardId id) { return *shards_[id.value]; }
+
+    /// Every shard's counts summed: what /metrics shows.
+    std::unique_ptr<ShardMetrics> total() const;
+
+    /// Every open connection on every shard: what limits.max_connections bounds.
+    std::int64_t connections() const;
+
+private:
+    std::vector<std::unique_ptr<ShardMetrics>> shards_;
 };
 
 }  // namespace herald::core

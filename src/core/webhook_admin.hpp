@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/outbox.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::core {
 
@@ -52,14 +53,14 @@ struct WebhookCreated {
 class WebhookAdmin {
 public:
     virtual ~WebhookAdmin() = default;
-    virtual void create(std::size_t shard, WebhookSpec spec,
+    virtual void create(runtime::ShardId shard, WebhookSpec spec,
                         std::function<void(WebhookCreated)> done) = 0;
     virtual std::vector<WebhookView> list() = 0;
-    virtual void remove(std::size_t shard, std::string id,
+    virtual void remove(runtime::ShardId shard, std::string id,
                         std::function<void(WebhookAdminStatus)> done) = 0;
     /// The newest attempts first.
     virtual void deliveries(
-            std::size_t shard, std::string id,
+            runtime::ShardId shard, std::string id,
             std::function<void(WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)>
                     done) = 0;
     virtual std::vector<WebhookStats> stats() = 0;

@@ -9,8 +9,9 @@
 namespace herald::runtime {
 
 void Shard::start() {
+    running_.store(true, std::memory_order_release);
     thread_ = std::thread([this] {
-        const std::string name = "shard-" + std::to_string(index_);
+        const std::string name = "shard-" + to_string(id_);
         pthread_setname_np(pthread_self(), name.c_str());
         try {
             context_.run();
@@ -29,6 +30,7 @@ void Shard::stop() {
 
 void Shard::join() {
     if (thread_.joinable()) thread_.join();
+    running_.store(false, std::memory_order_release);
 }
 
 }  // namespace herald::runtime

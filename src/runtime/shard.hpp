@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <thread>
 #include <utility>
@@ -7,6 +8,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+
+#include "runtime/shard_id.hpp"
 
 namespace herald::runtime {
 
@@ -16,13 +19,20 @@ namespace net = boost::asio;
 /// Thread: `post` from anywhere; everything else from the owner (ShardGroup).
 class Shard {
 public:
-    explicit Shard(std::size_t index) : index_(index) {}
+    explicit Shard(ShardId id) : id_(id) {}
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
 
-    std::size_t index() const { return index_; }
+    ShardId id() const { return id_; }
     net::io_context& context() { return context_; }
     net::io_context::executor_type executor() { return context_.get_executor(); }
+
+    /// Whether the caller may touch this shard's own state: it runs on the shard's thread, or
+    /// that thread is not running (before `start`, after `join`: teardown on the main thread).
+    bool owns_caller() {
+        return !running_.load(std::memory_order_acquire) ||
+               context_.get_executor().running_in_this_thread();
+    }
 
     template <class Work>
     void post(Work&& work) {
@@ -35,10 +45,11 @@ public:
     void join();
 
 private:
-    std::size_t index_;
+    ShardId id_;
     net::io_context context_{1};  // hint 1: one thread runs it, Asio may skip locking
     net::executor_work_guard<net::io_context::executor_type> work_{context_.get_executor()};
     std::thread thread_;
+    std::atomic<bool> running_{false};
 };
 
 }  // namespace herald::runtime

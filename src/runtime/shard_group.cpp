@@ -5,7 +5,15 @@ namespace herald::runtime {
 ShardGroup::ShardGroup(std::size_t count) {
     shards_.reserve(count);
     for (std::size_t i = 0; i < count; ++i)
-        shards_.push_back(std::make_unique<Shard>(i));
+        shards_.push_back(std::make_unique<Shard>(ShardId(i)));
+}
+
+std::vector<ShardId> ShardGroup::ids() const {
+    std::vector<ShardId> ids;
+    ids.reserve(shards_.size());
+    for (const auto& shard : shards_)
+        ids.push_back(shard->id());
+    return ids;
 }
 
 void ShardGroup::start() {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cassert>
+
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -15,7 +17,9 @@ public:
     explicit ShardGroup(std::size_t count);
 
     std::size_t size() const { return shards_.size(); }
-    Shard& operator[](std::size_t index) { return *shards_[index]; }
+    /// Every shard's id, in order: for the loops that visit each shard.
+    std::vector<ShardId> ids() const;
+    Shard& operator[](ShardId id) { return *shards_[id.value]; }
 
     void start();
     void stop();
@@ -26,3 +30,7 @@ private:
 };
 
 }  // namespace herald::runtime
+
+/// At the entry of a method that touches shard `id`'s own state: in debug builds, stops at once
+/// when called from another thread (a missing post), instead of racing silently.
+#define HERALD_ASSERT_ON_SHARD(group, id) assert((group)[(id)].owns_caller())

@@ -13,6 +13,15 @@ void Histogram::observe(double seconds) {
     sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
 }
 
+void Histogram::add(const Histogram& other) {
+    for (std::size_t i = 0; i < buckets_.size(); ++i)
+        buckets_[i].fetch_add(other.buckets_[i].load(std::memory_order_relaxed),
+                              std::memory_order_relaxed);
+    count_.fetch_add(other.count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    sum_micros_.fetch_add(other.sum_micros_.load(std::memory_order_relaxed),
+                          std::memory_order_relaxed);
+}
+
 std::string Histogram::render(const std::string& name) const {
     std::string out;
     std::uint64_t cumulative = 0;

@@ -22,6 +22,7 @@ class Gauge {
 public:
     void inc() { value_.fetch_add(1, std::memory_order_relaxed); }
     void dec() { value_.fetch_sub(1, std::memory_order_relaxed); }
+    void add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
     std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
 private:
@@ -35,6 +36,8 @@ public:
                                                        0.005,  0.01,    0.025,  0.05,  0.1,
                                                        0.25,   0.5,     1.0,    2.5};
     void observe(double seconds);
+    /// Adds every observation of `other` (sums per-shard histograms for a scrape).
+    void add(const Histogram& other);
     /// Prometheus text lines for this histogram under `name`.
     std::string render(const std::string& name) const;
 

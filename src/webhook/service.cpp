@@ -24,7 +24,7 @@ bool wait(const std::function<void(std::function<void(bool)>)>& call) {
 
 Service::Service(runtime::ShardGroup& shards, storage::Outbox& outbox, ServiceOptions options)
     : shards_(shards), outbox_(outbox), options_(std::move(options)) {
-    dispatcher_ = std::make_unique<Dispatcher>(shards_[0].executor(), outbox_, registry_,
+    dispatcher_ = std::make_unique<Dispatcher>(shards_[kWebhookShard].executor(), outbox_, registry_,
                                                RetrySchedule(options_.retry), options_.limits);
 }
 
@@ -86,8 +86,8 @@ void Service::stop() {
     dispatcher_->stop();
 }
 
-void Service::on_local_occupancy(std::size_t, const std::string& channel, bool occupied) {
-    shards_[0].post([this, channel, occupied] {
+void Service::on_local_occupancy(runtime::ShardId, const std::string& channel, bool occupied) {
+    shards_[kWebhookShard].post([this, channel, occupied] {
         // Per node: occupied when the first shard gets a subscriber, vacated when the last
         // shard loses its last. A shard's own changes arrive in order (FIFO posting).
         std::size_t& count = occupied_shards_[channel];
@@ -145,7 +145,7 @@ core::WebhookView Service::view_of(const Endpoint& endpoint) {
                              r.created,   std::nullopt};
 }
 
-void Service::create(std::size_t shard, core::WebhookSpec spec,
+void Service::create(runtime::ShardId shard, core::WebhookSpec spec,
                      std::function<void(core::WebhookCreated)> done) {
     storage::EndpointRecord record;
     record.url = std::move(spec.url);
@@ -192,7 +192,7 @@ std::vector<core::WebhookView> Service::list() {
     return views;
 }
 
-void Service::remove(std::size_t shard, std::string id,
+void Service::remove(runtime::ShardId shard, std::string id,
                      std::function<void(core::WebhookAdminStatus)> done) {
     if (!registry_.erase(id)) return done(core::WebhookAdminStatus::not_found);
     dispatcher_->endpoints_changed();
@@ -204,7 +204,7 @@ void Service::remove(std::size_t shard, std::string id,
 }
 
 void Service::deliveries(
-        std::size_t shard, std::string id,
+        runtime::ShardId shard, std::string id,
         std::function<void(core::WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)> done) {
     if (!registry_.find(id)) return done(core::WebhookAdminStatus::not_found, {});
     outbox_.recent_attempts(

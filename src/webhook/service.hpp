@@ -42,18 +42,18 @@ public:
     void stop();
 
     /// Hub occupancy listener: a channel's first subscriber on `shard` arrived, or its last left.
-    void on_local_occupancy(std::size_t shard, const std::string& channel, bool occupied);
+    void on_local_occupancy(runtime::ShardId shard, const std::string& channel, bool occupied);
     /// Presence change listener.
     void on_presence(const core::PresenceChange& change);
 
     // core::WebhookAdmin
-    void create(std::size_t shard, core::WebhookSpec spec,
+    void create(runtime::ShardId shard, core::WebhookSpec spec,
                 std::function<void(core::WebhookCreated)> done) override;
     std::vector<core::WebhookView> list() override;
-    void remove(std::size_t shard, std::string id,
+    void remove(runtime::ShardId shard, std::string id,
                 std::function<void(core::WebhookAdminStatus)> done) override;
     void deliveries(
-            std::size_t shard, std::string id,
+            runtime::ShardId shard, std::string id,
             std::function<void(core::WebhookAdminStatus, std::vector<storage::DeliveryAttempt>)>
                     done) override;
     std::vector<core::WebhookStats> stats() override;
@@ -66,6 +66,8 @@ private:
     void emit(EventType type, const std::string& channel, const std::string& data);
     static core::WebhookView view_of(const Endpoint& endpoint);
 
+    // The dispatcher and the per-node occupancy counts live on one shard: no lock between them.
+    static constexpr runtime::ShardId kWebhookShard{0};
     runtime::ShardGroup& shards_;
     storage::Outbox& outbox_;
     ServiceOptions options_;

@@ -15,7 +15,7 @@ namespace net = boost::asio;
 
 StreamingConnection::StreamingConnection(runtime::Socket&& socket, std::string head,
                                          const ConnectionSettings& settings,
-                                         ShardServices& services, core::ServerMetrics& metrics)
+                                         ShardServices& services, core::ShardMetrics& metrics)
     : socket_(std::move(socket)),
       head_(std::move(head)),
       settings_(settings),

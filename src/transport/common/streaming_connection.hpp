@@ -59,7 +59,7 @@ protected:
     /// `head`: bytes that leave before any frame (an HTTP response head), then are freed.
     StreamingConnection(runtime::Socket&& socket, std::string head,
                         const ConnectionSettings& settings, ShardServices& services,
-                        core::ServerMetrics& metrics);
+                        core::ShardMetrics& metrics);
 
     /// Joins the shard's ticks, sends the head and starts watching the socket. False when the
     /// server is stopping: the connection is closed then.
@@ -84,7 +84,7 @@ protected:
     // References the connection holds, not parts of it: usable from const members too.
     KeepaliveTicker& ticker() const { return services_.ticker; }
     ShardServices& services() const { return services_; }
-    core::ServerMetrics& metrics() const { return metrics_; }
+    core::ShardMetrics& metrics() const { return metrics_; }
 
     // The adapter's part.
     /// What the peer sent, while open. Parse it, or drop it (a stream's peer sends nothing).
@@ -117,7 +117,7 @@ private:
     std::string head_;
     const ConnectionSettings& settings_;
     ShardServices& services_;
-    core::ServerMetrics& metrics_;
+    core::ShardMetrics& metrics_;
     SendQueue queue_;
     KeepaliveTicker::Tick last_write_tick_ = 0;  // when the write in flight (or the last) began
     KeepaliveTicker::Tick closing_tick_ = 0;     // when `finish` queued the last frame

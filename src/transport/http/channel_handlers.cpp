@@ -9,14 +9,14 @@ namespace herald::transport {
 
 using wire::ApiError;
 
-void handle_publish(HttpContext& context, std::size_t shard, const Request& request,
+void handle_publish(HttpContext& context, runtime::ShardId shard, const Request& request,
                     const std::string& channel, ExchangePtr exchange) {
     if (!is_json_media_type(request[http::field::content_type])) {
         return exchange->respond(error_response(ApiError::unsupported_media_type,
                                                 "Content-Type must be application/json"));
     }
     if (const auto retry_after = exchange->publish_refused()) {
-        context.metrics.publishes_rate_limited.inc();
+        context.metrics.shard(shard).publishes_rate_limited.inc();
         Response response = error_response(
                 ApiError::rate_limited,
                 "at most " + std::to_string(context.limits.publish_rate) +
@@ -45,14 +45,14 @@ void handle_publish(HttpContext& context, std::size_t shard, const Request& requ
             });
 }
 
-void handle_channel_info(HttpContext& context, std::size_t shard, const std::string& channel,
+void handle_channel_info(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                          ExchangePtr exchange) {
     context.channels.info(shard, channel, [exchange = std::move(exchange)](core::ChannelInfo info) {
         exchange->respond(json_response(http::status::ok, wire::channel_info_reply(info)));
     });
 }
 
-void handle_presence(HttpContext& context, std::size_t shard, const std::string& channel,
+void handle_presence(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                      ExchangePtr exchange) {
     context.presence.members(
             channel, shard,
@@ -62,7 +62,7 @@ void handle_presence(HttpContext& context, std::size_t shard, const std::string&
             });
 }
 
-void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
+void handle_channel_list(HttpContext& context, runtime::ShardId shard, const RequestTarget& target,
                          auth::GrantPtr grant, ExchangePtr exchange) {
     std::string prefix(target.param("prefix").value_or(""));
     context.channels.list(

@@ -4,23 +4,24 @@
 #include <string>
 
 #include "transport/http/router.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
 /// POST /v1/channels/{channel}/messages
-void handle_publish(HttpContext& context, std::size_t shard, const Request& request,
+void handle_publish(HttpContext& context, runtime::ShardId shard, const Request& request,
                     const std::string& channel, ExchangePtr exchange);
 
 /// GET /v1/channels/{channel}
-void handle_channel_info(HttpContext& context, std::size_t shard, const std::string& channel,
+void handle_channel_info(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                          ExchangePtr exchange);
 
 /// GET /v1/channels/{channel}/presence
-void handle_presence(HttpContext& context, std::size_t shard, const std::string& channel,
+void handle_presence(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                      ExchangePtr exchange);
 
 /// GET /v1/channels?prefix=P
-void handle_channel_list(HttpContext& context, std::size_t shard, const RequestTarget& target,
+void handle_channel_list(HttpContext& context, runtime::ShardId shard, const RequestTarget& target,
                          auth::GrantPtr grant, ExchangePtr exchange);
 
 }  // namespace herald::transport

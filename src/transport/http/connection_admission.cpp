@@ -44,13 +44,14 @@ std::optional<CountedSlot> ConnectionAdmission::take_address(const net::ip::addr
                                  static_cast<std::uint32_t>(limits_.max_connections_per_ip));
 }
 
-std::optional<Admitted> ConnectionAdmission::admit(runtime::Socket& socket, bool answer) {
+std::optional<Admitted> ConnectionAdmission::admit(runtime::ShardId shard, runtime::Socket& socket,
+                                                   bool answer) {
     const std::size_t limit = limits_.max_connections;
     if (limit != 0 && metrics_.connections() >= static_cast<std::int64_t>(limit)) {
         // The server is full: refuse at once rather than queue (API.md Flow control).
         static const std::string kFull = closing_error_answer(
                 "503 Service Unavailable", "", "unavailable", "too many connections");
-        metrics_.refused_max_connections.inc();
+        metrics_.shard(shard).refused_max_connections.inc();
         refuse_connection(socket, answer ? kFull : std::string());
         return std::nullopt;
     }
@@ -68,7 +69,7 @@ std::optional<Admitted> ConnectionAdmission::admit(runtime::Socket& socket, bool
         static const std::string kTooMany = closing_error_answer(
                 "429 Too Many Requests", "Retry-After: 5\r\n", "rate_limited",
                 "too many connections from this address (limits.max_connections_per_ip)");
-        metrics_.refused_per_ip.inc();
+        metrics_.shard(shard).refused_per_ip.inc();
         refuse_connection(socket, answer ? kTooMany : std::string());
         return std::nullopt;
     }

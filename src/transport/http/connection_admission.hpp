@@ -56,7 +56,8 @@ public:
     /// refused, answered and closed.
     /// `answer`: write the refusal in plain HTTP before closing; false on a TLS port, whose
     /// clients could not read it (a handshake to refuse would cost what the bound protects).
-    [[nodiscard]] std::optional<Admitted> admit(runtime::Socket& socket, bool answer = true);
+    [[nodiscard]] std::optional<Admitted> admit(runtime::ShardId shard, runtime::Socket& socket,
+                                                bool answer = true);
 
     /// The per-address part of `admit`: a slot, or none when `address` holds the limit already.
     [[nodiscard]] std::optional<CountedSlot> take_address(const boost::asio::ip::address& address);

@@ -33,9 +33,9 @@ public:
     void stop();
 
 private:
-    void accept(std::size_t shard, runtime::Socket&& socket);
+    void accept(runtime::ShardId shard, runtime::Socket&& socket);
     /// `loopback`: the client connects from this host (the open-mode admin API).
-    void start_session(std::size_t shard, runtime::Socket&& socket, CountedSlot address_slot,
+    void start_session(runtime::ShardId shard, runtime::Socket&& socket, CountedSlot address_slot,
                        bool loopback);
 
     runtime::ShardGroup& shards_;

@@ -26,8 +26,8 @@ bool is_normal_http_end(beast::error_code ec) {
 }  // namespace
 
 HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot, bool loopback,
-                         std::size_t shard, Router& router, const HttpLimits& limits,
-                         core::ServerMetrics& metrics)
+                         runtime::ShardId shard, Router& router, const HttpLimits& limits,
+                         core::ShardMetrics& metrics)
     : stream_(std::move(socket)),
       address_slot_(std::move(address_slot)),
       // The parser takes a body piece by piece, so the buffer only has to hold a whole header

@@ -15,6 +15,7 @@
 #include "transport/http/http_types.hpp"
 #include "transport/poll/poll_presence.hpp"
 #include "util/token_bucket.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -31,8 +32,8 @@ public:
     /// `loopback`: the client connects from this host, as the accepted TCP socket said (a TLS
     /// connection's session holds a socket pair, which has no peer address).
     HttpSession(runtime::Socket&& socket, CountedSlot address_slot, bool loopback,
-                std::size_t shard, Router& router, const HttpLimits& limits,
-                core::ServerMetrics& metrics);
+                runtime::ShardId shard, Router& router, const HttpLimits& limits,
+                core::ShardMetrics& metrics);
     ~HttpSession() override;
 
     void start() { do_read_header(); }
@@ -72,10 +73,10 @@ private:
     CountedSlot address_slot_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::size_t shard_;
+    runtime::ShardId shard_;
     Router& router_;
     const HttpLimits& limits_;
-    core::ServerMetrics& metrics_;
+    core::ShardMetrics& metrics_;
 
     std::shared_ptr<Response> response_;  // alive while it is written
     std::function<void()> on_abort_;

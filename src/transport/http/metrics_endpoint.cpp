@@ -84,7 +84,7 @@ void add_family(std::string& out, const char* name, const char* help, const char
 }
 
 /// Every limit's refusals (API.md Flow control), by the limit that refused.
-void render_refusals(std::string& out, const core::ServerMetrics& m) {
+void render_refusals(std::string& out, const core::ShardMetrics& m) {
     add_family(out, "herald_connections_refused_total",
                "Connections refused at accept: limits.max_connections (503) or "
                "limits.max_connections_per_ip (429).",
@@ -108,7 +108,7 @@ void render_refusals(std::string& out, const core::ServerMetrics& m) {
 
 }  // namespace
 
-std::string render_metrics(const core::ServerMetrics& m,
+std::string render_metrics(const core::ShardMetrics& m,
                            const std::vector<core::WebhookStats>& webhooks) {
     std::string out;
     out += "# HELP herald_connections Open connections by transport.\n";

@@ -10,7 +10,7 @@ namespace herald::transport {
 
 /// GET /metrics: Prometheus text exposition format 0.0.4.
 /// `webhooks`: per-endpoint delivery counts, one sample each.
-std::string render_metrics(const core::ServerMetrics& metrics,
+std::string render_metrics(const core::ShardMetrics& metrics,
                            const std::vector<core::WebhookStats>& webhooks = {});
 
 }  // namespace herald::transport

@@ -107,7 +107,7 @@ std::optional<Response> Router::refuse_browser_admin(const Request& request) con
     return std::nullopt;
 }
 
-void Router::route(std::size_t shard, Request&& request, ExchangePtr exchange) {
+void Router::route(runtime::ShardId shard, Request&& request, ExchangePtr exchange) {
     auto target = parse_request_target(request.target());
     if (!target) {
         return exchange->respond(error_response(ApiError::bad_request, "malformed request target"));

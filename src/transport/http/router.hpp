@@ -18,6 +18,7 @@
 #include "transport/http/routes.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -41,6 +42,8 @@ struct HttpContext {
     ConnectionsPerAddress connections_per_address{};
     /// Long polls held now, for limits.max_long_poll_waiters.
     std::atomic<std::uint32_t> long_poll_waiters{0};
+
+    ShardServices& services(runtime::ShardId shard) { return *shards[shard.value]; }
 };
 
 /// Maps a request to its handler by the route table (routes.hpp), after the checks every
@@ -51,7 +54,7 @@ class Router {
 public:
     explicit Router(HttpContext& context) : context_(context) {}
 
-    void route(std::size_t shard, Request&& request, ExchangePtr exchange);
+    void route(runtime::ShardId shard, Request&& request, ExchangePtr exchange);
 
 private:
     /// The 403 for an admin API request that a browser may have sent for a page of another

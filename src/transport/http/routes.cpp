@@ -34,7 +34,7 @@ void metrics(RouteCall& call, ExchangePtr exchange) {
     auto* webhooks = call.context.webhooks;
     exchange->respond(text_response(
             http::status::ok,
-            render_metrics(call.context.metrics, webhooks != nullptr
+            render_metrics(*call.context.metrics.total(), webhooks != nullptr
                                                          ? webhooks->stats()
                                                          : std::vector<core::WebhookStats>{}),
             "text/plain; version=0.0.4"));

@@ -11,6 +11,7 @@
 #include "auth/access.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/http/request_target.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -29,7 +30,7 @@ enum class Access {
 /// variable parts (the channel of `{channel}`, the segments after a trailing `*`).
 struct RouteCall {
     HttpContext& context;
-    std::size_t shard;
+    runtime::ShardId shard;
     const Request& request;
     const RequestTarget& target;
     auth::GrantPtr grant;

@@ -22,7 +22,7 @@ Response status_error(core::WebhookAdminStatus status, std::string_view message)
                           message.empty() ? "storage did not answer" : message);
 }
 
-void create(core::WebhookAdmin& admin, std::size_t shard, const Request& request,
+void create(core::WebhookAdmin& admin, runtime::ShardId shard, const Request& request,
             ExchangePtr exchange) {
     if (!is_json_media_type(request[http::field::content_type])) {
         return exchange->respond(error_response(ApiError::unsupported_media_type,
@@ -46,7 +46,7 @@ void create(core::WebhookAdmin& admin, std::size_t shard, const Request& request
 
 }  // namespace
 
-void handle_webhooks(HttpContext& context, std::size_t shard, const Request& request,
+void handle_webhooks(HttpContext& context, runtime::ShardId shard, const Request& request,
                      const std::vector<std::string>& path, ExchangePtr exchange) {
     if (context.webhooks == nullptr) {
         return exchange->respond(error_response(ApiError::not_found, "no such resource"));

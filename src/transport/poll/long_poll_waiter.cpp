@@ -10,7 +10,7 @@ namespace herald::transport {
 
 namespace net = boost::asio;
 
-void LongPollWaiter::start(HttpContext& context, std::size_t shard, const std::string& channel,
+void LongPollWaiter::start(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                            std::optional<core::Seq> cursor, std::size_t limit,
                            std::chrono::milliseconds wait, CountedSlot held, ExchangePtr exchange) {
     const core::Seq after = cursor.value_or(context.channels.last_seq(channel));
@@ -41,28 +41,29 @@ bool LongPollWaiter::end() {
     return true;
 }
 
-LongPollWaiter::LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel,
+LongPollWaiter::LongPollWaiter(HttpContext& context, runtime::ShardId shard, std::string channel,
                                core::Seq after, std::size_t limit, CountedSlot held,
                                ExchangePtr exchange)
     : context_(context),
+      metrics_(context.metrics.shard(shard)),
       channel_(std::move(channel)),
       after_(after),
       limit_(limit),
       held_(std::move(held)),
       exchange_(std::move(exchange)),
       timer_(context.channels.hub().executor(shard)) {
-    context_.metrics.long_poll_waits.inc();
+    metrics_.long_poll_waits.inc();
 }
 
 LongPollWaiter::~LongPollWaiter() {
-    context_.metrics.long_poll_waits.dec();
+    metrics_.long_poll_waits.dec();
 }
 
 void LongPollWaiter::arm(std::chrono::milliseconds wait) {
     timer_.expires_after(wait);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (ec) return;  // cancelled: answered or aborted
-        if (!self->done_) self->context_.metrics.long_poll_timeouts.inc();
+        if (!self->done_) self->metrics_.long_poll_timeouts.inc();
         self->finish();
     });
 }
@@ -82,7 +83,7 @@ void LongPollWaiter::finish() {
     if (collected_.empty()) {
         exchange_->respond(Response{http::status::no_content, 11});
     } else {
-        context_.metrics.messages_delivered.inc(collected_.size());
+        metrics_.messages_delivered.inc(collected_.size());
         exchange_->respond(json_response(
                 http::status::ok,
                 wire::read_reply(channel_, collected_, collected_.back()->seq(), std::nullopt)));

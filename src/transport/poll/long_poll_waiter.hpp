@@ -11,6 +11,7 @@
 #include "core/channel_subscribers.hpp"
 #include "transport/http/router.hpp"
 #include "util/counted_slot.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -24,11 +25,11 @@ class LongPollWaiter final : public core::Subscriber,
 public:
     /// `held`: its place in limits.max_long_poll_waiters, given back when the waiter ends.
     /// Without `cursor`: messages from the oldest retained, or else the first one published.
-    static void start(HttpContext& context, std::size_t shard, const std::string& channel,
+    static void start(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                       std::optional<core::Seq> cursor, std::size_t limit,
                       std::chrono::milliseconds wait, CountedSlot held, ExchangePtr exchange);
 
-    LongPollWaiter(HttpContext& context, std::size_t shard, std::string channel, core::Seq after,
+    LongPollWaiter(HttpContext& context, runtime::ShardId shard, std::string channel, core::Seq after,
                    std::size_t limit, CountedSlot held, ExchangePtr exchange);
     ~LongPollWaiter() override;
 
@@ -44,6 +45,7 @@ private:
     void abort();
 
     HttpContext& context_;
+    core::ShardMetrics& metrics_;  // its shard's
     std::string channel_;
     core::Seq after_;
     std::size_t limit_;

@@ -18,7 +18,7 @@ constexpr std::uint64_t kMaxLimit = 1000;     // API.md: larger limits are cappe
 
 }  // namespace
 
-void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& target,
+void handle_read(HttpContext& context, runtime::ShardId shard, const RequestTarget& target,
                  const std::string& channel, const std::optional<std::string>& user,
                  ExchangePtr exchange) {
     std::uint64_t after_value = 0;
@@ -66,7 +66,7 @@ void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& t
     if (!held) {
         // The server holds all the long polls it may: the client comes back shortly (a short
         // poll still answers; other transports are unaffected).
-        context.metrics.refused_long_poll_waiters.inc();
+        context.metrics.shard(shard).refused_long_poll_waiters.inc();
         Response response = error_response(ApiError::unavailable, "too many long polls held");
         response.set(http::field::retry_after, "1");
         return exchange->respond(std::move(response));

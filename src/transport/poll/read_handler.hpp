@@ -4,12 +4,13 @@
 #include <string>
 
 #include "transport/http/router.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
 /// GET /v1/channels/{channel}/messages?after=N&limit=L[&wait=S]: short polling without
 /// `wait`, long polling with it.
-void handle_read(HttpContext& context, std::size_t shard, const RequestTarget& target,
+void handle_read(HttpContext& context, runtime::ShardId shard, const RequestTarget& target,
                  const std::string& channel, const std::optional<std::string>& user,
                  ExchangePtr exchange);
 

@@ -60,7 +60,7 @@ std::string serialize(const Response& head) {
 
 }  // namespace
 
-void handle_stream(HttpContext& context, std::size_t shard, const Request& request,
+void handle_stream(HttpContext& context, runtime::ShardId shard, const Request& request,
                    const RequestTarget& target, const std::string& channel, StreamFormat format,
                    const std::optional<std::string>& user, ExchangePtr exchange) {
     const Cursor cursor = read_cursor(request, target);
@@ -76,8 +76,8 @@ void handle_stream(HttpContext& context, std::size_t shard, const Request& reque
             format, request.version() >= 11,        shard, channel, serialize(head),
             user,   std::move(handed->address_slot)};
     auto session = std::make_shared<StreamSession>(
-            std::move(handed->socket), std::move(setup), context.channels, *context.shards[shard],
-            context.streams, context.connections, context.metrics);
+            std::move(handed->socket), std::move(setup), context.channels, context.services(shard),
+            context.streams, context.connections, context.metrics.shard(shard));
     session->start(cursor.after);
 }
 

@@ -21,7 +21,7 @@ const core::Message::Encoder kNdjsonEncoder = wire::ndjson_line;
 
 StreamSession::StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
                              ShardServices& services, const StreamSettings& settings,
-                             const ConnectionSettings& connection, core::ServerMetrics& metrics)
+                             const ConnectionSettings& connection, core::ShardMetrics& metrics)
     : StreamingConnection(std::move(socket), std::move(setup.head), connection, services, metrics),
       address_slot_(std::move(setup.address_slot)),
       stream_(channels, setup.shard, std::move(setup.channel), *this),

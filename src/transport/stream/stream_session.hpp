@@ -11,6 +11,7 @@
 #include "transport/common/streaming_connection.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "util/counted_slot.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -24,7 +25,7 @@ public:
     struct Setup {
         StreamFormat format = StreamFormat::sse;
         bool chunked = true;  // HTTP/1.1; an HTTP/1.0 body ends when the connection does
-        std::size_t shard = 0;
+        runtime::ShardId shard;
         std::string channel;
         std::string head;                 // the response's status line and headers
         std::optional<std::string> user;  // the token's sub, for presence
@@ -33,7 +34,7 @@ public:
 
     StreamSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
                   ShardServices& services, const StreamSettings& settings,
-                  const ConnectionSettings& connection, core::ServerMetrics& metrics);
+                  const ConnectionSettings& connection, core::ShardMetrics& metrics);
     ~StreamSession() override;
 
     /// Sends the head (and `retry:`), then history after `after`, then live messages.

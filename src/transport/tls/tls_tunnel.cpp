@@ -37,7 +37,7 @@ std::string ssl_reason() {
 }  // namespace
 
 TlsTunnel::TlsTunnel(runtime::Socket&& socket, CountedSlot address_slot, net::ssl::context& context,
-                     std::chrono::milliseconds handshake_timeout, core::ServerMetrics& metrics)
+                     std::chrono::milliseconds handshake_timeout, core::ShardMetrics& metrics)
     : client_(std::move(socket)),
       address_slot_(std::move(address_slot)),
       session_end_(client_.get_executor()),

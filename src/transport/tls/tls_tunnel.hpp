@@ -36,7 +36,7 @@ public:
     /// `address_slot`: the connection's place in its address's count, held until it ends.
     TlsTunnel(runtime::Socket&& socket, CountedSlot address_slot,
               boost::asio::ssl::context& context, std::chrono::milliseconds handshake_timeout,
-              core::ServerMetrics& metrics);
+              core::ShardMetrics& metrics);
     ~TlsTunnel();
 
     void start(OnPlaintext on_plaintext);
@@ -75,7 +75,7 @@ private:
     std::unique_ptr<SSL, decltype(&SSL_free)> ssl_;
     boost::asio::steady_timer handshake_deadline_;
     std::chrono::milliseconds handshake_timeout_;
-    core::ServerMetrics& metrics_;
+    core::ShardMetrics& metrics_;
     OnPlaintext on_plaintext_;
     std::string to_session_;  // decrypted bytes the session's end could not take yet
     std::string to_client_;   // plaintext OpenSSL has not taken yet (retried as is)

@@ -54,7 +54,7 @@ std::string extension_offers(const Request& request) {
 
 }  // namespace
 
-void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& request,
+void handle_ws_upgrade(HttpContext& context, runtime::ShardId shard, const Request& request,
                        ExchangePtr exchange, auth::GrantPtr grant) {
     if (!beast::websocket::is_upgrade(request)) {
         return exchange->respond(
@@ -112,8 +112,8 @@ void handle_ws_upgrade(HttpContext& context, std::size_t shard, const Request& r
     WsSession::Setup setup{shard, std::move(serialized).str(), deflate, std::move(grant),
                            std::move(handed->address_slot)};
     std::make_shared<WsSession>(std::move(handed->socket), std::move(setup), context.channels,
-                                *context.shards[shard], context.connections, context.websocket,
-                                context.metrics)
+                                context.services(shard), context.connections, context.websocket,
+                                context.metrics.shard(shard))
             ->start(std::move(handed->unread));
 }
 

@@ -76,7 +76,7 @@ private:
 
 WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
                      ShardServices& services, const ConnectionSettings& connection,
-                     const WsSettings& settings, core::ServerMetrics& metrics)
+                     const WsSettings& settings, core::ShardMetrics& metrics)
     : StreamingConnection(std::move(socket), std::move(setup.head), connection, services, metrics),
       address_slot_(std::move(setup.address_slot)),
       shard_(setup.shard),

@@ -20,6 +20,7 @@
 #include "wire/websocket/frame.hpp"
 #include "wire/websocket/frame_parser.hpp"
 #include "wire/ws_messages.hpp"
+#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -34,7 +35,7 @@ namespace herald::transport {
 class WsSession final : public StreamingConnection {
 public:
     struct Setup {
-        std::size_t shard = 0;
+        runtime::ShardId shard;
         std::string head;          // the 101 answer
         bool deflate = false;      // permessage-deflate was agreed
         auth::GrantPtr grant;      // what the upgrade's token allows
@@ -43,7 +44,7 @@ public:
 
     WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
               ShardServices& services, const ConnectionSettings& connection,
-              const WsSettings& settings, core::ServerMetrics& metrics);
+              const WsSettings& settings, core::ShardMetrics& metrics);
     ~WsSession() override;
 
     /// `unread`: frames the client sent along with its upgrade request.
@@ -87,7 +88,7 @@ private:
     void subscription_failed(const std::string& channel);
 
     CountedSlot address_slot_;
-    std::size_t shard_;
+    runtime::ShardId shard_;
     core::ChannelService& channels_;
     const WsSettings& settings_;
     wire::websocket::FrameParser parser_;

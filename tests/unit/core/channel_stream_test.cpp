@@ -12,6 +12,8 @@
 namespace herald::core {
 namespace {
 
+constexpr runtime::ShardId kShard{0};
+
 class RecordingSink : public StreamSink {
 public:
     // Appended piece by piece: GCC 12 warns (-Wrestrict) on "literal" + std::string here.
@@ -54,7 +56,7 @@ protected:
     template <class Step>
     void on_shard(Step step) {
         std::promise<void> done;
-        shards_[0].post([&] {
+        shards_[kShard].post([&] {
             step();
             done.set_value();
         });
@@ -81,7 +83,7 @@ protected:
     }
     void start(std::optional<Seq> after) {
         on_shard([this, after] {
-            stream_ = std::make_unique<ChannelStream>(service_, 0, "c", sink_);
+            stream_ = std::make_unique<ChannelStream>(service_, kShard, "c", sink_);
             stream_->start(after);
         });
     }
@@ -89,7 +91,7 @@ protected:
     storage::RetentionPolicy policy_{.max_messages = 3};
     storage::MemoryLog log_{policy_};
     runtime::ShardGroup shards_{1};
-    ServerMetrics metrics_;
+    ServerMetrics metrics_{1};
     Hub hub_{shards_};
     ChannelService service_{log_, hub_, shards_, metrics_};
     RecordingSink sink_;
@@ -117,7 +119,7 @@ TEST_F(ChannelStreamTest, NoDuplicateAtTheSeam) {
     on_shard([this] {
         // Committed now, its delivery to this shard still queued: the read below sees it too.
         publish(1);
-        stream_ = std::make_unique<ChannelStream>(service_, 0, "c", sink_);
+        stream_ = std::make_unique<ChannelStream>(service_, kShard, "c", sink_);
         stream_->start(Seq{0});
     });
     settle();
@@ -166,9 +168,9 @@ TEST_F(ChannelStreamTest, ReplayWaitsForRoomAndLosesNothingMeanwhile) {
 TEST_F(ChannelStreamTest, StopEndsTheSubscription) {
     start(std::nullopt);
     on_shard([this] {
-        EXPECT_EQ(hub_.subscribers(0).count("c"), 1u);
+        EXPECT_EQ(hub_.subscribers(kShard).count("c"), 1u);
         stream_->stop();
-        EXPECT_EQ(hub_.subscribers(0).count("c"), 0u);
+        EXPECT_EQ(hub_.subscribers(kShard).count("c"), 0u);
     });
     publish(1);
     settle();

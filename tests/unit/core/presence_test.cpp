@@ -11,6 +11,9 @@
 namespace herald::core {
 namespace {
 
+constexpr runtime::ShardId kShard0{0};
+constexpr runtime::ShardId kShard1{1};
+
 class RecordingWatcher : public PresenceWatcher {
 public:
     void on_presence(const PresenceChangePtr& change) override {
@@ -34,7 +37,7 @@ protected:
     }
 
     template <class Step>
-    void on_shard(std::size_t shard, Step step) {
+    void on_shard(runtime::ShardId shard, Step step) {
         std::promise<void> done;
         shards_[shard].post([&] {
             step();
@@ -46,14 +49,14 @@ protected:
     /// Runs an empty step on every shard: announcements posted before it have been heard.
     void settle() {
         for (int round = 0; round < 2; ++round) {
-            for (std::size_t shard = 0; shard < shards_.size(); ++shard)
+            for (runtime::ShardId shard : shards_.ids())
                 on_shard(shard, [] {});
         }
     }
 
     std::vector<PresenceEntry> members(const std::string& channel) {
         std::promise<std::vector<PresenceEntry>> result;
-        presence_.members(channel, 0, [&](std::vector<PresenceEntry> entries) {
+        presence_.members(channel, kShard0, [&](std::vector<PresenceEntry> entries) {
             result.set_value(std::move(entries));
         });
         return result.get_future().get();
@@ -65,7 +68,7 @@ protected:
 
 TEST_F(PresenceTest, IdentitiesAreUniqueAcrossShards) {
     std::set<std::string> ids;
-    for (std::size_t shard = 0; shard < 2; ++shard) {
+    for (runtime::ShardId shard : shards_.ids()) {
         on_shard(shard, [&] {
             for (int i = 0; i < 100; ++i)
                 ids.insert(presence_.make_identity(shard, "sse").id);
@@ -78,14 +81,14 @@ TEST_F(PresenceTest, IdentitiesAreUniqueAcrossShards) {
 TEST_F(PresenceTest, MembersOfEveryShardAreListedUntilTheyLeave) {
     std::optional<ClientIdentity> alice, bob;
     PresenceMembership alice_in, bob_in, bob_elsewhere;
-    on_shard(0, [&] {
-        alice = presence_.make_identity(0, "websocket", "alice");
-        alice_in = presence_.join(0, "room", *alice);
+    on_shard(kShard0, [&] {
+        alice = presence_.make_identity(kShard0, "websocket", "alice");
+        alice_in = presence_.join(kShard0, "room", *alice);
     });
-    on_shard(1, [&] {
-        bob = presence_.make_identity(1, "sse");
-        bob_in = presence_.join(1, "room", *bob);
-        bob_elsewhere = presence_.join(1, "hall", *bob);
+    on_shard(kShard1, [&] {
+        bob = presence_.make_identity(kShard1, "sse");
+        bob_in = presence_.join(kShard1, "room", *bob);
+        bob_elsewhere = presence_.join(kShard1, "hall", *bob);
     });
     auto room = members("room");
     ASSERT_EQ(room.size(), 2u);
@@ -99,13 +102,13 @@ TEST_F(PresenceTest, MembersOfEveryShardAreListedUntilTheyLeave) {
     EXPECT_EQ(members("hall").size(), 1u);
     EXPECT_TRUE(members("nobody").empty());
 
-    on_shard(1, [&] { bob_in.reset(); });
+    on_shard(kShard1, [&] { bob_in.reset(); });
     room = members("room");
     ASSERT_EQ(room.size(), 1u);
     EXPECT_EQ(room[0].client, alice->id);
     EXPECT_EQ(members("hall").size(), 1u);  // bob is still in the other channel
-    on_shard(0, [&] { alice_in.reset(); });
-    on_shard(1, [&] { bob_elsewhere.reset(); });
+    on_shard(kShard0, [&] { alice_in.reset(); });
+    on_shard(kShard1, [&] { bob_elsewhere.reset(); });
     EXPECT_TRUE(members("room").empty());
 }
 
@@ -114,11 +117,11 @@ TEST_F(PresenceTest, WatchersOnEveryShardHearJoinsAndLeavesInOrder) {
     PresenceWatch near_watch, far_watch;
     std::optional<ClientIdentity> carol;
     PresenceMembership carol_in;
-    on_shard(0, [&] { near_watch = presence_.watch(0, "room", &near); });
-    on_shard(1, [&] { far_watch = presence_.watch(1, "room", &far); });
-    on_shard(0, [&] {
-        carol = presence_.make_identity(0, "stream");
-        carol_in = presence_.join(0, "room", *carol);
+    on_shard(kShard0, [&] { near_watch = presence_.watch(kShard0, "room", &near); });
+    on_shard(kShard1, [&] { far_watch = presence_.watch(kShard1, "room", &far); });
+    on_shard(kShard0, [&] {
+        carol = presence_.make_identity(kShard0, "stream");
+        carol_in = presence_.join(kShard0, "room", *carol);
         EXPECT_TRUE(near.events.empty());  // announced after the call, never inside it
         carol_in.reset();
     });
@@ -126,8 +129,8 @@ TEST_F(PresenceTest, WatchersOnEveryShardHearJoinsAndLeavesInOrder) {
     const std::vector<std::string> expected{"join " + carol->id, "leave " + carol->id};
     EXPECT_EQ(near.events, expected);
     EXPECT_EQ(far.events, expected);
-    on_shard(0, [&] { near_watch.reset(); });
-    on_shard(1, [&] { far_watch.reset(); });
+    on_shard(kShard0, [&] { near_watch.reset(); });
+    on_shard(kShard1, [&] { far_watch.reset(); });
 }
 
 TEST_F(PresenceTest, AWatcherMayStopWatchingWhileBeingTold) {
@@ -136,16 +139,16 @@ TEST_F(PresenceTest, AWatcherMayStopWatchingWhileBeingTold) {
     std::optional<ClientIdentity> dave;
     PresenceMembership dave_in;
     first.on_event = [&] { second_watch.reset(); };  // e.g. its connection closes
-    on_shard(0, [&] {
-        first_watch = presence_.watch(0, "room", &first);
-        second_watch = presence_.watch(0, "room", &second);
-        dave = presence_.make_identity(0, "longpoll");
-        dave_in = presence_.join(0, "room", *dave);
+    on_shard(kShard0, [&] {
+        first_watch = presence_.watch(kShard0, "room", &first);
+        second_watch = presence_.watch(kShard0, "room", &second);
+        dave = presence_.make_identity(kShard0, "longpoll");
+        dave_in = presence_.join(kShard0, "room", *dave);
     });
     settle();
     EXPECT_EQ(first.events.size(), 1u);
     EXPECT_TRUE(second.events.empty());
-    on_shard(0, [&] {
+    on_shard(kShard0, [&] {
         dave_in.reset();
         first_watch.reset();
     });
@@ -158,10 +161,10 @@ TEST_F(PresenceTest, AfterStopLeavingAnnouncesNothing) {
     PresenceWatch watch;
     std::optional<ClientIdentity> erin;
     PresenceMembership erin_in;
-    on_shard(0, [&] {
-        watch = presence_.watch(0, "room", &watcher);
-        erin = presence_.make_identity(0, "sse");
-        erin_in = presence_.join(0, "room", *erin);
+    on_shard(kShard0, [&] {
+        watch = presence_.watch(kShard0, "room", &watcher);
+        erin = presence_.make_identity(kShard0, "sse");
+        erin_in = presence_.join(kShard0, "room", *erin);
     });
     settle();
     shards_.stop();

@@ -13,7 +13,7 @@ namespace ip = boost::asio::ip;
 class ConnectionAdmissionTest : public ::testing::Test {
 protected:
     HttpLimits limits_{.max_connections_per_ip = 3};
-    core::ServerMetrics metrics_;
+    core::ServerMetrics metrics_{1};
     ConnectionsPerAddress per_address_;
     ConnectionAdmission admission_{limits_, metrics_, per_address_};
 };

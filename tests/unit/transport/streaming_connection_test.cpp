@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 class TestConnection final : public StreamingConnection {
 public:
     TestConnection(runtime::Socket&& socket, std::string head, const ConnectionSettings& settings,
-                   ShardServices& services, core::ServerMetrics& metrics)
+                   ShardServices& services, core::ShardMetrics& metrics)
         : StreamingConnection(std::move(socket), std::move(head), settings, services, metrics) {}
 
     using StreamingConnection::close;
@@ -121,7 +121,7 @@ protected:
     ShardServices services_{context_.get_executor(), 20ms, 5ms, presence_, 1 << 20};
     ConnectionSettings settings_{
             .send_queue_bytes = 64 * 1024, .write_timeout = 200ms, .close_timeout = 200ms};
-    core::ServerMetrics metrics_;
+    core::ShardMetrics metrics_;
     std::optional<runtime::Socket> socket_{std::in_place, context_.get_executor()};
     std::shared_ptr<TestConnection> connection_;
     int peer_ = -1;
