@@ -79,8 +79,9 @@ void ChannelService::complete_publishes(runtime::ShardId shard,
     }
 }
 
-void ChannelService::read(runtime::ShardId shard, std::string_view channel, std::optional<Seq> after,
-                          std::size_t limit, std::function<void(ReadResult)> done) {
+void ChannelService::read(runtime::ShardId shard, std::string_view channel,
+                          std::optional<Seq> after, std::size_t limit,
+                          std::function<void(ReadResult)> done) {
     HERALD_ASSERT_ON_SHARD(shards_, shard);
     if (after) {
         // Near the head: the shared, already encoded messages the hub delivered.

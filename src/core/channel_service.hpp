@@ -10,9 +10,9 @@
 #include "core/hub.hpp"
 #include "core/message.hpp"
 #include "core/server_metrics.hpp"
+#include "runtime/shard_id.hpp"
 #include "storage/message_log.hpp"
 #include "util/message_id.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::core {
 

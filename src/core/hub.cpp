@@ -50,7 +50,8 @@ void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
 
 void Hub::count_subscribers(std::string prefix, runtime::ShardId from,
                             std::function<void(SubscriberCounts)> done) {
-    count_on(runtime::ShardId(0), std::move(prefix), from, std::make_shared<SubscriberCounts>(), std::move(done));
+    count_on(runtime::ShardId(0), std::move(prefix), from, std::make_shared<SubscriberCounts>(),
+             std::move(done));
 }
 
 void Hub::count_on(runtime::ShardId shard, std::string prefix, runtime::ShardId from,
@@ -63,7 +64,8 @@ void Hub::count_on(runtime::ShardId shard, std::string prefix, runtime::ShardId 
     shards_[shard].post([this, shard, prefix = std::move(prefix), from, counts,
                          done = std::move(done)]() mutable {
         locals_[shard.value]->add_counts(prefix, *counts);
-        count_on(runtime::ShardId(shard.value + 1), std::move(prefix), from, std::move(counts), std::move(done));
+        count_on(runtime::ShardId(shard.value + 1), std::move(prefix), from, std::move(counts),
+                 std::move(done));
     });
 }
 

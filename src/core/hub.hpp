@@ -32,7 +32,8 @@ public:
     boost::asio::io_context::executor_type executor(runtime::ShardId shard) {
         return shards_[shard].executor();
     }
-    Subscription subscribe(runtime::ShardId shard, const std::string& channel, Subscriber* subscriber);
+    Subscription subscribe(runtime::ShardId shard, const std::string& channel,
+                           Subscriber* subscriber);
 
     /// Tells `listener` of every shard's occupancy changes, on that shard. Set before the
     /// shards start; an empty one (after the shards stopped) removes it.

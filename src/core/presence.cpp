@@ -78,7 +78,8 @@ PresenceMembership Presence::join(runtime::ShardId shard, std::string channel,
     return PresenceMembership(*this, shard, std::move(channel), client);
 }
 
-void Presence::leave(runtime::ShardId shard, const std::string& channel, const ClientIdentity* client) {
+void Presence::leave(runtime::ShardId shard, const std::string& channel,
+                     const ClientIdentity* client) {
     HERALD_ASSERT_ON_SHARD(shards_, shard);
     ShardPresence& local = *locals_[shard.value];
     auto it = local.channels.find(channel);
@@ -93,13 +94,15 @@ void Presence::leave(runtime::ShardId shard, const std::string& channel, const C
     erase_if_empty(local, channel);
 }
 
-PresenceWatch Presence::watch(runtime::ShardId shard, std::string channel, PresenceWatcher* watcher) {
+PresenceWatch Presence::watch(runtime::ShardId shard, std::string channel,
+                              PresenceWatcher* watcher) {
     HERALD_ASSERT_ON_SHARD(shards_, shard);
     locals_[shard.value]->channels[channel].watchers.push_back(watcher);
     return PresenceWatch(*this, shard, std::move(channel), watcher);
 }
 
-void Presence::unwatch(runtime::ShardId shard, const std::string& channel, PresenceWatcher* watcher) {
+void Presence::unwatch(runtime::ShardId shard, const std::string& channel,
+                       PresenceWatcher* watcher) {
     HERALD_ASSERT_ON_SHARD(shards_, shard);
     ShardPresence& local = *locals_[shard.value];
     auto it = local.channels.find(channel);
@@ -153,8 +156,8 @@ void Presence::notify(runtime::ShardId shard, const PresenceChangePtr& change) {
 
 void Presence::members(std::string channel, runtime::ShardId from,
                        std::function<void(std::vector<PresenceEntry>)> done) {
-    collect_on(runtime::ShardId(0), std::move(channel), from, std::make_shared<std::vector<PresenceEntry>>(),
-               std::move(done));
+    collect_on(runtime::ShardId(0), std::move(channel), from,
+               std::make_shared<std::vector<PresenceEntry>>(), std::move(done));
 }
 
 void Presence::collect_on(runtime::ShardId shard, std::string channel, runtime::ShardId from,
@@ -177,7 +180,8 @@ void Presence::collect_on(runtime::ShardId shard, std::string channel, runtime::
                                                  member.since});
             }
         }
-        collect_on(runtime::ShardId(shard.value + 1), std::move(channel), from, std::move(entries), std::move(done));
+        collect_on(runtime::ShardId(shard.value + 1), std::move(channel), from, std::move(entries),
+                   std::move(done));
     });
 }
 

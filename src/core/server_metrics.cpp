@@ -4,17 +4,14 @@ namespace herald::core {
 namespace {
 
 // Every field, so a sum cannot forget one; a new counter goes here too.
-constexpr Gauge ShardMetrics::* kGauges[] = {
-        &ShardMetrics::http_connections,
-        &ShardMetrics::sse_connections,
-        &ShardMetrics::stream_connections,
-        &ShardMetrics::ws_connections,
-        &ShardMetrics::long_poll_waits,
-        &ShardMetrics::tls_connections,
+constexpr Gauge ShardMetrics::*kGauges[] = {
+        &ShardMetrics::http_connections,   &ShardMetrics::sse_connections,
+        &ShardMetrics::stream_connections, &ShardMetrics::ws_connections,
+        &ShardMetrics::long_poll_waits,    &ShardMetrics::tls_connections,
         &ShardMetrics::tls_handshakes,
 };
 
-constexpr Counter ShardMetrics::* kCounters[] = {
+constexpr Counter ShardMetrics::*kCounters[] = {
         &ShardMetrics::http_requests,
         &ShardMetrics::http_errors,
         &ShardMetrics::messages_published,

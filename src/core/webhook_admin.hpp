@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/outbox.hpp"
 #include "runtime/shard_id.hpp"
+#include "storage/outbox.hpp"
 
 namespace herald::core {
 

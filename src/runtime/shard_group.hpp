@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cassert>
-
 #include <cstddef>
 #include <memory>
 #include <vector>

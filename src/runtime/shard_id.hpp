@@ -17,6 +17,8 @@ struct ShardId {
     auto operator<=>(const ShardId&) const = default;
 };
 
-inline std::string to_string(ShardId shard) { return std::to_string(shard.value); }
+inline std::string to_string(ShardId shard) {
+    return std::to_string(shard.value);
+}
 
 }  // namespace herald::runtime

@@ -24,8 +24,9 @@ bool wait(const std::function<void(std::function<void(bool)>)>& call) {
 
 Service::Service(runtime::ShardGroup& shards, storage::Outbox& outbox, ServiceOptions options)
     : shards_(shards), outbox_(outbox), options_(std::move(options)) {
-    dispatcher_ = std::make_unique<Dispatcher>(shards_[kWebhookShard].executor(), outbox_, registry_,
-                                               RetrySchedule(options_.retry), options_.limits);
+    dispatcher_ =
+            std::make_unique<Dispatcher>(shards_[kWebhookShard].executor(), outbox_, registry_,
+                                         RetrySchedule(options_.retry), options_.limits);
 }
 
 void Service::start() {

@@ -10,18 +10,18 @@ namespace herald::transport {
 using wire::ApiError;
 
 void handle_publish(HttpContext& context, runtime::ShardId shard, const Request& request,
-                    const std::string& channel, ExchangePtr exchange) {
+                    const std::string& channel, TokenBucket& publish_rate, ExchangePtr exchange) {
     if (!is_json_media_type(request[http::field::content_type])) {
         return exchange->respond(error_response(ApiError::unsupported_media_type,
                                                 "Content-Type must be application/json"));
     }
-    if (const auto retry_after = exchange->publish_refused()) {
+    if (!publish_rate.take()) {
         context.metrics.shard(shard).publishes_rate_limited.inc();
         Response response = error_response(
                 ApiError::rate_limited,
                 "at most " + std::to_string(context.limits.publish_rate) +
                         " publishes a second on one connection (limits.publish_rate)");
-        response.set(http::field::retry_after, std::to_string(*retry_after));
+        response.set(http::field::retry_after, std::to_string(publish_rate.seconds_until_next()));
         return exchange->respond(std::move(response));
     }
     auto parsed = wire::parse_publish_body(request.body(), channel);

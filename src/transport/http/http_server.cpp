@@ -47,10 +47,11 @@ boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpo
 
 void HttpServer::start() {
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        shards_[runtime::ShardId(i)].post([listener = listeners_[i].get(), services = services_[i].get()] {
-            listener->start();
-            services->ticker.start();
-        });
+        shards_[runtime::ShardId(i)].post(
+                [listener = listeners_[i].get(), services = services_[i].get()] {
+                    listener->start();
+                    services->ticker.start();
+                });
     }
 }
 
@@ -59,13 +60,14 @@ void HttpServer::stop() {
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
         auto done = std::make_shared<std::promise<void>>();
         stopped.push_back(done->get_future());
-        shards_[runtime::ShardId(i)].post([listener = listeners_[i].get(), services = services_[i].get(), done] {
-            listener->stop();
-            // Streams end now, while their shard runs: none outlives its ticker.
-            services->ticker.stop();
-            services->coalescer.stop();
-            done->set_value();
-        });
+        shards_[runtime::ShardId(i)].post(
+                [listener = listeners_[i].get(), services = services_[i].get(), done] {
+                    listener->stop();
+                    // Streams end now, while their shard runs: none outlives its ticker.
+                    services->ticker.stop();
+                    services->coalescer.stop();
+                    done->set_value();
+                });
     }
     for (auto& done : stopped)
         done.wait();

@@ -37,9 +37,7 @@ HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot, boo
       router_(router),
       limits_(limits),
       metrics_(metrics),
-      publish_bucket_(static_cast<double>(limits.publish_rate),
-                      static_cast<double>(limits.publish_rate)),
-      loopback_(loopback) {
+      client_(limits, loopback) {
     metrics_.http_connections.inc();
 }
 
@@ -153,8 +151,8 @@ void HttpSession::dispatch() {
     awaiting_response_ = true;
     stream_.expires_never();  // a long poll may hold the request for minutes
     metrics_.http_requests.inc();
-    if (polling_client_) polling_client_->channels.expire(PollPresence::Clock::now());
-    router_.route(shard_, std::move(request), shared_from_this());
+    client_.presence.expire();
+    router_.route(shard_, std::move(request), shared_from_this(), client_);
 }
 
 void HttpSession::respond(Response&& response) {
@@ -247,33 +245,9 @@ void HttpSession::on_watch(beast::error_code ec) {
     close();
 }
 
-std::optional<int> HttpSession::publish_refused() {
-    if (publish_bucket_.take()) return std::nullopt;
-    return publish_bucket_.seconds_until_next();
-}
-
-void HttpSession::join_presence(core::Presence& presence, const std::string& channel,
-                                std::string_view transport,
-                                const std::optional<std::string>& user) {
-    if (closed_) return;
-    if (!polling_client_) {
-        // A poller that stops says nothing: a channel it has not polled for the longest a
-        // poll may be held plus the idle time allowed between requests is left.
-        const PollPresence::Clock::duration ttl =
-                limits_.long_poll_max_wait + limits_.request_timeout;
-        polling_client_ = std::make_unique<PollingClient>(
-                PollingClient{presence.make_identity(shard_, transport, user),
-                              PollPresence(limits_.max_poll_channels, ttl)});
-    }
-    polling_client_->channels.polled(
-            channel, PollPresence::Clock::now(), [&](const std::string& name) {
-                return presence.join(shard_, name, polling_client_->identity);
-            });
-}
-
 void HttpSession::close() {
     if (std::exchange(closed_, true)) return;
-    polling_client_.reset();  // it leaves every channel's presence now
+    client_.presence.leave_all();
     if (auto on_abort = std::exchange(on_abort_, nullptr)) on_abort();
     beast::error_code ignored;
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);

@@ -12,10 +12,9 @@
 
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
-#include "transport/http/http_types.hpp"
-#include "transport/poll/poll_presence.hpp"
-#include "util/token_bucket.hpp"
 #include "runtime/shard_id.hpp"
+#include "transport/http/http_client.hpp"
+#include "transport/http/http_types.hpp"
 
 namespace herald::transport {
 
@@ -41,10 +40,6 @@ public:
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
     std::optional<HandedOver> hand_over(Response& head) override;
-    bool from_loopback() const override { return loopback_; }
-    std::optional<int> publish_refused() override;
-    void join_presence(core::Presence& presence, const std::string& channel,
-                       std::string_view transport, const std::optional<std::string>& user) override;
 
 private:
     void do_read_header();
@@ -61,12 +56,6 @@ private:
     void respond_and_close(Response&& response);
     void close();
 
-    /// A polling connection's presence: made on its first poll.
-    struct PollingClient {
-        core::ClientIdentity identity;
-        PollPresence channels;  // declared after: leave first
-    };
-
     using Stream = beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type,
                                        beast::unlimited_rate_policy>;
     Stream stream_;
@@ -80,10 +69,8 @@ private:
 
     std::shared_ptr<Response> response_;  // alive while it is written
     std::function<void()> on_abort_;
-    TokenBucket publish_bucket_;
-    std::unique_ptr<PollingClient> polling_client_;  // none until a poll: idle costs 8 bytes
+    HttpClient client_;
     unsigned version_ = 11;
-    bool loopback_;
     bool keep_alive_ = true;
     bool awaiting_response_ = false;  // a handler holds the request
     bool head_request_ = false;       // the request held is a HEAD: answer without a body

@@ -74,17 +74,6 @@ public:
     /// with the bytes already read past the request; the caller sends `head` and what follows.
     /// Empty when the request was answered already or the connection is closed.
     virtual std::optional<HandedOver> hand_over(Response& head) = 0;
-    /// Whether the client connects from this host (loopback), for the open-mode admin API.
-    virtual bool from_loopback() const = 0;
-    /// Whether the connection may publish now (limits.publish_rate); when not, the seconds until
-    /// it may, for Retry-After.
-    virtual std::optional<int> publish_refused() = 0;
-    /// Lists this connection in `channel`'s presence until the connection closes (polls: one
-    /// client across the requests of a keep-alive connection). `transport` ("longpoll" or
-    /// "poll") labels the connection from its first poll on; `user` is the token's sub.
-    virtual void join_presence(core::Presence& presence, const std::string& channel,
-                               std::string_view transport,
-                               const std::optional<std::string>& user) = 0;
 };
 
 using ExchangePtr = std::shared_ptr<Exchange>;

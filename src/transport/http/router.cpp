@@ -32,13 +32,6 @@ public:
         add_headers(head);
         return inner_->hand_over(head);
     }
-    bool from_loopback() const override { return inner_->from_loopback(); }
-    std::optional<int> publish_refused() override { return inner_->publish_refused(); }
-    void join_presence(core::Presence& presence, const std::string& channel,
-                       std::string_view transport,
-                       const std::optional<std::string>& user) override {
-        inner_->join_presence(presence, channel, transport, user);
-    }
 
 private:
     void add_headers(Response& response) const {
@@ -58,7 +51,7 @@ bool is(const Request& request, http::verb verb) {
 
 std::optional<Response> Router::refuse_access(Access access, const auth::Grant& grant,
                                               const std::string& channel,
-                                              const Exchange& exchange) const {
+                                              const HttpClient& client) const {
     switch (access) {
         case Access::anyone:
         case Access::token: return std::nullopt;
@@ -72,8 +65,7 @@ std::optional<Response> Router::refuse_access(Access access, const auth::Grant& 
         case Access::admin:
             // The admin API needs `herald.admin` (API.md Auth). Open mode lets in clients on
             // this host only, unless http.admin_remote says otherwise (docs/SECURITY.md).
-            if (context_.auth.open() && !context_.limits.admin_remote &&
-                !exchange.from_loopback()) {
+            if (context_.auth.open() && !context_.limits.admin_remote && !client.loopback) {
                 return error_response(ApiError::forbidden,
                                       "without an auth key the admin API answers clients on this "
                                       "host only (http.admin_remote)");
@@ -107,7 +99,8 @@ std::optional<Response> Router::refuse_browser_admin(const Request& request) con
     return std::nullopt;
 }
 
-void Router::route(runtime::ShardId shard, Request&& request, ExchangePtr exchange) {
+void Router::route(runtime::ShardId shard, Request&& request, ExchangePtr exchange,
+                   HttpClient& client) {
     auto target = parse_request_target(request.target());
     if (!target) {
         return exchange->respond(error_response(ApiError::bad_request, "malformed request target"));
@@ -167,11 +160,12 @@ void Router::route(runtime::ShardId shard, Request&& request, ExchangePtr exchan
             allow += http::to_string(route.method);
             continue;
         }
-        if (auto refused = refuse_access(route.access, *grant, channel, *exchange)) {
+        if (auto refused = refuse_access(route.access, *grant, channel, client)) {
             return exchange->respond(std::move(*refused));
         }
-        RouteCall call{context_,           shard,          request, *target, std::move(grant),
-                       std::move(channel), std::move(rest)};
+        RouteCall call{
+                context_,           shard,          client, request, *target, std::move(grant),
+                std::move(channel), std::move(rest)};
         return route.handle(call, std::move(exchange));
     }
     if (!allow.empty()) return exchange->respond(method_not_allowed(allow));

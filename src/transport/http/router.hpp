@@ -10,15 +10,16 @@
 #include "core/channel_service.hpp"
 #include "core/presence.hpp"
 #include "core/webhook_admin.hpp"
+#include "runtime/shard_id.hpp"
 #include "transport/common/shard_services.hpp"
 #include "transport/common/streaming_connection.hpp"
 #include "transport/http/connection_admission.hpp"
+#include "transport/http/http_client.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/http/request_target.hpp"
 #include "transport/http/routes.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -54,7 +55,8 @@ class Router {
 public:
     explicit Router(HttpContext& context) : context_(context) {}
 
-    void route(runtime::ShardId shard, Request&& request, ExchangePtr exchange);
+    /// Answers `request` through `exchange`; `client`: the connection it came on.
+    void route(runtime::ShardId shard, Request&& request, ExchangePtr exchange, HttpClient& client);
 
 private:
     /// The 403 for an admin API request that a browser may have sent for a page of another
@@ -63,7 +65,7 @@ private:
     /// The 403 when `grant` may not use a route of `access` (for `channel`), else nothing.
     std::optional<Response> refuse_access(Access access, const auth::Grant& grant,
                                           const std::string& channel,
-                                          const Exchange& exchange) const;
+                                          const HttpClient& client) const;
 
     HttpContext& context_;
 };

@@ -32,12 +32,12 @@ void readiness(RouteCall& call, ExchangePtr exchange) {
 
 void metrics(RouteCall& call, ExchangePtr exchange) {
     auto* webhooks = call.context.webhooks;
-    exchange->respond(text_response(
-            http::status::ok,
-            render_metrics(*call.context.metrics.total(), webhooks != nullptr
-                                                         ? webhooks->stats()
-                                                         : std::vector<core::WebhookStats>{}),
-            "text/plain; version=0.0.4"));
+    exchange->respond(
+            text_response(http::status::ok,
+                          render_metrics(*call.context.metrics.total(),
+                                         webhooks != nullptr ? webhooks->stats()
+                                                             : std::vector<core::WebhookStats>{}),
+                          "text/plain; version=0.0.4"));
 }
 
 void stream(RouteCall& call, ExchangePtr exchange, StreamFormat format) {
@@ -66,12 +66,12 @@ const std::array<Route, 12> kRoutes{{
         {verb::get, "/v1/channels/{channel}/messages", Access::subscribe,
          [](RouteCall& call, ExchangePtr exchange) {
              handle_read(call.context, call.shard, call.target, call.channel, call.grant->user(),
-                         std::move(exchange));
+                         call.client.presence, std::move(exchange));
          }},
         {verb::post, "/v1/channels/{channel}/messages", Access::publish,
          [](RouteCall& call, ExchangePtr exchange) {
              handle_publish(call.context, call.shard, call.request, call.channel,
-                            std::move(exchange));
+                            call.client.publish_rate, std::move(exchange));
          }},
         {verb::get, "/v1/channels/{channel}/events", Access::subscribe,
          [](RouteCall& call, ExchangePtr exchange) {

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "auth/access.hpp"
+#include "runtime/shard_id.hpp"
 #include "transport/http/http_types.hpp"
 #include "transport/http/request_target.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
 struct HttpContext;
+struct HttpClient;
 
 /// Who may use a route, checked before its handler runs (API.md Auth).
 enum class Access {
@@ -26,11 +27,13 @@ enum class Access {
     admin,      // an admin token; in open mode a client on this host (http.admin_remote)
 };
 
-/// What a handler gets: the request, its parsed target, who sent it, and the path's
-/// variable parts (the channel of `{channel}`, the segments after a trailing `*`).
+/// What a handler gets: the request, its parsed target, who sent it (its connection's client
+/// and its token's grant), and the path's variable parts (the channel of `{channel}`, the
+/// segments after a trailing `*`).
 struct RouteCall {
     HttpContext& context;
     runtime::ShardId shard;
+    HttpClient& client;
     const Request& request;
     const RequestTarget& target;
     auth::GrantPtr grant;

@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <string>
 
-#include "transport/http/router.hpp"
 #include "runtime/shard_id.hpp"
+#include "transport/http/router.hpp"
 
 namespace herald::transport {
 

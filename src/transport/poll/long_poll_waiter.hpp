@@ -9,9 +9,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/channel_subscribers.hpp"
+#include "runtime/shard_id.hpp"
 #include "transport/http/router.hpp"
 #include "util/counted_slot.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
@@ -29,8 +29,8 @@ public:
                       std::optional<core::Seq> cursor, std::size_t limit,
                       std::chrono::milliseconds wait, CountedSlot held, ExchangePtr exchange);
 
-    LongPollWaiter(HttpContext& context, runtime::ShardId shard, std::string channel, core::Seq after,
-                   std::size_t limit, CountedSlot held, ExchangePtr exchange);
+    LongPollWaiter(HttpContext& context, runtime::ShardId shard, std::string channel,
+                   core::Seq after, std::size_t limit, CountedSlot held, ExchangePtr exchange);
     ~LongPollWaiter() override;
 
     void deliver(const core::MessagePtr& message) override;

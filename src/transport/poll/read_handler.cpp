@@ -20,7 +20,7 @@ constexpr std::uint64_t kMaxLimit = 1000;     // API.md: larger limits are cappe
 
 void handle_read(HttpContext& context, runtime::ShardId shard, const RequestTarget& target,
                  const std::string& channel, const std::optional<std::string>& user,
-                 ExchangePtr exchange) {
+                 PollerPresence& presence, ExchangePtr exchange) {
     std::uint64_t after_value = 0;
     std::uint64_t limit = kDefaultLimit;
     std::uint64_t wait_seconds = 0;
@@ -42,8 +42,13 @@ void handle_read(HttpContext& context, runtime::ShardId shard, const RequestTarg
     // A polling client is present from its first poll that names `wait`, answered at once or
     // held: wait=0 (a short poll) says "I poll", a read without `wait` is a one-off.
     if (wait_given == NumberParam::valid) {
-        exchange->join_presence(context.presence, channel, wait_seconds == 0 ? "poll" : "longpoll",
-                                user);
+        // A poller that stops says nothing: a channel it has not polled for the longest a
+        // poll may be held plus the idle time allowed between requests is left.
+        const PollerPresence::Bounds bounds{
+                context.limits.max_poll_channels,
+                context.limits.long_poll_max_wait + context.limits.request_timeout};
+        presence.polled(context.presence, shard, bounds, channel,
+                        wait_seconds == 0 ? "poll" : "longpoll", user);
     }
 
     std::optional<core::Seq> cursor;

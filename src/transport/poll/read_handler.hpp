@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <string>
 
-#include "transport/http/router.hpp"
 #include "runtime/shard_id.hpp"
+#include "transport/http/router.hpp"
 
 namespace herald::transport {
 
@@ -12,7 +12,7 @@ namespace herald::transport {
 /// `wait`, long polling with it.
 void handle_read(HttpContext& context, runtime::ShardId shard, const RequestTarget& target,
                  const std::string& channel, const std::optional<std::string>& user,
-                 ExchangePtr exchange);
+                 PollerPresence& presence, ExchangePtr exchange);
 
 /// The answer to a read: 200 with its messages (and gap), or 503 when storage could not read.
 Response read_answer(const std::string& channel, const core::ReadResult& read);

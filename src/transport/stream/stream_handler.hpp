@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <string>
 
+#include "runtime/shard_id.hpp"
 #include "transport/http/router.hpp"
 #include "transport/stream/stream_settings.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 

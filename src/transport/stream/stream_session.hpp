@@ -8,10 +8,10 @@
 
 #include "core/channel_stream.hpp"
 #include "core/presence.hpp"
+#include "runtime/shard_id.hpp"
 #include "transport/common/streaming_connection.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "util/counted_slot.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 

@@ -2,8 +2,8 @@
 
 #include <cstddef>
 
-#include "transport/http/router.hpp"
 #include "runtime/shard_id.hpp"
+#include "transport/http/router.hpp"
 
 namespace herald::transport {
 

@@ -12,6 +12,7 @@
 #include "core/presence.hpp"
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
+#include "runtime/shard_id.hpp"
 #include "transport/common/streaming_connection.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
@@ -20,7 +21,6 @@
 #include "wire/websocket/frame.hpp"
 #include "wire/websocket/frame_parser.hpp"
 #include "wire/ws_messages.hpp"
-#include "runtime/shard_id.hpp"
 
 namespace herald::transport {
 
