@@ -47,6 +47,7 @@ std::pair<std::unique_ptr<storage::MessageLog>, storage::Outbox*> open_log(
     sqlite.directory = options.path;
     sqlite.fsync_always = options.fsync == "always";
     sqlite.retention = retention;
+    sqlite.fail_reads_of = options.fail_reads;
     auto log = std::make_unique<storage::SqliteLog>(sqlite);
     storage::Outbox* outbox = log.get();
     return {std::move(log), outbox};

@@ -248,6 +248,10 @@ std::vector<OptionSpec> make_table() {
             text("storage.fsync",
                  "normal: a commit survives a crash of Herald; always: also a power cut",
                  &Options::fsync, {"normal", "always"}),
+            optional_text("storage.fail_reads",
+                          "Fault injection, only for tests: history reads of the channels whose "
+                          "name starts with this prefix fail as a disk error would",
+                          &Options::fail_reads),
             number("history.max_messages", "Messages kept per channel; older ones are trimmed",
                    &Options::history_max_messages, 1, 10'000'000),
             duration("history.max_age", "Age after which messages are trimmed",

@@ -38,6 +38,7 @@ struct Options {
     std::string backend = "sqlite";
     std::string path = "./data";
     std::string fsync = "normal";
+    std::string fail_reads;  // tests only: history reads of channels with this prefix fail
     // [history]
     std::size_t history_max_messages = 1000;
     milliseconds history_max_age{24 * 3'600'000};

@@ -310,6 +310,9 @@ void SqliteLog::read_rows(ReadPlan& plan) {
         result.failed = true;
         plan.done(std::move(result));
     };
+    if (!options_.fail_reads_of.empty() && plan.channel.starts_with(options_.fail_reads_of)) {
+        return fail("injected fault (storage.fail_reads)");
+    }
     try {
         auto reader = checkout_reader();
         int step = SQLITE_DONE;

@@ -33,6 +33,9 @@ struct SqliteOptions {
     /// interleaved with commits, so none holds the writer for long.
     std::chrono::milliseconds index_interval{100};
     std::size_t index_rows = 2'000;
+    /// Fault injection for tests (storage.fail_reads): reads of history.db for the channels
+    /// whose name starts with this prefix fail as a disk error would. Empty: none.
+    std::string fail_reads_of;
 };
 
 /// The default log: two SQLite files in WAL mode. `herald.db` takes every commit; `history.db`
