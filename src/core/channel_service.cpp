@@ -1,10 +1,37 @@
 #include "core/channel_service.hpp"
 
 #include <chrono>
+#include <map>
 
 #include "util/clock.hpp"
 
 namespace herald::core {
+
+namespace {
+
+/// The channel list: every channel with retained history or subscribers, by name. A subscribed
+/// channel without history keeps its last_seq (0 when never used).
+std::vector<ChannelInfo> merge_listing(const std::vector<storage::ChannelState>& states,
+                                       const SubscriberCounts& counts) {
+    std::map<std::string, ChannelInfo> merged;
+    for (const auto& state : states) {
+        const bool subscribed = counts.contains(state.channel);
+        if (!state.has_history() && !subscribed) continue;
+        merged[state.channel] = ChannelInfo{
+                state.channel, state.has_history() ? state.first_seq : 0, state.last_seq, 0};
+    }
+    for (const auto& [channel, count] : counts) {
+        merged.try_emplace(channel, ChannelInfo{channel, 0, 0, 0}).first->second.subscribers =
+                count;
+    }
+    std::vector<ChannelInfo> result;
+    result.reserve(merged.size());
+    for (auto& [name, info] : merged)
+        result.push_back(std::move(info));
+    return result;
+}
+
+}  // namespace
 
 ChannelService::ChannelService(storage::MessageLog& log, Hub& hub, runtime::ShardGroup& shards,
                                ServerMetrics& metrics)
@@ -86,9 +113,9 @@ void ChannelService::read(runtime::ShardId shard, std::string_view channel,
     if (after) {
         // Near the head: the shared, already encoded messages the hub delivered.
         auto recent = hub_.recent().read(channel, *after, limit, unix_millis());
-        // Unless retention trimmed what it would send (storage then reports the gap).
-        if (recent && (recent->messages.empty() ||
-                       log_.channel(channel).first_seq <= recent->messages.front()->seq())) {
+        // The window applies history's retention (count and age) itself: what it holds is
+        // retained, and a cursor below it is answered by storage, with the gap.
+        if (recent) {
             metrics_.shard(shard).reads_from_memory.inc();
             return done(ReadResult{std::move(recent->messages), recent->last_seq, std::nullopt});
         }
@@ -117,43 +144,50 @@ void ChannelService::check_ready(runtime::ShardId shard, std::function<void(bool
     });
 }
 
+void ChannelService::position(runtime::ShardId shard, std::string_view channel,
+                              std::function<void(std::optional<storage::ChannelState>)> done) {
+    log_.channel(channel, [this, shard, done = std::move(done)](
+                                  std::optional<storage::ChannelState> state) mutable {
+        shards_[shard].post([done = std::move(done), state = std::move(state)]() mutable {
+            done(std::move(state));
+        });
+    });
+}
+
 void ChannelService::info(runtime::ShardId shard, std::string channel,
-                          std::function<void(ChannelInfo)> done) {
-    storage::ChannelState state = log_.channel(channel);
-    hub_.count_subscribers(
-            channel, shard, [state, done = std::move(done)](SubscriberCounts counts) {
-                auto it = counts.find(state.channel);
-                const bool empty = !state.has_history();
-                // An empty channel reads as all zeros; a trimmed one keeps its last_seq.
-                done(ChannelInfo{state.channel, empty ? 0 : state.first_seq, state.last_seq,
-                                 it == counts.end() ? 0 : it->second});
-            });
+                          std::function<void(std::optional<ChannelInfo>)> done) {
+    position(shard, channel,
+             [this, shard, channel,
+              done = std::move(done)](std::optional<storage::ChannelState> state) mutable {
+                 if (!state) return done(std::nullopt);
+                 hub_.count_subscribers(
+                         channel, shard,
+                         [state = std::move(*state),
+                          done = std::move(done)](SubscriberCounts counts) {
+                             auto it = counts.find(state.channel);
+                             const bool empty = !state.has_history();
+                             // An empty channel reads as all zeros; a trimmed one keeps its
+                             // last_seq.
+                             done(ChannelInfo{state.channel, empty ? 0 : state.first_seq,
+                                              state.last_seq, it == counts.end() ? 0 : it->second});
+                         });
+             });
 }
 
 void ChannelService::list(runtime::ShardId shard, std::string prefix,
-                          std::function<void(std::vector<ChannelInfo>)> done) {
-    std::vector<storage::ChannelState> states = log_.channels(prefix);
-    hub_.count_subscribers(
-            prefix, shard,
-            [this, states = std::move(states), done = std::move(done)](SubscriberCounts counts) {
-                std::map<std::string, ChannelInfo> merged;
-                for (const auto& state : states) {
-                    merged[state.channel] =
-                            ChannelInfo{state.channel, state.first_seq, state.last_seq, 0};
-                }
-                for (const auto& [channel, count] : counts) {
-                    auto [it, added] = merged.try_emplace(channel, ChannelInfo{channel, 0, 0, 0});
-                    if (added) {  // subscribed but without history: still a channel people use
-                        storage::ChannelState state = log_.channel(channel);
-                        it->second.last_seq = state.last_seq;
-                    }
-                    it->second.subscribers = count;
-                }
-                std::vector<ChannelInfo> result;
-                result.reserve(merged.size());
-                for (auto& [name, info] : merged)
-                    result.push_back(std::move(info));
-                done(std::move(result));
+                          std::function<void(std::optional<std::vector<ChannelInfo>>)> done) {
+    log_.channels(
+            prefix, [this, shard, prefix, done = std::move(done)](
+                            std::optional<std::vector<storage::ChannelState>> states) mutable {
+                shards_[shard].post([this, shard, prefix = std::move(prefix),
+                                     states = std::move(states), done = std::move(done)]() mutable {
+                    if (!states) return done(std::nullopt);
+                    hub_.count_subscribers(prefix, shard,
+                                           [states = std::move(*states),
+                                            done = std::move(done)](SubscriberCounts counts) {
+                                               done(merge_listing(states, counts));
+                                           });
+                });
             });
 }
 

@@ -67,12 +67,18 @@ public:
     void read(runtime::ShardId shard, std::string_view channel, std::optional<Seq> after,
               std::size_t limit, std::function<void(ReadResult)> done);
 
-    /// The channel's newest seq (0 for a channel never used), from storage's position alone.
-    Seq last_seq(std::string_view channel) { return log_.channel(channel).last_seq; }
+    /// The channel's position in storage (its last_seq: 0 for a channel never used), or none
+    /// when storage could not tell; `done` runs on `shard` in a later handler.
+    void position(runtime::ShardId shard, std::string_view channel,
+                  std::function<void(std::optional<storage::ChannelState>)> done);
 
-    void info(runtime::ShardId shard, std::string channel, std::function<void(ChannelInfo)> done);
+    /// A channel's positions and subscribers; none when storage could not tell. `done` runs on
+    /// `shard`.
+    void info(runtime::ShardId shard, std::string channel,
+              std::function<void(std::optional<ChannelInfo>)> done);
+    /// The channels with retained history or subscribers whose name starts with `prefix`.
     void list(runtime::ShardId shard, std::string prefix,
-              std::function<void(std::vector<ChannelInfo>)> done);
+              std::function<void(std::optional<std::vector<ChannelInfo>>)> done);
 
     /// Whether storage answers (/readyz); `done` runs on `shard`.
     void check_ready(runtime::ShardId shard, std::function<void(bool)> done);

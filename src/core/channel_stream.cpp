@@ -8,12 +8,29 @@ ChannelStream::ChannelStream(ChannelService& service, runtime::ShardId shard, st
 
 void ChannelStream::start(std::optional<Seq> after) {
     subscription_ = service_.hub().subscribe(shard_, channel_, this);
-    if (!after) {
-        last_sent_ = service_.last_seq(channel_);
+    replaying_ = true;  // live messages wait for the position, as for a replay
+    reading_ = true;
+    service_.position(shard_, channel_,
+                      [this, after, alive = alive_](std::optional<storage::ChannelState> state) {
+                          if (*alive) on_position(after, std::move(state));
+                      });
+}
+
+void ChannelStream::on_position(std::optional<Seq> after,
+                                std::optional<storage::ChannelState> state) {
+    reading_ = false;
+    if (!state) {
+        stop();
+        return sink_.on_read_failed();
+    }
+    sink_.on_started(state->last_seq);
+    if (!subscription_.active()) return;  // the sink stopped the stream
+    // Live only: from the position, unless messages came (and were dropped) meanwhile.
+    last_sent_ = after.value_or(state->last_seq);
+    if (!after && dropped_up_to_ <= last_sent_) {
+        replaying_ = false;
         return;
     }
-    last_sent_ = *after;
-    replaying_ = true;
     replay();
 }
 

@@ -15,6 +15,9 @@ namespace herald::core {
 class StreamSink {
 public:
     virtual ~StreamSink() = default;
+    /// The stream knows where the channel stands (its `last_seq` when it started), before any
+    /// message or gap: a WebSocket says `subscribed` here.
+    virtual void on_started(Seq /*last_seq*/) {}
     virtual void on_message(const MessagePtr& message) = 0;
     /// Messages `gap.after + 1 .. gap.first_seq - 1` are gone (trimmed by retention), or, for a
     /// reset, the channel starts again at `gap.first_seq`.
@@ -28,7 +31,9 @@ public:
 };
 
 /// One stream's subscription to one channel: history after a cursor first, then live messages,
-/// with no gap and no duplicate at the seam. It subscribes before it reads. A read may complete
+/// with no gap and no duplicate at the seam. It subscribes before it asks storage where the
+/// channel stands, and before it reads; until that answer, live messages are dropped like
+/// those of a replay (below). A read may complete
 /// later (storage reads off the shard): live messages delivered while replaying are dropped,
 /// and the newest of them remembered; a page that ends the replay goes live only when it got
 /// past every dropped seq, else it reads again. The hub posts a message to the shard only after
@@ -43,7 +48,8 @@ public:
                   StreamSink& sink);
     ~ChannelStream() override { *alive_ = false; }
 
-    /// Without a cursor, live only: messages published from now on (API.md).
+    /// Without a cursor, live only: messages published from now on (API.md), that is after the
+    /// last_seq storage tells.
     void start(std::optional<Seq> after);
     /// The sink has room again: goes on with a paused replay.
     void resume();
@@ -60,6 +66,7 @@ public:
 private:
     static constexpr std::size_t kReadPage = 1000;  // the read limit of API.md
 
+    void on_position(std::optional<Seq> after, std::optional<storage::ChannelState> state);
     void replay();
     void on_page(ReadResult page);
 

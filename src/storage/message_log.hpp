@@ -59,10 +59,15 @@ public:
     virtual void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
                       ReadCompletion done) = 0;
 
-    virtual ChannelState channel(std::string_view channel) = 0;
+    /// A channel's position (all zeros when never used), or none when storage could not tell.
+    /// Called once, like a read's completion: it must only hand the answer on.
+    using StateCompletion = std::function<void(std::optional<ChannelState>)>;
+    virtual void channel(std::string_view channel, StateCompletion done) = 0;
 
-    /// Every channel that has retained history and whose name starts with `prefix`.
-    virtual std::vector<ChannelState> channels(std::string_view prefix) = 0;
+    /// Every channel ever used (last_seq above 0, retained history or not) whose name starts
+    /// with `prefix`, by name; none when storage could not tell. Called once, like `channel`'s.
+    using ListCompletion = std::function<void(std::optional<std::vector<ChannelState>>)>;
+    virtual void channels(std::string_view prefix, ListCompletion done) = 0;
 
     /// Whether the log can serve reads and writes (/readyz): `done` runs once, like a read's.
     virtual void check_ready(std::function<void(bool)> done) = 0;

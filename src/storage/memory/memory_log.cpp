@@ -245,25 +245,31 @@ ReadResult MemoryLog::read_now(std::string_view name, std::optional<Seq> after, 
     return result;
 }
 
-ChannelState MemoryLog::channel(std::string_view name) {
-    std::lock_guard lock(mutex_);
-    auto it = channels_.find(name);
-    if (it == channels_.end()) return ChannelState{std::string(name), 0, 0};
-    trim(it->second, unix_millis());
-    return state_of(it->first, it->second);
+void MemoryLog::channel(std::string_view name, StateCompletion done) {
+    ChannelState state{std::string(name), 0, 0};
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = channels_.find(name); it != channels_.end()) {
+            trim(it->second, unix_millis());
+            state = state_of(it->first, it->second);
+        }
+    }
+    done(std::move(state));  // outside the lock: it may call back into the log
 }
 
-std::vector<ChannelState> MemoryLog::channels(std::string_view prefix) {
-    std::lock_guard lock(mutex_);
+void MemoryLog::channels(std::string_view prefix, ListCompletion done) {
     std::vector<ChannelState> result;
-    const std::int64_t now = unix_millis();
-    for (auto it = channels_.lower_bound(prefix); it != channels_.end(); ++it) {
-        if (!it->first.starts_with(prefix)) break;
-        trim(it->second, now);
-        ChannelState state = state_of(it->first, it->second);
-        if (state.has_history()) result.push_back(std::move(state));
+    {
+        std::lock_guard lock(mutex_);
+        const std::int64_t now = unix_millis();
+        for (auto it = channels_.lower_bound(prefix); it != channels_.end(); ++it) {
+            if (!it->first.starts_with(prefix)) break;
+            trim(it->second, now);
+            ChannelState state = state_of(it->first, it->second);
+            if (state.last_seq != 0) result.push_back(std::move(state));
+        }
     }
-    return result;
+    done(std::move(result));
 }
 
 void MemoryLog::trim(Channel& channel, std::int64_t now) {

@@ -361,22 +361,26 @@ ReadResult SqliteLog::complete(ReadPlan& plan, std::vector<StoredMessage> rows) 
     return result;
 }
 
-ChannelState SqliteLog::channel(std::string_view channel) {
-    std::lock_guard lock(view_mutex_);
-    auto it = view_.find(channel);
-    if (it == view_.end()) return ChannelState{std::string(channel), 0, 0};
-    return visible(it->second.state);
+void SqliteLog::channel(std::string_view channel, StateCompletion done) {
+    ChannelState state{std::string(channel), 0, 0};
+    {
+        std::lock_guard lock(view_mutex_);
+        if (auto it = view_.find(channel); it != view_.end()) state = visible(it->second.state);
+    }
+    done(std::move(state));  // outside the lock: it may call back into the log
 }
 
-std::vector<ChannelState> SqliteLog::channels(std::string_view prefix) {
+void SqliteLog::channels(std::string_view prefix, ListCompletion done) {
     std::vector<ChannelState> result;
-    std::lock_guard lock(view_mutex_);
-    for (auto it = view_.lower_bound(prefix); it != view_.end(); ++it) {
-        if (!it->first.starts_with(prefix)) break;
-        ChannelState state = visible(it->second.state);
-        if (state.has_history()) result.push_back(std::move(state));
+    {
+        std::lock_guard lock(view_mutex_);
+        for (auto it = view_.lower_bound(prefix); it != view_.end(); ++it) {
+            if (!it->first.starts_with(prefix)) break;
+            ChannelState state = visible(it->second.state);
+            if (state.last_seq != 0) result.push_back(std::move(state));
+        }
     }
-    return result;
+    done(std::move(result));
 }
 
 void SqliteLog::check_ready(std::function<void(bool)> done) {

@@ -64,8 +64,9 @@ public:
     /// to history.db are read on the reader pool, which calls `done`.
     void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
               ReadCompletion done) override;
-    ChannelState channel(std::string_view channel) override;
-    std::vector<ChannelState> channels(std::string_view prefix) override;
+    /// Both answer before they return: the state is in memory.
+    void channel(std::string_view channel, StateCompletion done) override;
+    void channels(std::string_view prefix, ListCompletion done) override;
     void check_ready(std::function<void(bool)> done) override;
     void close() override;
 

@@ -47,9 +47,12 @@ void handle_publish(HttpContext& context, runtime::ShardId shard, const Request&
 
 void handle_channel_info(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                          ExchangePtr exchange) {
-    context.channels.info(shard, channel, [exchange = std::move(exchange)](core::ChannelInfo info) {
-        exchange->respond(json_response(http::status::ok, wire::channel_info_reply(info)));
-    });
+    context.channels.info(
+            shard, channel,
+            [exchange = std::move(exchange)](std::optional<core::ChannelInfo> info) {
+                if (!info) return exchange->respond(storage_unavailable());
+                exchange->respond(json_response(http::status::ok, wire::channel_info_reply(*info)));
+            });
 }
 
 void handle_presence(HttpContext& context, runtime::ShardId shard, const std::string& channel,
@@ -68,7 +71,9 @@ void handle_channel_list(HttpContext& context, runtime::ShardId shard, const Req
     context.channels.list(
             shard, std::move(prefix),
             [exchange = std::move(exchange),
-             grant = std::move(grant)](std::vector<core::ChannelInfo> list) {
+             grant = std::move(grant)](std::optional<std::vector<core::ChannelInfo>> listed) {
+                if (!listed) return exchange->respond(storage_unavailable());
+                std::vector<core::ChannelInfo>& list = *listed;
                 // A token lists only the channels it may read.
                 std::erase_if(list, [&grant](const core::ChannelInfo& info) {
                     return !grant->may_subscribe(info.channel);

@@ -34,4 +34,10 @@ bool is_json_media_type(std::string_view content_type) {
     return beast::iequals(type, "application/json");
 }
 
+Response storage_unavailable(std::string_view message) {
+    Response response = error_response(wire::ApiError::unavailable, message);
+    response.set(http::field::retry_after, "1");
+    return response;
+}
+
 }  // namespace herald::transport

@@ -33,4 +33,8 @@ bool is_json_media_type(std::string_view content_type);
 /// The API.md error body with the status that matches `error`.
 Response error_response(wire::ApiError error, std::string_view message);
 
+/// 503 `unavailable` with Retry-After: 1, for storage that could not answer (a failed read,
+/// Redis unreachable): the client tries again, never takes it for an empty answer.
+Response storage_unavailable(std::string_view message = "storage could not answer; try again");
+
 }  // namespace herald::transport

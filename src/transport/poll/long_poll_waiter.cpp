@@ -13,7 +13,9 @@ namespace net = boost::asio;
 void LongPollWaiter::start(HttpContext& context, runtime::ShardId shard, const std::string& channel,
                            std::optional<core::Seq> cursor, std::size_t limit,
                            std::chrono::milliseconds wait, CountedSlot held, ExchangePtr exchange) {
-    const core::Seq after = cursor.value_or(context.channels.last_seq(channel));
+    // Without a cursor the read answers from the oldest retained message; when there is none,
+    // the first message delivered is the answer.
+    const core::Seq after = cursor.value_or(0);
     auto waiter = std::make_shared<LongPollWaiter>(context, shard, channel, after, limit,
                                                    std::move(held), std::move(exchange));
     waiter->subscription_ = context.channels.hub().subscribe(shard, channel, waiter.get());

@@ -83,10 +83,7 @@ void handle_read(HttpContext& context, runtime::ShardId shard, const RequestTarg
 Response read_answer(const std::string& channel, const core::ReadResult& read) {
     if (read.failed) {
         // An error, never an empty answer or a gap: the client retries from the same cursor.
-        Response response =
-                error_response(ApiError::unavailable, "history could not be read; try again");
-        response.set(http::field::retry_after, "1");
-        return response;
+        return storage_unavailable("history could not be read; try again");
     }
     return json_response(http::status::ok,
                          wire::read_reply(channel, read.messages, read.last_seq, read.gap));

@@ -38,8 +38,11 @@ const core::Message::Encoder kWsEncoder = encode_ws_message;
 /// channel and, when the client asked, the joins and leaves of the others.
 class WsSession::Subscription final : public core::StreamSink, public core::PresenceWatcher {
 public:
-    Subscription(WsSession& session, std::string channel, bool watch_presence)
-        : session_(session), stream_(session.channels_, session.shard_, channel, *this) {
+    Subscription(WsSession& session, std::string channel, bool watch_presence,
+                 std::optional<std::string> ref)
+        : session_(session),
+          stream_(session.channels_, session.shard_, channel, *this),
+          ref_(std::move(ref)) {
         core::Presence& presence = session.services().presence;
         if (watch_presence) watch_ = presence.watch(session.shard_, channel, this);
         membership_ = presence.join(session.shard_, std::move(channel), session.identity_);
@@ -60,6 +63,9 @@ public:
         }
     }
 
+    void on_started(core::Seq last_seq) override {
+        session_.send_text(wire::ws_subscribed(stream_.channel(), last_seq, ref_));
+    }
     void on_message(const core::MessagePtr& message) override { session_.send_message(message); }
     void on_gap(const core::Gap& gap) override {
         session_.send_text(wire::gap_object(stream_.channel(), gap));
@@ -72,6 +78,7 @@ private:
     core::ChannelStream stream_;
     core::PresenceMembership membership_;
     core::PresenceWatch watch_;
+    std::optional<std::string> ref_;  // the subscribe frame's, for its `subscribed` answer
 };
 
 WsSession::WsSession(runtime::Socket&& socket, Setup setup, core::ChannelService& channels,
@@ -215,13 +222,13 @@ void WsSession::subscribe(const wire::WsClientFrame& frame) {
                                            " subscriptions per connection",
                                    frame.ref}));
     }
-    const core::Seq last_seq = channels_.last_seq(frame.channel);
-    send_text(wire::ws_subscribed(frame.channel, last_seq, frame.ref));
-    auto subscription = std::make_unique<Subscription>(*this, frame.channel, frame.presence);
+    auto subscription =
+            std::make_unique<Subscription>(*this, frame.channel, frame.presence, frame.ref);
     Subscription& added = *subscription;
     subscriptions_.emplace(frame.channel, std::move(subscription));
-    // Without `after`: live from the last_seq just announced, so nothing falls between.
-    added.stream().start(frame.after.value_or(last_seq));
+    // `subscribed` goes out once storage told the channel's last_seq (on_started); without
+    // `after`, the stream is live from that last_seq, so nothing falls between.
+    added.stream().start(frame.after);
 }
 
 void WsSession::unsubscribe(const wire::WsClientFrame& frame) {

@@ -86,13 +86,15 @@ protected:
             stream_ = std::make_unique<ChannelStream>(service_, kShard, "c", sink_);
             stream_->start(after);
         });
+        settle();  // positioned and read: what the test publishes next comes after
     }
 
     storage::RetentionPolicy policy_{.max_messages = 3};
     storage::MemoryLog log_{policy_};
     runtime::ShardGroup shards_{1};
     ServerMetrics metrics_{1};
-    Hub hub_{shards_};
+    // The window keeps what history keeps, as the server sets it up.
+    Hub hub_{shards_, RecentMessages::Bounds{.messages_per_channel = 3}};
     ChannelService service_{log_, hub_, shards_, metrics_};
     RecordingSink sink_;
     std::unique_ptr<ChannelStream> stream_;

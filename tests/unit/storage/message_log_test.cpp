@@ -118,6 +118,21 @@ protected:
         EXPECT_EQ(result.status, AppendStatus::stored);
         return result.seq;
     }
+    ChannelState state(const std::string& channel) {
+        std::promise<std::optional<ChannelState>> done;
+        log_->channel(channel,
+                      [&done](std::optional<ChannelState> s) { done.set_value(std::move(s)); });
+        auto state = done.get_future().get();
+        EXPECT_TRUE(state.has_value());
+        return state.value_or(ChannelState{});
+    }
+    std::vector<ChannelState> listed(const std::string& prefix) {
+        std::promise<std::optional<std::vector<ChannelState>>> done;
+        log_->channels(prefix, [&done](auto list) { done.set_value(std::move(list)); });
+        auto list = done.get_future().get();
+        EXPECT_TRUE(list.has_value());
+        return list.value_or(std::vector<ChannelState>{});
+    }
     std::vector<StoredMessage> committed() {
         std::lock_guard lock(committed_mutex_);
         return committed_;
@@ -248,10 +263,11 @@ TEST_P(MessageLogTest, UnusedChannelIsEmpty) {
     EXPECT_TRUE(read.messages.empty());
     EXPECT_EQ(read.last_seq, 0u);
     EXPECT_FALSE(read.gap);
-    ChannelState state = log_->channel("nobody");
-    EXPECT_EQ(state.first_seq, 0u);
-    EXPECT_EQ(state.last_seq, 0u);
-    EXPECT_FALSE(state.has_history());
+    ChannelState nobody = state("nobody");
+    EXPECT_EQ(nobody.first_seq, 0u);
+    EXPECT_EQ(nobody.last_seq, 0u);
+    EXPECT_FALSE(nobody.has_history());
+    EXPECT_TRUE(listed("nobody").empty()) << "a channel never used is not listed";
 }
 
 TEST_P(MessageLogTest, ChannelStateAndPrefixListing) {
@@ -259,15 +275,15 @@ TEST_P(MessageLogTest, ChannelStateAndPrefixListing) {
     append_data("room:a", "1");
     append_data("room:a", "2");
     append_data("other", "1");
-    ChannelState a = log_->channel("room:a");
+    ChannelState a = state("room:a");
     EXPECT_EQ(a.first_seq, 1u);
     EXPECT_EQ(a.last_seq, 2u);
-    auto rooms = log_->channels("room:");
+    auto rooms = listed("room:");
     ASSERT_EQ(rooms.size(), 2u);
     EXPECT_EQ(rooms[0].channel, "room:a");
     EXPECT_EQ(rooms[1].channel, "room:b");
-    EXPECT_EQ(log_->channels("").size(), 3u);
-    EXPECT_TRUE(log_->channels("zzz").empty());
+    EXPECT_EQ(listed("").size(), 3u);
+    EXPECT_TRUE(listed("zzz").empty());
 }
 
 TEST_P(MessageLogTest, RetentionByCountReportsGap) {
@@ -286,7 +302,7 @@ TEST_P(MessageLogTest, RetentionByCountReportsGap) {
     EXPECT_FALSE(read_now(*log_, "g", Seq{9}, 100).gap);
     EXPECT_FALSE(read_now(*log_, "g", Seq{7}, 100).gap);
     EXPECT_TRUE(read_now(*log_, "g", Seq{6}, 100).gap);
-    EXPECT_EQ(log_->channel("g").first_seq, 8u);
+    EXPECT_EQ(state("g").first_seq, 8u);
 }
 
 TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
@@ -302,7 +318,7 @@ TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
     // SQLite's mover deletes the rows first and tells the writer after: wait for both.
     const auto deadline = std::chrono::steady_clock::now() + 3s;
     while ((!read_now(*log_, "old", std::nullopt, 10).messages.empty() ||
-            log_->channel("old").first_seq != 4u) &&
+            state("old").first_seq != 4u) &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(20ms);
     }
@@ -311,8 +327,11 @@ TEST_P(MessageLogTest, RetentionByAgeTrimsEverythingAndSeqsContinue) {
     ASSERT_TRUE(read.gap);
     EXPECT_EQ(read.gap->first_seq, 4u);
     EXPECT_EQ(read.last_seq, 3u);
-    EXPECT_EQ(log_->channel("old").first_seq, 4u);
-    EXPECT_FALSE(log_->channel("old").has_history());
+    EXPECT_EQ(state("old").first_seq, 4u);
+    EXPECT_FALSE(state("old").has_history());
+    const auto listed_old = listed("old");
+    ASSERT_EQ(listed_old.size(), 1u) << "trimmed, but used: still listed, with its last_seq";
+    EXPECT_EQ(listed_old[0].last_seq, 3u);
     ReadResult beyond = read_now(*log_, "old", kSeqMax, 10);
     ASSERT_TRUE(beyond.gap);
     EXPECT_EQ(*beyond.gap, (Gap{kSeqMax, 4, true})) << "nothing retained: after last_seq";
@@ -345,7 +364,7 @@ TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
     });
     std::promise<AppendResult> nested;
     log_->append(request("re", "1"), [&](const AppendResult&) {
-        EXPECT_EQ(log_->channel("re").last_seq, 1u);
+        EXPECT_EQ(state("re").last_seq, 1u);
         log_->append(request("re", "2"),
                      [&](const AppendResult& result) { nested.set_value(result); });
     });
@@ -433,12 +452,12 @@ TEST_P(SqliteRestartTest, SeqsSurviveReopenAfterEverythingWasTrimmed) {
     for (int i = 0; i < 3; ++i)
         append(request("t", "x", "", now));
     const auto deadline = std::chrono::steady_clock::now() + 3s;
-    while (log_->channel("t").has_history() && std::chrono::steady_clock::now() < deadline) {
+    while (state("t").has_history() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(20ms);
     }
-    ASSERT_FALSE(log_->channel("t").has_history());
+    ASSERT_FALSE(state("t").has_history());
     reopen();
-    EXPECT_EQ(log_->channel("t").last_seq, 3u);
+    EXPECT_EQ(state("t").last_seq, 3u);
     EXPECT_EQ(append(request("t", "y", "", now + 10'000)).seq, 4u);
 }
 
