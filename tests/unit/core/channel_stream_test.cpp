@@ -1,7 +1,10 @@
 #include "core/channel_stream.hpp"
 
+#include <atomic>
+#include <functional>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,10 +41,78 @@ public:
     std::vector<std::string> events;
 };
 
+/// A memory log whose reads take as long as the test says: each read is made at once (it sees
+/// what is committed then), but its completion waits until `release`, as a slow storage's would
+/// while the shard goes on. Everything else is the memory log's.
+class HeldReadsLog final : public storage::MessageLog {
+public:
+    explicit HeldReadsLog(storage::MessageLog& inner) : inner_(inner) {}
+
+    void set_commit_listener(CommitListener listener) override {
+        inner_.set_commit_listener(std::move(listener));
+    }
+    void append_batch(std::vector<storage::AppendRequest> requests,
+                      storage::BatchCompletion done) override {
+        inner_.append_batch(std::move(requests), std::move(done));
+    }
+    void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
+              ReadCompletion done) override {
+        inner_.read(
+                channel, after, limit,
+                [this, done = std::move(done)](storage::ReadResult&& result) mutable {
+                    if (fail) result = storage::ReadResult{{}, 0, std::nullopt, true};
+                    if (!hold) return done(std::move(result));
+                    std::lock_guard lock(mutex_);
+                    held_.push_back([done = std::move(done), result = std::move(result)]() mutable {
+                        done(std::move(result));
+                    });
+                });
+    }
+    void channel(std::string_view channel, StateCompletion done) override {
+        inner_.channel(channel, std::move(done));
+    }
+    void channels(std::string_view prefix, ListCompletion done) override {
+        inner_.channels(prefix, std::move(done));
+    }
+    void check_ready(std::function<void(bool)> done) override {
+        inner_.check_ready(std::move(done));
+    }
+    void close() override { inner_.close(); }
+
+    /// Reads completed but held.
+    std::size_t held() {
+        std::lock_guard lock(mutex_);
+        return held_.size();
+    }
+    /// Completes the oldest held read.
+    void release() {
+        std::function<void()> next;
+        {
+            std::lock_guard lock(mutex_);
+            next = std::move(held_.front());
+            held_.erase(held_.begin());
+        }
+        next();
+    }
+
+    std::atomic<bool> hold{false};
+    std::atomic<bool> fail{false};  // reads fail, as a disk error would
+
+private:
+    storage::MessageLog& inner_;
+    std::mutex mutex_;
+    std::vector<std::function<void()>> held_;
+};
+
 /// A real shard, hub, service and memory log; the test runs its steps on the shard.
+/// `kept`: history's max_messages; `window`: the messages the window of recent messages keeps
+/// per channel (the server keeps as many as history; fewer, a replay reads storage).
 class ChannelStreamTest : public ::testing::Test {
 protected:
-    ChannelStreamTest() {
+    explicit ChannelStreamTest(std::size_t kept = 3, std::size_t window = 3)
+        : policy_{.max_messages = kept},
+          memory_{policy_},
+          hub_{shards_, RecentMessages::Bounds{.messages_per_channel = window}} {
         log_.set_commit_listener([this](std::vector<storage::StoredMessage>&& batch) {
             hub_.on_committed(std::move(batch));
         });
@@ -89,12 +160,12 @@ protected:
         settle();  // positioned and read: what the test publishes next comes after
     }
 
-    storage::RetentionPolicy policy_{.max_messages = 3};
-    storage::MemoryLog log_{policy_};
+    storage::RetentionPolicy policy_;
+    storage::MemoryLog memory_;
+    HeldReadsLog log_{memory_};
     runtime::ShardGroup shards_{1};
     ServerMetrics metrics_{1};
-    // The window keeps what history keeps, as the server sets it up.
-    Hub hub_{shards_, RecentMessages::Bounds{.messages_per_channel = 3}};
+    Hub hub_;
     ChannelService service_{log_, hub_, shards_, metrics_};
     RecordingSink sink_;
     std::unique_ptr<ChannelStream> stream_;
@@ -177,6 +248,69 @@ TEST_F(ChannelStreamTest, StopEndsTheSubscription) {
     publish(1);
     settle();
     EXPECT_TRUE(sink_.events.empty());
+}
+
+/// Storage that answers a replay late: history kept long, a window of one message, so a replay
+/// from the start reads storage.
+class SlowStorageTest : public ChannelStreamTest {
+protected:
+    SlowStorageTest() : ChannelStreamTest(100, 1) {}
+
+    /// Waits until the stream's read is held, then completes it on the shard's turn.
+    void release_read() {
+        ASSERT_TRUE(wait_for([this] { return log_.held() > 0; })) << "no read was held";
+        on_shard([this] { log_.release(); });
+        settle();
+    }
+    template <class Condition>
+    bool wait_for(Condition condition) {
+        for (int i = 0; i < 1000; ++i) {
+            if (condition()) return true;
+            settle();
+        }
+        return false;
+    }
+};
+
+TEST_F(SlowStorageTest, MessagesDeliveredWhileAReplayReadsAreReadAgainNotLost) {
+    publish(3);
+    log_.hold = true;
+    on_shard([this] {
+        stream_ = std::make_unique<ChannelStream>(service_, kShard, "c", sink_);
+        stream_->start(Seq{0});
+    });
+    // The read saw 1..3; 4 and 5 are committed and delivered while it is held: dropped.
+    ASSERT_TRUE(wait_for([this] { return log_.held() == 1; }));
+    publish(2);
+    settle();
+    EXPECT_TRUE(sink_.events.empty());
+    release_read();  // the page 1..3 ends below the dropped 5: the stream reads again
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"m1", "m2", "m3"}));
+    on_shard([this] { EXPECT_TRUE(stream_->replaying()); });
+    release_read();
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"}));
+    on_shard([this] { EXPECT_FALSE(stream_->replaying()); });
+    log_.hold = false;
+    publish(1);
+    settle();
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"m1", "m2", "m3", "m4", "m5", "m6"}));
+}
+
+TEST_F(SlowStorageTest, AReadThatFailsLateStopsTheStreamWithoutAGap) {
+    publish(2);
+    log_.hold = true;
+    log_.fail = true;
+    start(Seq{0});
+    ASSERT_TRUE(wait_for([this] { return log_.held() == 1; }));
+    publish(1);  // delivered while the read is held: dropped, as for any replay
+    settle();
+    release_read();
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"failed"}));
+    on_shard([this] { EXPECT_EQ(hub_.subscribers(kShard).count("c"), 0u); });
+    log_.hold = false;
+    publish(1);
+    settle();
+    EXPECT_EQ(sink_.events, (std::vector<std::string>{"failed"})) << "stopped: nothing after";
 }
 
 }  // namespace
