@@ -2,11 +2,13 @@
 
 #include <csignal>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,10 +16,12 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "auth/access.hpp"
+#include "cluster/node_registry.hpp"
 #include "core/channel_service.hpp"
 #include "core/hub.hpp"
 #include "core/presence.hpp"
 #include "core/server_metrics.hpp"
+#include "core/single_node_directory.hpp"
 #include "runtime/shard_group.hpp"
 #include "storage/memory/memory_log.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
@@ -32,12 +36,22 @@ namespace net = boost::asio;
 
 namespace {
 
+/// This machine's name, for the default cluster.node_id.
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "herald";
+    return name;
+}
+
 /// The log, and the same backend as the webhook outbox.
 std::pair<std::unique_ptr<storage::MessageLog>, storage::Outbox*> open_log(
         const config::Options& options) {
     storage::RetentionPolicy retention;
     retention.max_messages = options.history_max_messages;
     retention.max_age = options.history_max_age;
+    if (options.backend == "redis") {
+        throw config::ConfigError("config: storage.backend redis is not available in this build");
+    }
     if (options.backend == "memory") {
         auto log = std::make_unique<storage::MemoryLog>(retention);
         storage::Outbox* outbox = log.get();
@@ -110,6 +124,8 @@ transport::HttpLimits http_limits(const config::Options& options) {
     limits.max_header_count = options.max_header_count;
     limits.max_long_poll_waiters = options.max_long_poll_waiters;
     limits.admin_remote = options.admin_remote;
+    limits.proxy_protocol = options.proxy_protocol;
+    limits.trusted_proxies = options.trusted_proxies;
     limits.publish_rate = options.publish_rate;
     limits.allowed_origins = effective_allowed_origins(options);
     limits.allowed_hosts = options.allowed_hosts;
@@ -227,9 +243,30 @@ int serve(const config::Options& options) {
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());
     }
+    const auto bound = http->local_endpoint();
+    const std::string address = bound.address().to_string() + ":" + std::to_string(bound.port());
+    const std::string node_id = options.node_id.empty()
+                                        ? host_name() + ":" + std::to_string(bound.port())
+                                        : options.node_id;
+    auto connections_now = [&metrics] { return metrics.connections(); };
+    std::unique_ptr<cluster::NodeRegistry> registry;
+    std::unique_ptr<core::SingleNodeDirectory> alone;
+    if (options.backend == "redis") {
+        registry = std::make_unique<cluster::NodeRegistry>(
+                *shards, runtime::ShardId(0), storage::redis::parse_redis_url(options.redis),
+                storage::redis::RedisClientOptions{.timeout = options.redis_timeout},
+                cluster::NodeRegistryOptions{
+                        .node_id = node_id, .address = address, .heartbeat = options.heartbeat},
+                connections_now);
+        http_context.cluster = registry.get();
+    } else {
+        alone = std::make_unique<core::SingleNodeDirectory>(
+                core::NodeInfo{.node = node_id, .address = address}, connections_now);
+        http_context.cluster = alone.get();
+    }
     shards->start();
     http->start();
-    const auto bound = http->local_endpoint();
+    if (registry) registry->start();
     spdlog::info(
             "herald: listening on {}://{}:{} ({} shards, storage {}{}, history {} "
             "messages / {})",
@@ -254,6 +291,11 @@ int serve(const config::Options& options) {
     // acceptors die before the io_contexts they were made on; the shards' remaining handlers
     // (sessions, waiters) die with their io_context, before the hub they point into.
     http->stop();
+    if (registry) {
+        std::promise<void> left;
+        registry->stop([&left] { left.set_value(); });
+        left.get_future().wait();
+    }
     webhooks->stop();
     log->close();
     shards->stop();

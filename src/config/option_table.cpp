@@ -238,8 +238,37 @@ std::vector<OptionSpec> make_table() {
                     "Without an auth key, let clients on other hosts use the admin API "
                     "(/v1/webhooks); off: loopback clients only",
                     &Options::admin_remote),
+            boolean("http.proxy_protocol",
+                    "Every connection must start with a PROXY protocol header (v1 or v2, as "
+                    "HAProxy or nginx's stream proxy_protocol send), whose client address then "
+                    "counts for limits.max_connections_per_ip, logs and loopback checks; others "
+                    "are closed",
+                    &Options::proxy_protocol),
+            OptionSpec{"http.trusted_proxies",
+                       "LIST",
+                       "Proxies (CIDR blocks or addresses, comma-separated) whose X-Forwarded-For "
+                       "names the client; their own connections are not bounded by "
+                       "limits.max_connections_per_ip. Default: none, the header is ignored",
+                       {},
+                       [](Options& options, const std::string& value) -> Error {
+                           std::vector<IpNetwork> networks;
+                           for (const auto& item : split_list(value)) {
+                               std::string error;
+                               auto network = IpNetwork::parse(item, error);
+                               if (!network) return error;
+                               networks.push_back(*network);
+                           }
+                           options.trusted_proxies = std::move(networks);
+                           return std::nullopt;
+                       },
+                       [](const Options& options) {
+                           std::string list;
+                           for (const auto& network : options.trusted_proxies)
+                               list.append(list.empty() ? "" : ",").append(network.to_string());
+                           return list;
+                       }},
             with_aliases(text("storage.backend", "Where messages are kept", &Options::backend,
-                              {"sqlite", "memory"}),
+                              {"sqlite", "memory", "redis"}),
                          {"--storage"}),
             with_aliases(
                     text("storage.path", "Directory of the SQLite files (herald.db, history.db)",
@@ -248,6 +277,21 @@ std::vector<OptionSpec> make_table() {
             text("storage.fsync",
                  "normal: a commit survives a crash of Herald; always: also a power cut",
                  &Options::fsync, {"normal", "always"}),
+            with_aliases(optional_text("storage.redis",
+                                       "Redis for storage.backend redis (cluster mode): "
+                                       "redis://[user:password@]host:port[,host:port...][/db]",
+                                       &Options::redis),
+                         {"--redis"}),
+            duration("storage.redis_timeout",
+                     "How long a Redis command may take before publishes and reads get 503",
+                     &Options::redis_timeout, milliseconds(10), hours(1)),
+            optional_text("cluster.node_id",
+                          "This node's name in the cluster (GET /v1/cluster); default: host "
+                          "name and port",
+                          &Options::node_id),
+            duration("cluster.heartbeat",
+                     "How often a node refreshes its entry; it leaves after 3 missed",
+                     &Options::heartbeat, milliseconds(100), hours(1)),
             optional_text("storage.fail_reads",
                           "Fault injection, only for tests: history reads of the channels whose "
                           "name starts with this prefix fail as a disk error would",
@@ -264,7 +308,8 @@ std::vector<OptionSpec> make_table() {
                    &Options::max_connections, 0, kHuge),
             number("limits.max_connections_per_ip",
                    "Open connections from one client address (IPv6: one /64) at most; more get "
-                   "429; 0 for no bound (behind a proxy, every client has the proxy's address)",
+                   "429; 0 for no bound (behind a proxy: http.proxy_protocol, "
+                   "http.trusted_proxies)",
                    &Options::max_connections_per_ip, 0, 1'000'000),
             number("limits.max_header_count",
                    "Header fields a request may have (more: 431); 0 for no bound but the 8 KiB "

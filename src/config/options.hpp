@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "util/ip_network.hpp"
 #include "util/sizes.hpp"
 
 namespace herald::config {
@@ -34,11 +35,19 @@ struct Options {
     std::size_t threads = 0;                 // 0: one per core
     milliseconds request_timeout{30'000};
     bool admin_remote = false;  // open mode: the admin API from other hosts too
+    // Behind a load balancer (docs/ARCHITECTURE.md):
+    bool proxy_protocol = false;             // every connection starts with a PROXY header
+    std::vector<IpNetwork> trusted_proxies;  // peers whose X-Forwarded-For names the client
     // [storage]
     std::string backend = "sqlite";
     std::string path = "./data";
     std::string fsync = "normal";
     std::string fail_reads;  // tests only: history reads of channels with this prefix fail
+    std::string redis;       // backend "redis": redis://[user:password@]host:port[,seed...][/db]
+    milliseconds redis_timeout{2'000};
+    // [cluster]
+    std::string node_id;  // empty: host name and port
+    milliseconds heartbeat{2'000};
     // [history]
     std::size_t history_max_messages = 1000;
     milliseconds history_max_age{24 * 3'600'000};

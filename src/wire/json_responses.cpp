@@ -69,4 +69,19 @@ std::string channel_list_reply(const std::vector<core::ChannelInfo>& channels) {
     return body;
 }
 
+std::string cluster_reply(const std::vector<core::NodeInfo>& nodes) {
+    std::string body = "{\"nodes\":[";
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (i != 0) body += ',';
+        body += "{\"node\":";
+        append_json_string(body, nodes[i].node);
+        body += ",\"address\":";
+        append_json_string(body, nodes[i].address);
+        body.append(",\"connections\":").append(std::to_string(nodes[i].connections));
+        body.append(",\"heartbeat\":").append(std::to_string(nodes[i].heartbeat)).append("}");
+    }
+    body += "]}";
+    return body;
+}
+
 }  // namespace herald::wire

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/channel_service.hpp"
+#include "core/cluster_directory.hpp"
 
 namespace herald::wire {
 
@@ -23,5 +24,8 @@ std::string channel_info_reply(const core::ChannelInfo& info);
 
 /// {"channels":[{"channel","last_seq","subscribers"},...]}
 std::string channel_list_reply(const std::vector<core::ChannelInfo>& channels);
+
+/// GET /v1/cluster: {"nodes":[{"node","address","connections","heartbeat"}]}.
+std::string cluster_reply(const std::vector<core::NodeInfo>& nodes);
 
 }  // namespace herald::wire

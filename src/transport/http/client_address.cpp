@@ -1,20 +1,10 @@
 #include "transport/http/client_address.hpp"
 
+#include "util/ip_network.hpp"
+
 namespace herald::transport {
 
 namespace ip = boost::asio::ip;
-
-namespace {
-
-/// The IPv4 address inside a v4-mapped IPv6 one, or the address as it is.
-ip::address unmapped(const ip::address& address) {
-    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-        return ip::make_address_v4(ip::v4_mapped, address.to_v6());
-    }
-    return address;
-}
-
-}  // namespace
 
 bool is_loopback(const ip::address& address) {
     return unmapped(address).is_loopback();

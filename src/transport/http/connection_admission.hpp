@@ -34,12 +34,6 @@ private:
     std::unique_ptr<std::atomic<std::uint32_t>[]> counts_;
 };
 
-/// A connection let in: its place in its address's count, and where it comes from.
-struct Admitted {
-    CountedSlot address_slot;
-    boost::asio::ip::address peer;
-};
-
 /// Decides, as a connection is accepted, whether it may stay: limits.max_connections (503
 /// `unavailable`: the server is full) and limits.max_connections_per_ip (429 `rate_limited`
 /// with Retry-After: this client holds too many). A refused client is answered, then closed.
@@ -50,16 +44,24 @@ public:
     ConnectionAdmission(const HttpLimits& limits, core::ServerMetrics& metrics,
                         ConnectionsPerAddress& per_address);
 
-    /// Call first on every accepted socket, before anything is read or a TLS handshake starts.
-    /// Returns the connection's place in its address's count, to be held until the connection
-    /// ends (through every session it is handed to), and its peer address; none when it was
-    /// refused, answered and closed.
+    /// limits.max_connections: call first on every accepted socket, before anything is read or
+    /// a TLS handshake starts. False when the server is full: `socket` was refused and closed.
     /// `answer`: write the refusal in plain HTTP before closing; false on a TLS port, whose
     /// clients could not read it (a handshake to refuse would cost what the bound protects).
-    [[nodiscard]] std::optional<Admitted> admit(runtime::ShardId shard, runtime::Socket& socket,
-                                                bool answer = true);
+    [[nodiscard]] bool admit_to_server(runtime::ShardId shard, runtime::Socket& socket,
+                                       bool answer = true);
 
-    /// The per-address part of `admit`: a slot, or none when `address` holds the limit already.
+    /// limits.max_connections_per_ip, once the connection's client address is known (the
+    /// socket's peer, or what its PROXY header named). Returns the connection's place in its
+    /// address's count, to be held until the connection ends (through every session it is
+    /// handed to); none when it was refused and closed (answered as `admit_to_server` says).
+    [[nodiscard]] std::optional<CountedSlot> admit_client(runtime::ShardId shard,
+                                                          runtime::Socket& socket,
+                                                          const boost::asio::ip::address& client,
+                                                          bool answer = true);
+
+    /// The count of `admit_client`: a slot, or none when `address` holds the limit already.
+    /// A trusted proxy (http.trusted_proxies) is not bounded: its slot counts nothing.
     [[nodiscard]] std::optional<CountedSlot> take_address(const boost::asio::ip::address& address);
 
 private:

@@ -5,8 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "transport/http/client_address.hpp"
 #include "transport/http/http_session.hpp"
+#include "transport/http/proxy_header_reader.hpp"
 #include "transport/tls/tls_tunnel.hpp"
 
 namespace herald::transport {
@@ -46,6 +46,21 @@ boost::system::error_code HttpServer::listen(const runtime::tcp::endpoint& endpo
 }
 
 void HttpServer::start() {
+    const HttpLimits& limits = context_.limits;
+    if (limits.proxy_protocol) {
+        spdlog::info(
+                "http: every connection must start with a PROXY protocol header "
+                "(http.proxy_protocol); per-address limits count the clients it names");
+    }
+    if (!limits.trusted_proxies.empty()) {
+        std::string proxies;
+        for (const auto& network : limits.trusted_proxies)
+            proxies.append(proxies.empty() ? "" : ", ").append(network.to_string());
+        spdlog::info(
+                "http: X-Forwarded-For names the client of requests from {} "
+                "(http.trusted_proxies), whose connections are not bounded per address",
+                proxies);
+    }
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
         shards_[runtime::ShardId(i)].post(
                 [listener = listeners_[i].get(), services = services_[i].get()] {
@@ -74,27 +89,51 @@ void HttpServer::stop() {
 }
 
 void HttpServer::accept(runtime::ShardId shard, runtime::Socket&& socket) {
-    // Connection limits first: a refused client is closed by admit (and answered, when it
-    // speaks plain HTTP: a TLS client could not read the answer).
-    std::optional<Admitted> admitted = admission_.admit(shard, socket, tls_ == nullptr);
-    if (!admitted) return;
-    // Decided on the TCP socket: behind a TLS tunnel the session sees a socket pair.
-    const bool loopback = is_loopback(admitted->peer);
-    if (tls_ != nullptr) {
-        // The tunnel holds the address's place: it lives as long as the connection.
-        std::make_shared<TlsTunnel>(std::move(socket), std::move(admitted->address_slot), *tls_,
-                                    context_.limits.request_timeout, context_.metrics.shard(shard))
-                ->start([this, shard, loopback](runtime::Socket&& plaintext) {
-                    start_session(shard, std::move(plaintext), CountedSlot(), loopback);
+    // Connection limits first: a refused client is closed (and answered, when it speaks plain
+    // HTTP: a TLS client could not read the answer).
+    if (!admission_.admit_to_server(shard, socket, tls_ == nullptr)) return;
+    if (context_.limits.proxy_protocol) {
+        // The balancer's header comes first, in plaintext on a TLS port too; until it is read
+        // the client's address, which limits.max_connections_per_ip counts, is unknown.
+        std::make_shared<ProxyHeaderReader>(std::move(socket), context_.limits.request_timeout,
+                                            context_.metrics.shard(shard))
+                ->start([this, shard](runtime::Socket&& rest,
+                                      const boost::asio::ip::address& client) {
+                    start_connection(shard, std::move(rest), client);
                 });
         return;
     }
-    start_session(shard, std::move(socket), std::move(admitted->address_slot), loopback);
+    boost::system::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) {  // gone already
+        socket.close(ec);
+        return;
+    }
+    start_connection(shard, std::move(socket), peer.address());
+}
+
+void HttpServer::start_connection(runtime::ShardId shard, runtime::Socket&& socket,
+                                  const boost::asio::ip::address& client) {
+    std::optional<CountedSlot> slot =
+            admission_.admit_client(shard, socket, client, tls_ == nullptr);
+    if (!slot) return;
+    if (tls_ != nullptr) {
+        // The tunnel holds the address's place: it lives as long as the connection. The
+        // client's address is the TCP socket's (or its PROXY header's): the session's socket
+        // pair has none.
+        std::make_shared<TlsTunnel>(std::move(socket), std::move(*slot), *tls_,
+                                    context_.limits.request_timeout, context_.metrics.shard(shard))
+                ->start([this, shard, client](runtime::Socket&& plaintext) {
+                    start_session(shard, std::move(plaintext), CountedSlot(), client);
+                });
+        return;
+    }
+    start_session(shard, std::move(socket), std::move(*slot), client);
 }
 
 void HttpServer::start_session(runtime::ShardId shard, runtime::Socket&& socket,
-                               CountedSlot address_slot, bool loopback) {
-    std::make_shared<HttpSession>(std::move(socket), std::move(address_slot), loopback, shard,
+                               CountedSlot address_slot, const boost::asio::ip::address& client) {
+    std::make_shared<HttpSession>(std::move(socket), std::move(address_slot), client, shard,
                                   router_, context_.limits, context_.metrics.shard(shard))
             ->start();
 }

@@ -16,7 +16,8 @@ namespace herald::transport {
 
 /// Listens on one port with an acceptor per shard (SO_REUSEPORT) and runs an HttpSession for
 /// each connection on the shard that accepted it. With a TLS context every connection on the
-/// port is TLS (https and wss): a TlsTunnel ends it and the session gets its plaintext.
+/// port is TLS (https and wss): a TlsTunnel ends it and the session gets its plaintext. With
+/// http.proxy_protocol every connection starts with a PROXY header, read before anything else.
 /// Thread: `listen`, `start` and `stop` from the main thread.
 class HttpServer {
 public:
@@ -34,9 +35,12 @@ public:
 
 private:
     void accept(runtime::ShardId shard, runtime::Socket&& socket);
-    /// `loopback`: the client connects from this host (the open-mode admin API).
+    /// Once the connection's client address is known (its peer, or its PROXY header's):
+    /// the per-address bound, then TLS or HTTP.
+    void start_connection(runtime::ShardId shard, runtime::Socket&& socket,
+                          const boost::asio::ip::address& client);
     void start_session(runtime::ShardId shard, runtime::Socket&& socket, CountedSlot address_slot,
-                       bool loopback);
+                       const boost::asio::ip::address& client);
 
     runtime::ShardGroup& shards_;
     HttpContext& context_;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "transport/common/disconnect.hpp"
+#include "transport/http/forwarded_for.hpp"
 #include "transport/http/request_framing.hpp"
 #include "transport/http/responses.hpp"
 #include "transport/http/router.hpp"
@@ -25,9 +26,9 @@ bool is_normal_http_end(beast::error_code ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot, bool loopback,
-                         runtime::ShardId shard, Router& router, const HttpLimits& limits,
-                         core::ShardMetrics& metrics)
+HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot,
+                         const net::ip::address& client, runtime::ShardId shard, Router& router,
+                         const HttpLimits& limits, core::ShardMetrics& metrics)
     : stream_(std::move(socket)),
       address_slot_(std::move(address_slot)),
       // The parser takes a body piece by piece, so the buffer only has to hold a whole header
@@ -37,7 +38,7 @@ HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot, boo
       router_(router),
       limits_(limits),
       metrics_(metrics),
-      client_(limits, loopback) {
+      client_(limits, client) {
     metrics_.http_connections.inc();
 }
 
@@ -151,6 +152,10 @@ void HttpSession::dispatch() {
     awaiting_response_ = true;
     stream_.expires_never();  // a long poll may hold the request for minutes
     metrics_.http_requests.inc();
+    if (!limits_.trusted_proxies.empty()) {
+        client_.set_address(
+                forwarded_client(client_.connection_address, request, limits_.trusted_proxies));
+    }
     client_.presence.expire();
     router_.route(shard_, std::move(request), shared_from_this(), client_);
 }

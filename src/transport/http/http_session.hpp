@@ -28,11 +28,12 @@ class HttpSession final : public Exchange, public std::enable_shared_from_this<H
 public:
     /// `address_slot`: the connection's place in limits.max_connections_per_ip, held until it
     /// ends here or in the session it is handed over to.
-    /// `loopback`: the client connects from this host, as the accepted TCP socket said (a TLS
-    /// connection's session holds a socket pair, which has no peer address).
-    HttpSession(runtime::Socket&& socket, CountedSlot address_slot, bool loopback,
-                runtime::ShardId shard, Router& router, const HttpLimits& limits,
-                core::ShardMetrics& metrics);
+    /// `client`: where the connection comes from, as the accepted TCP socket or its PROXY
+    /// protocol header said (a TLS connection's session holds a socket pair, which has no peer
+    /// address).
+    HttpSession(runtime::Socket&& socket, CountedSlot address_slot,
+                const boost::asio::ip::address& client, runtime::ShardId shard, Router& router,
+                const HttpLimits& limits, core::ShardMetrics& metrics);
     ~HttpSession() override;
 
     void start() { do_read_header(); }

@@ -14,6 +14,7 @@
 #include "core/presence.hpp"
 #include "runtime/listener.hpp"
 #include "util/counted_slot.hpp"
+#include "util/ip_network.hpp"
 #include "util/sizes.hpp"
 
 namespace herald::transport {
@@ -48,6 +49,12 @@ struct HttpLimits {
     // Host names Herald is served as (DNS rebinding); empty: any Host but for the admin API
     // in open mode, which takes loopback names only.
     std::vector<std::string> allowed_hosts{};
+    // Behind a load balancer (docs/ARCHITECTURE.md): every connection starts with a PROXY
+    // protocol header naming the client, which is then the connection's address.
+    bool proxy_protocol = false;
+    // Peers whose X-Forwarded-For names the client of each request; their connections carry
+    // many clients and are not bounded per address. Empty: the header is ignored.
+    std::vector<IpNetwork> trusted_proxies{};
 };
 
 /// A connection leaving HTTP: its socket, its place in the per-address count (held until the

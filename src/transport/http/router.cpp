@@ -107,7 +107,8 @@ void Router::route(runtime::ShardId shard, Request&& request, ExchangePtr exchan
     }
     const auto& path = target->segments;
     const bool api = !path.empty() && path[0] == "v1";
-    const bool admin = api && path.size() >= 2 && path[1] == "webhooks";
+    // The admin API (API.md Auth): no CORS, and no page of another origin.
+    const bool admin = api && path.size() >= 2 && (path[1] == "webhooks" || path[1] == "cluster");
 
     if (admin) {
         if (auto refusal = refuse_browser_admin(request)) {

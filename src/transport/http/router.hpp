@@ -8,6 +8,7 @@
 
 #include "auth/access.hpp"
 #include "core/channel_service.hpp"
+#include "core/cluster_directory.hpp"
 #include "core/presence.hpp"
 #include "core/webhook_admin.hpp"
 #include "runtime/shard_id.hpp"
@@ -37,6 +38,8 @@ struct HttpContext {
     std::vector<ShardServices*> shards;
     /// The webhook admin API; none: /v1/webhooks answers 404.
     core::WebhookAdmin* webhooks = nullptr;
+    /// The nodes serving (GET /v1/cluster); none: 404.
+    core::ClusterDirectory* cluster = nullptr;
     // Counts shared by every shard. Connections and waiters hold slots pointing into them until
     // they end, which may be after the HttpServer is gone: the context outlives them all.
     /// Open connections per client address, for limits.max_connections_per_ip.

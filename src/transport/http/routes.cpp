@@ -10,6 +10,7 @@
 #include "transport/poll/read_handler.hpp"
 #include "transport/stream/stream_handler.hpp"
 #include "transport/websocket/ws_handler.hpp"
+#include "wire/json_responses.hpp"
 
 namespace herald::transport {
 
@@ -40,12 +41,27 @@ void metrics(RouteCall& call, ExchangePtr exchange) {
                           "text/plain; version=0.0.4"));
 }
 
+/// GET /v1/cluster: the nodes serving now.
+void cluster(RouteCall& call, ExchangePtr exchange) {
+    core::ClusterDirectory* directory = call.context.cluster;
+    if (directory == nullptr) {
+        return exchange->respond(error_response(wire::ApiError::not_found, "no such resource"));
+    }
+    directory->nodes(call.shard, [exchange = std::move(exchange)](
+                                         std::optional<std::vector<core::NodeInfo>> nodes) {
+        if (!nodes)
+            return exchange->respond(
+                    storage_unavailable("the cluster directory could not be read"));
+        exchange->respond(json_response(http::status::ok, wire::cluster_reply(*nodes)));
+    });
+}
+
 void stream(RouteCall& call, ExchangePtr exchange, StreamFormat format) {
     handle_stream(call.context, call.shard, call.request, call.target, call.channel, format,
                   call.grant->user(), std::move(exchange));
 }
 
-const std::array<Route, 12> kRoutes{{
+const std::array<Route, 13> kRoutes{{
         {verb::get, "/healthz", Access::anyone, health},
         {verb::get, "/readyz", Access::anyone, readiness},
         {verb::get, "/metrics", Access::anyone, metrics},
@@ -85,6 +101,7 @@ const std::array<Route, 12> kRoutes{{
          [](RouteCall& call, ExchangePtr exchange) {
              handle_presence(call.context, call.shard, call.channel, std::move(exchange));
          }},
+        {verb::get, "/v1/cluster", Access::admin, cluster},
         // The admin API: its handler tells its methods apart (GET, POST, DELETE) by the rest.
         {verb::unknown, "/v1/webhooks/*", Access::admin,
          [](RouteCall& call, ExchangePtr exchange) {

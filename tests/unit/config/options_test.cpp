@@ -109,6 +109,33 @@ TEST_F(OptionsTest, BooleansFromFileEnvironmentAndFlags) {
     EXPECT_THROW(resolve_options("", {}, {{"websocket.deflate", "maybe"}}), ConfigError);
 }
 
+TEST_F(OptionsTest, BehindALoadBalancer) {
+    const Options defaults = resolve_options("", {}, {});
+    EXPECT_FALSE(defaults.proxy_protocol);
+    EXPECT_TRUE(defaults.trusted_proxies.empty());
+    const Options file = resolve_options(
+            write_file("[http]\nproxy_protocol = true\n"
+                       "trusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"::1/128\"]\n"),
+            {}, {});
+    EXPECT_TRUE(file.proxy_protocol);
+    ASSERT_EQ(file.trusted_proxies.size(), 3u);
+    EXPECT_EQ(file.trusted_proxies[1].to_string(), "127.0.0.1/32");
+    const Options flag = resolve_options("", {{"http.trusted_proxies", "10.0.0.0/8"}},
+                                         {{"http.trusted_proxies", "192.168.0.0/16, fd00::/8"}});
+    ASSERT_EQ(flag.trusted_proxies.size(), 2u) << "flags replace the variable's list";
+    EXPECT_EQ(flag.trusted_proxies[1].to_string(), "fd00::/8");
+    try {
+        resolve_options("", {}, {{"http.trusted_proxies", "10.0.0.0/8,10.0.0/8"}});
+        ADD_FAILURE() << "a bad block was accepted";
+    } catch (const ConfigError& error) {
+        const std::string what = error.what();
+        EXPECT_NE(what.find("--http-trusted-proxies: bad value for http.trusted_proxies: "
+                            "'10.0.0/8' is not an address"),
+                  std::string::npos)
+                << what;
+    }
+}
+
 TEST_F(OptionsTest, UnknownKeysAndBadFilesAreRefused) {
     EXPECT_THROW(resolve_options("", {}, {{"http.speed", "11"}}), ConfigError);
     EXPECT_THROW(resolve_options(write_file("[http]\nspeed = 11\n"), {}, {}), ConfigError);

@@ -1,6 +1,7 @@
 #include "transport/http/connection_admission.hpp"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -54,6 +55,21 @@ TEST_F(ConnectionAdmissionTest, ZeroMeansNoBound) {
         ASSERT_TRUE(slot.has_value());
         held.push_back(std::move(*slot));
     }
+}
+
+TEST_F(ConnectionAdmissionTest, TrustedProxiesAreNotBoundedPerAddress) {
+    std::string error;
+    limits_.trusted_proxies.push_back(*IpNetwork::parse("10.0.0.0/8", error));
+    std::vector<CountedSlot> held;
+    for (int i = 0; i < 10; ++i) {
+        auto slot = admission_.take_address(ip::make_address("10.0.0.1"));
+        ASSERT_TRUE(slot.has_value()) << "a balancer carries many clients: " << i;
+        held.push_back(std::move(*slot));
+    }
+    for (int i = 0; i < 3; ++i)
+        held.push_back(std::move(*admission_.take_address(ip::make_address("192.0.2.1"))));
+    EXPECT_FALSE(admission_.take_address(ip::make_address("192.0.2.1")).has_value())
+            << "others are still bounded";
 }
 
 }  // namespace
