@@ -24,6 +24,7 @@
 #include "core/single_node_directory.hpp"
 #include "runtime/shard_group.hpp"
 #include "storage/memory/memory_log.hpp"
+#include "storage/redis/redis_log.hpp"
 #include "storage/sqlite/sqlite_log.hpp"
 #include "transport/http/http_server.hpp"
 #include "transport/tls/tls_context.hpp"
@@ -43,19 +44,41 @@ std::string host_name() {
     return name;
 }
 
-/// The log, and the same backend as the webhook outbox.
-std::pair<std::unique_ptr<storage::MessageLog>, storage::Outbox*> open_log(
-        const config::Options& options) {
+/// The message log and the webhook outbox: one backend for both, except in cluster mode, where
+/// the outbox is this node's own, in memory (docs/CLUSTER.md, Webhooks).
+struct Storage {
+    std::unique_ptr<storage::MessageLog> log;
+    storage::Outbox* outbox = nullptr;
+    std::unique_ptr<storage::MemoryLog> node_outbox;  // cluster mode only
+};
+
+Storage open_storage(const config::Options& options) {
     storage::RetentionPolicy retention;
     retention.max_messages = options.history_max_messages;
     retention.max_age = options.history_max_age;
     if (options.backend == "redis") {
-        throw config::ConfigError("config: storage.backend redis is not available in this build");
+        if (options.redis.empty()) {
+            throw config::ConfigError(
+                    "config: storage.backend redis needs storage.redis "
+                    "(--redis redis://host:port)");
+        }
+        storage::redis::RedisLogOptions redis;
+        try {
+            redis.url = storage::redis::parse_redis_url(options.redis);
+        } catch (const std::invalid_argument& error) {
+            throw config::ConfigError(std::string("config: storage.redis: ") + error.what());
+        }
+        redis.retention = retention;
+        redis.timeout = options.redis_timeout;
+        Storage storage{std::make_unique<storage::redis::RedisLog>(std::move(redis)), nullptr,
+                        std::make_unique<storage::MemoryLog>(retention)};
+        storage.outbox = storage.node_outbox.get();
+        return storage;
     }
     if (options.backend == "memory") {
         auto log = std::make_unique<storage::MemoryLog>(retention);
         storage::Outbox* outbox = log.get();
-        return {std::move(log), outbox};
+        return {std::move(log), outbox, nullptr};
     }
     storage::SqliteOptions sqlite;
     sqlite.directory = options.path;
@@ -64,7 +87,7 @@ std::pair<std::unique_ptr<storage::MessageLog>, storage::Outbox*> open_log(
     sqlite.fail_reads_of = options.fail_reads;
     auto log = std::make_unique<storage::SqliteLog>(sqlite);
     storage::Outbox* outbox = log.get();
-    return {std::move(log), outbox};
+    return {std::move(log), outbox, nullptr};
 }
 
 webhook::ServiceOptions webhook_options(const config::Options& options) {
@@ -192,7 +215,9 @@ int serve(const config::Options& options) {
     const std::unique_ptr<net::ssl::context> tls = make_tls_context(options);
 
     core::ServerMetrics metrics(threads);
-    auto [log, outbox] = open_log(options);
+    Storage storage = open_storage(options);
+    auto& log = storage.log;
+    storage::Outbox* outbox = storage.outbox;
     auto shards = std::make_unique<runtime::ShardGroup>(threads);
     // The window of recent messages keeps what history keeps, up to 1 MiB per channel and
     // 64 MiB in all (docs/ARCHITECTURE.md, reads).
@@ -298,6 +323,7 @@ int serve(const config::Options& options) {
     }
     webhooks->stop();
     log->close();
+    if (storage.node_outbox) storage.node_outbox->close();
     shards->stop();
     shards->join();
     presence.stop();  // connections torn down below leave without telling the dead shards

@@ -1,0 +1,187 @@
+// The Lua sources of RedisLog's scripts (LogScript). Each one touches the keys of one partition
+// only, all named with its hash tag (redis_log_keys.hpp), so a Redis Cluster runs it on one
+// slot. KEYS[1] names that slot; the channel keys a batch needs are built from the key base the
+// caller passes, since one call serves many channels.
+//
+// Numbers: seqs and times travel as decimal text and are formatted with %d, never tostring,
+// which would print large numbers as 1e+14. Lua's doubles are exact up to 2^53, far beyond any
+// seq or time in milliseconds.
+
+#include "storage/redis/redis_log_scripts.hpp"
+
+namespace herald::storage::redis {
+
+namespace {
+
+constexpr std::string_view kCommon = R"lua(
+local function id_of(seq) return string.format('%d-0', seq) end
+local function seq_of(id) return tonumber(string.match(id, '^(%d+)-')) end
+local function time_of(entry)
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'time' then return tonumber(fields[i + 1]) or 0 end
+  end
+  return 0
+end
+-- Retention by age: deletes the oldest entries whose time is before `cutoff` (ms), at most
+-- 2048 a call. Times follow seqs only roughly (publishers' clocks): it stops at the first
+-- entry young enough. The common case, nothing to delete, costs one XRANGE of one entry.
+local function trim_age(log, cutoff)
+  local head = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+  if #head == 0 or time_of(head[1]) >= cutoff then return end
+  for _ = 1, 16 do
+    head = redis.call('XRANGE', log, '-', '+', 'COUNT', 128)
+    if #head == 0 then return end
+    for i = 1, #head do
+      if time_of(head[i]) >= cutoff then
+        redis.call('XTRIM', log, 'MINID', head[i][1])
+        return
+      end
+    end
+    redis.call('XTRIM', log, 'MINID', id_of(seq_of(head[#head][1]) + 1))
+  end
+end
+-- The oldest retained seq: last_seq + 1 when none is, 0 for a channel never used.
+local function first_of(log, last)
+  local head = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+  if #head > 0 then return seq_of(head[1][1]) end
+  if last > 0 then return last + 1 end
+  return 0
+end
+)lua";
+
+// KEYS[1]: the partition's channel index. ARGV: key base (`<prefix>:{pN}:c:`), fan-out channel,
+// now (ms), max_messages, max_age (ms), dedupe window (ms), then six per message: channel, id,
+// '1' for a client id (deduplicated) or '0', event, data, time. Answers per message, in order,
+// {status (1 stored, 2 duplicate), seq, time, epoch}, and SPUBLISHes one payload per channel
+// with what it stored (netstrings, decode_fanout).
+constexpr std::string_view kAppend = R"lua(
+local base, fanout = ARGV[1], ARGV[2]
+local now, max_messages = tonumber(ARGV[3]), ARGV[4]
+local max_age, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+local function netstring(text) return #text .. ':' .. text end
+local channels, order, results = {}, {}, {}
+
+local function open(name)
+  local channel = channels[name]
+  if channel then return channel end
+  local key = base .. name
+  channel = {meta = key .. ':meta', log = key .. ':log', ids = key .. ':ids',
+             idt = key .. ':idt', parts = {}, count = 0, keyed = false}
+  channel.epoch = redis.call('HGET', channel.meta, 'epoch')
+  if not channel.epoch then
+    -- New, or lost (flushed, evicted, a restart without persistence): it starts over at seq 1
+    -- under a new epoch, so that every node can tell the new seqs from the old ones.
+    redis.call('DEL', channel.log, channel.ids, channel.idt)
+    local time = redis.call('TIME')
+    channel.epoch = time[1] .. string.format('%06d', tonumber(time[2]))
+    redis.call('HSET', channel.meta, 'epoch', channel.epoch, 'last_seq', 0)
+  end
+  redis.call('ZADD', KEYS[1], 0, name)
+  local expired = redis.call('ZRANGEBYSCORE', channel.idt, '-inf',
+                             '(' .. string.format('%d', now - window), 'LIMIT', 0, 1000)
+  if #expired > 0 then
+    redis.call('HDEL', channel.ids, unpack(expired))
+    redis.call('ZREM', channel.idt, unpack(expired))
+  end
+  trim_age(channel.log, now - max_age)
+  channels[name] = channel
+  order[#order + 1] = name
+  return channel
+end
+
+for i = 7, #ARGV, 6 do
+  local name, id, client = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local event, data, time = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local channel = open(name)
+  local known = client == '1' and redis.call('HGET', channel.ids, id)
+  if known then
+    local seq, original = string.match(known, '^(%d+):(-?%d+)$')
+    results[#results + 1] = {2, tonumber(seq), tonumber(original), channel.epoch}
+  else
+    local seq = string.format('%d', redis.call('HINCRBY', channel.meta, 'last_seq', 1))
+    redis.call('XADD', channel.log, seq .. '-0', 'id', id, 'event', event, 'data', data,
+               'time', time)
+    if client == '1' then
+      redis.call('HSET', channel.ids, id, seq .. ':' .. time)
+      redis.call('ZADD', channel.idt, time, id)
+      channel.keyed = true
+    end
+    local parts = channel.parts
+    parts[#parts + 1] = netstring(seq) .. netstring(id) .. netstring(event) ..
+                        netstring(data) .. netstring(time)
+    channel.count = channel.count + 1
+    results[#results + 1] = {1, tonumber(seq), tonumber(time), channel.epoch}
+  end
+end
+
+for _, name in ipairs(order) do
+  local channel = channels[name]
+  if channel.count > 0 then
+    redis.call('XTRIM', channel.log, 'MAXLEN', max_messages)
+    -- An idle channel's history and ids go by themselves once all of them are too old; its
+    -- meta stays, so that its seqs continue.
+    if max_age > 0 then redis.call('PEXPIRE', channel.log, max_age) end
+    if channel.keyed and window > 0 then
+      redis.call('PEXPIRE', channel.ids, window)
+      redis.call('PEXPIRE', channel.idt, window)
+    end
+    redis.call('SPUBLISH', fanout, netstring(name) .. netstring(channel.epoch) ..
+               netstring(string.format('%d', channel.count)) .. table.concat(channel.parts))
+  end
+end
+return results
+)lua";
+
+// KEYS[1]: the channel's meta, KEYS[2]: its log. ARGV: after (-1: none, from the oldest
+// retained), limit (0: the position only), cutoff of retention by age (ms). Answers
+// {last_seq, epoch ('' when the channel is unknown), first_seq, entries} with the entries
+// XRANGE gives from the first seq to send: after + 1, or the oldest retained when that is
+// later, or when the cursor is beyond last_seq (a reset: gap_for in stored_message.hpp).
+constexpr std::string_view kRead = R"lua(
+trim_age(KEYS[2], tonumber(ARGV[3]))
+local meta = redis.call('HMGET', KEYS[1], 'last_seq', 'epoch')
+local last = tonumber(meta[1] or '0')
+local first = first_of(KEYS[2], last)
+local after = tonumber(ARGV[1])
+local from = first
+if after >= 0 and after <= last then from = math.max(after + 1, first) end
+local entries = {}
+if ARGV[2] ~= '0' and from >= 1 and from <= last then
+  entries = redis.call('XRANGE', KEYS[2], id_of(from), '+', 'COUNT', ARGV[2])
+end
+return {last, meta[2] or '', first, entries}
+)lua";
+
+// KEYS[1]: the partition's channel index. ARGV: key base, ZRANGEBYLEX min and max of the names
+// wanted, cutoff of retention by age (ms). Answers {name, first_seq, last_seq, ...} of every
+// channel there that was used (last_seq above 0).
+constexpr std::string_view kList = R"lua(
+local out = {}
+for _, name in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[3])) do
+  local key = ARGV[1] .. name
+  local last = tonumber(redis.call('HGET', key .. ':meta', 'last_seq') or '0')
+  if last > 0 then
+    trim_age(key .. ':log', tonumber(ARGV[4]))
+    out[#out + 1] = name
+    out[#out + 1] = first_of(key .. ':log', last)
+    out[#out + 1] = last
+  end
+end
+return out
+)lua";
+
+std::string with_common(std::string_view body) {
+    return std::string(kCommon).append(body);
+}
+
+}  // namespace
+
+std::string_view lua_source(LogScript script) {
+    // Built once, on first use; read-only afterwards.
+    static const std::array<std::string, kLogScripts> sources = {
+            with_common(kAppend), with_common(kRead), with_common(kList)};
+    return sources[static_cast<std::size_t>(script)];
+}
+
+}  // namespace herald::storage::redis
