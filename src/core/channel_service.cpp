@@ -115,7 +115,10 @@ void ChannelService::read(runtime::ShardId shard, std::string_view channel,
         auto recent = hub_.recent().read(channel, *after, limit, unix_millis());
         // The window applies history's retention (count and age) itself: what it holds is
         // retained, and a cursor below it is answered by storage, with the gap.
-        if (recent) {
+        // At its head, the window says "nothing newer" only when the log announces every
+        // commit before acknowledging it (one node); with Redis another node may have
+        // committed a message this node has not heard of yet: storage answers then.
+        if (recent && (!recent->messages.empty() || log_.announces_before_completion())) {
             metrics_.shard(shard).reads_from_memory.inc();
             return done(ReadResult{std::move(recent->messages), recent->last_seq, std::nullopt});
         }

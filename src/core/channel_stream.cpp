@@ -86,6 +86,11 @@ void ChannelStream::deliver(const MessagePtr& message) {
         dropped_up_to_ = std::max(dropped_up_to_, message->seq());
         return;
     }
+    if (message->resets() && message->seq() <= last_sent_) {
+        // Storage lost the channel, which started again: the reset gap of API.md, then on.
+        sink_.on_gap(Gap{last_sent_, message->seq(), true});
+        last_sent_ = message->seq() - 1;
+    }
     if (message->seq() <= last_sent_) return;
     if (message->seq() > last_sent_ + 1) {
         // Cannot happen while the log keeps what it commits; say so rather than skip silently.

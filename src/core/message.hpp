@@ -25,6 +25,8 @@ public:
 
     const std::string& channel() const { return stored_.channel; }
     Seq seq() const { return stored_.seq; }
+    /// The first of a channel that storage lost and restarted at a lower seq (StoredMessage).
+    bool resets() const { return stored_.reset; }
     const std::string& id() const { return stored_.id; }
     const std::string& event() const { return stored_.event; }
     const std::string& data() const { return stored_.data; }  // JSON text

@@ -72,6 +72,12 @@ public:
     /// Whether the log can serve reads and writes (/readyz): `done` runs once, like a read's.
     virtual void check_ready(std::function<void(bool)> done) = 0;
 
+    /// Whether the commit listener hears every committed message before its append completes,
+    /// as one node's own log does: then the window of recent messages it feeds knows the head,
+    /// and may answer "nothing newer". A log shared by several nodes (Redis) tells its listener
+    /// later, so a read at the window's head must ask it.
+    virtual bool announces_before_completion() const { return true; }
+
     /// Waits for pending appends to finish, then stops the log's thread.
     virtual void close() = 0;
 };

@@ -18,6 +18,9 @@ struct StoredMessage {
     std::string event;
     std::string data;
     std::int64_t time = 0;  // ms since the Unix epoch, when the server received it
+    // The first message the commit listener hears after storage lost the channel (Redis
+    // restarted without it): its seqs start again, below what subscribers have seen.
+    bool reset = false;
 };
 
 /// What a publisher hands the log; the log assigns `seq`.

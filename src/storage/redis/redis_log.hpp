@@ -56,6 +56,8 @@ public:
     RedisLog& operator=(const RedisLog&) = delete;
 
     void set_commit_listener(CommitListener listener) override;
+    /// Other nodes' commits arrive by pub/sub, after their publishers got their answer.
+    bool announces_before_completion() const override { return false; }
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
     void read(std::string_view channel, std::optional<Seq> after, std::size_t limit,
               ReadCompletion done) override;

@@ -99,6 +99,7 @@ private:
         int own_pending = 0;                  // own appends in flight while `next` is 0
         bool delivered = false;               // until then `next` may still go down
         bool repair_queued = false;           // a catch-up read is queued or in flight
+        bool restarted = false;               // the next message delivered is marked `reset`
         std::uint64_t repair_generation = 0;  // the subscription it was read under
         Seq dropped_upto = 0;                 // pushes past this were not held: read them
         std::map<Seq, StoredMessage> ahead;   // pushes past a hole, held until it is read

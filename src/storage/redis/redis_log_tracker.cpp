@@ -93,6 +93,7 @@ bool FanoutTracker::accept_epoch(const std::string& name, Channel& channel,
     channel.next = 1;
     channel.ahead.clear();
     channel.dropped_upto = 0;
+    channel.restarted = channel.delivered;
     return true;
 }
 
@@ -108,6 +109,7 @@ void FanoutTracker::forget_epoch(const std::string& name, Channel& channel) {
     channel.next = 1;
     channel.ahead.clear();
     channel.dropped_upto = 0;
+    channel.restarted = channel.delivered;
 }
 
 bool FanoutTracker::apply(const std::string& name, Channel& channel, TailRead&& read,
@@ -173,6 +175,8 @@ bool FanoutTracker::has_hole(const Channel& channel) {
 void FanoutTracker::deliver(Channel& channel, std::vector<StoredMessage>& out) {
     if (out.empty()) return;
     channel.delivered = true;
+    // Subscribers have seen higher seqs of the lost channel: this one tells them it restarted.
+    if (std::exchange(channel.restarted, false)) out.front().reset = true;
     if (listener_) listener_(std::move(out));
     out.clear();
 }

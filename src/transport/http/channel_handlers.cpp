@@ -39,8 +39,10 @@ void handle_publish(HttpContext& context, runtime::ShardId shard, const Request&
                         return exchange->respond(
                                 json_response(http::status::ok, wire::publish_reply(result)));
                     case core::PublishStatus::failed:
-                        return exchange->respond(error_response(
-                                ApiError::unavailable, "storage could not store the message"));
+                        // Never a 201 without storage; the client retries (with its id: a
+                        // publish that was stored after all is then answered 200).
+                        return exchange->respond(
+                                storage_unavailable("storage could not store the message"));
                 }
             });
 }

@@ -238,6 +238,28 @@ TEST_F(ChannelStreamTest, ReplayWaitsForRoomAndLosesNothingMeanwhile) {
     EXPECT_EQ(sink_.events, (std::vector<std::string>{"m1", "m2", "m3", "m4"}));
 }
 
+TEST_F(ChannelStreamTest, AChannelStorageRestartedIsAResetGapForALiveStream) {
+    start(std::nullopt);
+    publish(3);
+    settle();
+    // What a log shared by nodes tells when storage lost the channel: seqs start again at 1.
+    auto restarted = [](Seq seq, bool reset) {
+        storage::StoredMessage message{"c", seq, "again", "message", "1", unix_now()};
+        message.reset = reset;
+        return message;
+    };
+    std::vector<storage::StoredMessage> batch;
+    batch.push_back(restarted(1, true));
+    batch.push_back(restarted(2, false));
+    hub_.on_committed(std::move(batch));
+    std::vector<storage::StoredMessage> stale;
+    stale.push_back(restarted(2, false));  // an old seq without the mark: a duplicate, dropped
+    hub_.on_committed(std::move(stale));
+    settle();
+    EXPECT_EQ(sink_.events,
+              (std::vector<std::string>{"m1", "m2", "m3", "gap3-1-reset", "m1", "m2"}));
+}
+
 TEST_F(ChannelStreamTest, StopEndsTheSubscription) {
     start(std::nullopt);
     on_shard([this] {
