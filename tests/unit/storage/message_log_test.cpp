@@ -90,6 +90,9 @@ protected:
         open();
     }
     void TearDown() override {
+        // The log's thread stops first: no listener or completion starts a helper after this,
+        // and a helper still reading gets a failed read at once.
+        if (log_ && GetParam() == Backend::redis) log_->close();
         for (auto& helper : helpers_)
             helper.join();
         log_.reset();
@@ -406,12 +409,14 @@ TEST_P(MessageLogTest, ListenerGetsEveryCommittedMessageOnceInOrder) {
 // Listeners and completions run with the log's locks released: they may call back into it
 // (with the memory log's mutex held, this deadlocked).
 TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
-    std::promise<Seq> listener_read;
-    std::atomic<bool> first{true};
-    log_->set_commit_listener([&](std::vector<StoredMessage>&& batch) {
-        if (batch.front().channel != "re" || !first.exchange(false)) return;
-        off_log_thread(
-                [&] { listener_read.set_value(read_now(*log_, "re", Seq{0}, 10).last_seq); });
+    // Shared with the listener, which may still be called (a late fan-out) after this body.
+    auto listener_read = std::make_shared<std::promise<Seq>>();
+    auto first = std::make_shared<std::atomic<bool>>(true);
+    log_->set_commit_listener([this, listener_read, first](std::vector<StoredMessage>&& batch) {
+        if (batch.front().channel != "re" || !first->exchange(false)) return;
+        off_log_thread([this, listener_read] {
+            listener_read->set_value(read_now(*log_, "re", Seq{0}, 10).last_seq);
+        });
     });
     std::promise<AppendResult> nested;
     log_->append(request("re", "1"), [&](const AppendResult&) {
@@ -422,7 +427,7 @@ TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
         });
     });
     EXPECT_EQ(nested.get_future().get().seq, 2u);
-    EXPECT_GE(listener_read.get_future().get(), 1u);
+    EXPECT_GE(listener_read->get_future().get(), 1u);
 }
 
 TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
