@@ -193,7 +193,8 @@ TEST_F(RedisConnectionTest, ServerKilledMidPipelineFailsEveryPendingHandlerOnce)
     std::vector<Outcome> outcomes(51);
     connection->command({"DEBUG", "SLEEP", "5"}, record(outcomes[0]));  // holds the replies back
     for (std::size_t i = 1; i < outcomes.size(); ++i) {
-        connection->command({"SET", std::string("k").append(std::to_string(i)), "v"}, record(outcomes[i]));
+        connection->command({"SET", std::string("k").append(std::to_string(i)), "v"},
+                            record(outcomes[i]));
     }
     ASSERT_TRUE(run_until([&] { return connection->unwritten_bytes() == 0; }));  // all sent
 
