@@ -40,9 +40,9 @@ const closing = (target) => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnec
 
 /// Opens a raw connection, sends `chunks`, and resolves once `done(data)` holds or the server
 /// closes it: {socket, data, closed}. The socket stays open in the first case.
-function openRaw(port, chunks, done) {
+function openRaw(port, chunks, done, { localAddress } = {}) {
     return new Promise((resolve) => {
-        const socket = net.connect(port, '127.0.0.1');
+        const socket = net.connect({ port, host: '127.0.0.1', localAddress });
         let data = '';
         let settled = false;
         const settle = (closed) => {
@@ -324,23 +324,7 @@ function getFrom(port, target, { localAddress = '127.0.0.1', headers = {} } = {}
 /// A keep-alive connection from `localAddress` that has had /healthz answered (held), or the
 /// refusal the server sent before closing: {socket, data, closed}.
 function holdFrom(port, localAddress) {
-    return new Promise((resolve) => {
-        const socket = net.connect({ port, host: '127.0.0.1', localAddress });
-        let data = '';
-        let settled = false;
-        const settle = (closed) => {
-            if (settled) return;
-            settled = true;
-            resolve({ socket, data, closed });
-        };
-        socket.on('connect', () => socket.write(GET_HEALTHZ));
-        socket.on('data', (d) => {
-            data += d;
-            if (data.endsWith('\r\n\r\nok\n')) settle(false);
-        });
-        socket.on('close', () => settle(true));
-        socket.on('error', () => {});
-    });
+    return openRaw(port, [GET_HEALTHZ], (data) => data.endsWith('\r\n\r\nok\n'), { localAddress });
 }
 
 describe('http.trusted_proxies', () => {
