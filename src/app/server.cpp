@@ -50,6 +50,7 @@ struct Storage {
     std::unique_ptr<storage::MessageLog> log;
     storage::Outbox* outbox = nullptr;
     std::unique_ptr<storage::MemoryLog> node_outbox;  // cluster mode only
+    const MetricsSource* metrics = nullptr;           // the backend's own, if it keeps any
 };
 
 Storage open_storage(const config::Options& options) {
@@ -70,8 +71,10 @@ Storage open_storage(const config::Options& options) {
         }
         redis.retention = retention;
         redis.timeout = options.redis_timeout;
-        Storage storage{std::make_unique<storage::redis::RedisLog>(std::move(redis)), nullptr,
-                        std::make_unique<storage::MemoryLog>(retention)};
+        auto log = std::make_unique<storage::redis::RedisLog>(std::move(redis));
+        const MetricsSource* metrics = log.get();
+        Storage storage{std::move(log), nullptr, std::make_unique<storage::MemoryLog>(retention),
+                        metrics};
         storage.outbox = storage.node_outbox.get();
         return storage;
     }
@@ -231,6 +234,8 @@ int serve(const config::Options& options) {
     log->set_commit_listener([&hub](std::vector<storage::StoredMessage>&& batch) {
         hub.on_committed(std::move(batch));
     });
+    log->set_forget_listener(
+            [&hub](std::vector<std::string>&& channels) { hub.on_forgotten(channels); });
     std::unique_ptr<webhook::Service> webhooks;
     try {
         webhooks = std::make_unique<webhook::Service>(*shards, *outbox, webhook_options(options));
@@ -238,11 +243,14 @@ int serve(const config::Options& options) {
     } catch (const std::invalid_argument& error) {
         throw config::ConfigError(std::string("config: ") + error.what());
     }
-    hub.set_occupancy_listener([service = webhooks.get()](runtime::ShardId shard,
-                                                          const std::string& channel,
-                                                          bool occupied) {
-        service->on_local_occupancy(shard, channel, occupied);
-    });
+    // A channel followed on this node is one with a subscriber here: the log (Redis) feeds
+    // the hub those, and reads of them wait until that feed is in place.
+    hub.set_occupancy_listener(
+            [service = webhooks.get(), log = log.get()](runtime::ShardId shard,
+                                                        const std::string& channel, bool occupied) {
+                log->follow(channel, occupied);
+                service->on_local_occupancy(shard, channel, occupied);
+            });
     presence.set_change_listener([service = webhooks.get()](const core::PresenceChange& change) {
         service->on_presence(change);
     });
@@ -264,6 +272,7 @@ int serve(const config::Options& options) {
     transport::HttpContext http_context{
             channels,    presence, authenticator, http_limits(options), metrics, streams, websocket,
             connections, {},       webhooks.get()};
+    http_context.storage_metrics = storage.metrics;
     auto http = std::make_unique<transport::HttpServer>(*shards, http_context, tls.get());
     if (auto ec = http->listen(endpoint)) {
         throw std::runtime_error("cannot listen on " + options.listen + ": " + ec.message());

@@ -31,6 +31,11 @@ void Hub::set_occupancy_listener(
     }
 }
 
+void Hub::on_forgotten(const std::vector<std::string>& channels) {
+    for (const std::string& channel : channels)
+        recent_.forget(channel);
+}
+
 void Hub::on_committed(std::vector<storage::StoredMessage>&& batch) {
     auto messages = std::make_shared<std::vector<MessagePtr>>();
     messages->reserve(batch.size());

@@ -44,6 +44,10 @@ public:
     /// The log's commit listener: adds the batch to the recent messages, then posts it.
     void on_committed(std::vector<storage::StoredMessage>&& batch);
 
+    /// The log's forget listener: these channels' recent messages may be stale (the log may
+    /// have stopped hearing their commits); reads go to storage until the feed resumes.
+    void on_forgotten(const std::vector<std::string>& channels);
+
     /// The newest messages of each channel, as delivered (reads near the head).
     const RecentMessages& recent() const { return recent_; }
 

@@ -42,6 +42,15 @@ void RecentMessages::drop_oldest(Window& window) {
     window.messages.pop_front();
 }
 
+void RecentMessages::forget(std::string_view channel) {
+    std::lock_guard lock(mutex_);
+    auto it = windows_.find(channel);
+    if (it == windows_.end()) return;
+    total_bytes_ -= it->second.bytes;
+    by_age_.erase(it->second.age);
+    windows_.erase(it);
+}
+
 void RecentMessages::evict_for_total() {
     // Whole windows, oldest first: a window must stay contiguous up to its newest message.
     while (total_bytes_ > bounds_.total_bytes && by_age_.size() > 1) {

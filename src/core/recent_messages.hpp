@@ -49,6 +49,10 @@ public:
     /// Adds a committed batch, in seq order per channel.
     void add(const std::vector<MessagePtr>& batch);
 
+    /// Drops the channel's window: the log's feed of it stopped (a cluster node no longer
+    /// follows it, or lost Redis), so it may no longer end at the newest message.
+    void forget(std::string_view channel);
+
     /// Messages with seq > `after`, at most `limit`, when the window holds all of them up to
     /// its newest; nothing when storage must answer (the cursor is older than the window, or
     /// beyond its newest, a reset or a seq not added yet; or retention by age may have trimmed

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,9 +26,14 @@ struct RetentionPolicy {
 /// calling one, before `read` returns, when nothing has to be read from disk).
 class MessageLog {
 public:
-    /// Receives every batch of committed messages, in seq order per channel. Runs on the log's
-    /// thread (or under its lock): it must only hand the batch on.
+    /// Receives every batch of committed messages (of the channels followed, where the log
+    /// filters: `follow`), in seq order per channel. Runs on the log's thread (or under its
+    /// lock): it must only hand the batch on.
     using CommitListener = std::function<void(std::vector<StoredMessage>&&)>;
+    /// Told of channels whose commits the listener may have stopped hearing: what was kept of
+    /// them from its feed (the window of recent messages) may be stale, and must be dropped.
+    /// Runs where the commit listener runs, in order with it.
+    using ForgetListener = std::function<void(std::vector<std::string>&&)>;
 
     virtual ~MessageLog() = default;
 
@@ -71,6 +77,16 @@ public:
 
     /// Whether the log can serve reads and writes (/readyz): `done` runs once, like a read's.
     virtual void check_ready(std::function<void(bool)> done) = 0;
+
+    /// This node has (`following`), or no longer has, a local subscriber to `channel`; calls
+    /// are counted, so each `true` is matched by one `false`. A log shared by several nodes
+    /// (Redis) feeds its listener only what is followed. A read or position asked after
+    /// `follow(channel, true)` is answered once the feed of the channel is in place (or fails
+    /// in the log's timeout), so a subscriber that follows, then reads, misses nothing between.
+    /// A node's own log feeds everything: the default does nothing.
+    virtual void follow(std::string_view /*channel*/, bool /*following*/) {}
+    /// Set once, before the first `follow`. The default log never forgets.
+    virtual void set_forget_listener(ForgetListener /*listener*/) {}
 
     /// Whether the commit listener hears every committed message before its append completes,
     /// as one node's own log does: then the window of recent messages it feeds knows the head,

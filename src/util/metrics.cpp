@@ -44,4 +44,14 @@ std::string Histogram::render(const std::string& name) const {
     return out;
 }
 
+void describe_metric(std::string& out, std::string_view name, std::string_view type,
+                     std::string_view help) {
+    out.append("# HELP ").append(name).append(" ").append(help);
+    out.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void add_sample(std::string& out, std::string_view name, std::string_view labels, long long value) {
+    out.append(name).append(labels).append(" ").append(std::to_string(value)).append("\n");
+}
+
 }  // namespace herald

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace herald {
 
@@ -45,6 +46,25 @@ private:
     std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> buckets_{};  // last: +Inf
     std::atomic<std::uint64_t> count_{0};
     std::atomic<std::uint64_t> sum_micros_{0};
+};
+
+/// Prometheus text exposition format 0.0.4: a family's HELP and TYPE lines, and one sample.
+void describe_metric(std::string& out, std::string_view name, std::string_view type,
+                     std::string_view help);
+void add_sample(std::string& out, std::string_view name, std::string_view labels, long long value);
+/// A family of one unlabelled sample.
+inline void add_metric(std::string& out, std::string_view name, std::string_view type,
+                       std::string_view help, long long value) {
+    describe_metric(out, name, type, help);
+    add_sample(out, name, "", value);
+}
+
+/// Metrics a part of the server keeps outside the shards' counts (a storage backend's),
+/// appended to /metrics. Thread: `render_metrics` from any.
+class MetricsSource {
+public:
+    virtual ~MetricsSource() = default;
+    virtual void render_metrics(std::string& out) const = 0;
 };
 
 }  // namespace herald

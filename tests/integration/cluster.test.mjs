@@ -688,3 +688,59 @@ describe('Redis restarted without persistence', () => {
         }
     });
 });
+
+/// The value of an unlabelled sample in `base`'s /metrics, or undefined.
+async function metric(base, name) {
+    const res = await get(base, '/metrics');
+    assert.equal(res.status, 200, res.text);
+    const line = res.text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe('a node subscribes to the fan-out only for what its subscribers follow', () => {
+    let redis;
+    let cluster;
+    const clients = [];
+    before(async () => {
+        redis = await startRedis();
+        cluster = await startCluster({ nodes: 2, redis });
+    });
+    after(async () => {
+        closeAll(clients);
+        await cluster?.stop();
+        await redis?.destroy();
+    });
+
+    test('a partition is subscribed on the node with a subscriber, not on the other; /metrics shows the Redis side', async () => {
+        const [a, b] = cluster.urls;
+        for (const base of [a, b]) {
+            await until(async () => (await get(base, '/readyz')).status === 200, 10000, `/readyz 200 on ${base}`);
+            assert.equal(await metric(base, 'herald_redis_partitions_subscribed'), 0, `${base}: nothing followed yet`);
+        }
+        const channel = 'follow:only';
+        const sse = await SseClient.open(a, `/v1/channels/${channel}/events`);
+        clients.push(sse);
+        assert.equal(sse.status, 200, sse.raw);
+        await until(async () => (await metric(a, 'herald_redis_partitions_subscribed')) === 1, 5000,
+                    'node a to subscribe to the partition of its subscriber\'s channel');
+        // The SSE stream is live once it knows the channel's position: the subscription is in
+        // place before that (the read waits for it), so a message published now reaches it.
+        await until(async () => (await get(a, `/v1/channels/${channel}`)).json?.subscribers === 1, 5000,
+                    'the subscriber counted on node a');
+        const other = await publish(b, 'follow:other', { data: 'not followed' });
+        assert.equal(other.status, 201, other.text);
+        const sent = await publish(b, channel, { data: 'from b' });
+        assert.equal(sent.status, 201, sent.text);
+        await until(() => sse.seqs.includes(sent.json.seq), 5000, 'the SSE subscriber on a to get the message published on b');
+        assert.deepEqual(sse.messages.map((m) => m.data), ['from b']);
+
+        assert.equal(await metric(b, 'herald_redis_partitions_subscribed'), 0, 'b has no subscriber');
+        assert.equal(await metric(b, 'herald_redis_fanout_messages_total'), 0, 'b hears no fan-out');
+        assert.ok(await metric(a, 'herald_redis_fanout_messages_total') >= 1, 'a heard its channel');
+        assert.ok(await metric(b, 'herald_redis_commands_total') >= 2, 'b sent its publish scripts');
+        assert.ok(await metric(b, 'herald_redis_command_latency_seconds_count') >= 2, 'and timed them');
+        assert.equal(await metric(b, 'herald_redis_reconnects_total'), 0);
+        assert.equal(await metric(a, 'herald_redis_catch_up_reads_total'), 0, 'nothing to catch up');
+        closeAll(clients);
+    });
+});

@@ -35,6 +35,19 @@ void RedisClient::stop() {
 }
 
 void RedisClient::command(std::vector<std::string> args, ReplyHandler done) {
+    if (up_ && options_.stats != nullptr) {
+        RedisClientStats& stats = *options_.stats;
+        stats.commands.inc();
+        const auto sent = std::chrono::steady_clock::now();
+        return connection_->command(std::move(args), [&stats, sent, done = std::move(done)](
+                                                             boost::system::error_code ec,
+                                                             const RedisReply& reply) {
+            if (ec) stats.failed_commands.inc();
+            stats.latency.observe(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
+            if (done) done(ec, reply);
+        });
+    }
     if (up_) return connection_->command(std::move(args), std::move(done));
     net::post(executor_, [done = std::move(done)] {
         if (done) done(RedisErrc::not_connected, RedisReply{});
@@ -70,6 +83,8 @@ void RedisClient::on_connected(std::uint64_t attempt, boost::system::error_code 
         return retry_later();
     }
     spdlog::info("redis: connected to {}", where);
+    if (std::exchange(ever_up_, true) && options_.stats != nullptr)
+        options_.stats->reconnects.inc();
     up_ = true;
     failed_attempts_ = 0;
     backoff_ = options_.first_backoff;

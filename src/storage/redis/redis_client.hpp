@@ -10,12 +10,22 @@
 
 #include "storage/redis/redis_connection.hpp"
 #include "storage/redis/redis_url.hpp"
+#include "util/metrics.hpp"
 #include "util/sizes.hpp"
 
 namespace herald::storage::redis {
 
+/// What clients count for /metrics; one set may be shared by several clients. Thread: any.
+struct RedisClientStats {
+    Counter commands;         // sent through `command`: round trips, pipelined or not
+    Counter failed_commands;  // answered by an error of the connection, not by Redis
+    Counter reconnects;       // connected again after having been up
+    Histogram latency;        // `command` to its reply, seconds
+};
+
 /// Bounds of a RedisClient; each default says why.
 struct RedisClientOptions {
+    RedisClientStats* stats = nullptr;        // counted there when set; outlives the client
     std::chrono::milliseconds timeout{2000};  // RedisConnectionOptions::timeout
     std::size_t max_pending = 64 * kKiB;      // RedisConnectionOptions::max_pending
     // A restarting Redis is back within a few hundred ms: try soon, then less often, so a long
@@ -82,6 +92,7 @@ private:
     std::size_t next_seed_ = 0;
     std::chrono::milliseconds backoff_;
     int failed_attempts_ = 0;  // since the last time up: only the first is logged as a warning
+    bool ever_up_ = false;
     bool started_ = false;
     bool stopped_ = false;
     bool up_ = false;

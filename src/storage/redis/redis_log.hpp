@@ -15,6 +15,7 @@
 #include "storage/redis/redis_log_fanout.hpp"
 #include "storage/redis/redis_log_keys.hpp"
 #include "storage/redis/redis_url.hpp"
+#include "util/metrics.hpp"
 
 namespace herald::storage::redis {
 
@@ -25,6 +26,9 @@ struct RedisLogOptions {
     // and the connection is dropped; an append then fails, so the publisher gets a 503 in time.
     std::chrono::milliseconds timeout{2000};
     std::string key_prefix = "herald";  // every key starts `<prefix>:{p<N>}:`; no `{` in it
+    // A partition's fan-out stays subscribed this long after its last followed channel is left,
+    // so the next long poll or reconnecting client does not wait for SSUBSCRIBE again.
+    std::chrono::milliseconds follow_linger{30'000};
 };
 
 class ScriptRunner;
@@ -34,8 +38,9 @@ class RedisAppender;
 /// The cluster log: many Herald nodes share one Redis (7.0 or later), which decides every
 /// channel's order. Key layout: redis_log_keys.hpp; scripts: redis_log_lua.cpp.
 ///
-/// An append is one Lua script per batch and partition (dedupe, seq, stream, retention,
-/// index, SPUBLISH), all of a batch in one write. Reads are one script each. The commit
+/// The commit listener hears the channels followed on this node (FanoutTracker), whichever
+/// node published them. An append is one Lua script per batch and partition (dedupe, seq, stream,
+/// retention, index, SPUBLISH), all of a batch in one write. Reads are one script each. The commit
 /// listener hears every committed message of every node, this one's included, from the
 /// partitions' sharded pub/sub, made lossless and ordered by FanoutTracker, so the listener
 /// may hear of a message before or after its append completes, as it comes.
@@ -45,7 +50,7 @@ class RedisAppender;
 /// Every method may be called from any thread and only posts there; completions and the
 /// listener run there and must only hand their result on. Calls made after `close` complete at
 /// once, on the calling thread, as failed. Not to be closed from its own callbacks.
-class RedisLog final : public MessageLog {
+class RedisLog final : public MessageLog, public MetricsSource {
 public:
     /// Starts connecting and returns: Redis may be down (requests then fail until it is up),
     /// though requests in the first `timeout` wait for the first connection. Throws
@@ -56,6 +61,8 @@ public:
     RedisLog& operator=(const RedisLog&) = delete;
 
     void set_commit_listener(CommitListener listener) override;
+    void set_forget_listener(ForgetListener listener) override;
+    void follow(std::string_view channel, bool following) override;
     /// Other nodes' commits arrive by pub/sub, after their publishers got their answer.
     bool announces_before_completion() const override { return false; }
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;
@@ -63,8 +70,8 @@ public:
               ReadCompletion done) override;
     void channel(std::string_view channel, StateCompletion done) override;
     void channels(std::string_view prefix, ListCompletion done) override;
-    /// True once both connections are up, the fan-out is subscribed to every partition, and
-    /// a PING on the command connection answers.
+    /// True once both connections are up, the fan-out is subscribed to every followed
+    /// partition, and a PING on the command connection answers.
     void check_ready(std::function<void(bool)> done) override;
     /// Waits for the appends already posted to finish (or fail: at most the timeout), then
     /// closes the connections and stops the thread. Idempotent.
@@ -72,6 +79,8 @@ public:
 
     /// Any thread.
     RedisLogStats stats() const { return tracker_->stats(); }
+    /// herald_redis_*: round trips and their latency, reconnects, the fan-out. Any thread.
+    void render_metrics(std::string& out) const override;
 
 private:
     bool closed() const { return closed_.load(std::memory_order_acquire); }
@@ -80,6 +89,7 @@ private:
 
     const RedisLogOptions options_;
     const LogKeys keys_;
+    RedisClientStats client_stats_;  // both connections'
     boost::asio::io_context context_{1};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
             context_.get_executor()};

@@ -4,6 +4,7 @@
 #include "storage/redis/redis_log_fanout.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -23,15 +24,19 @@ constexpr std::chrono::milliseconds kMaxRetry{2000};
 }  // namespace
 
 FanoutTracker::FanoutTracker(const Executor& executor, RedisClient& subscriber, RedisReader& reader,
-                             const LogKeys& keys, std::chrono::milliseconds keepalive)
+                             const LogKeys& keys, Timing timing)
     : subscriber_(subscriber),
       reader_(reader),
       keys_(keys),
       channels_(kPartitions),
+      linger_(timing.linger),
+      waiters_(kPartitions),
+      timeout_(timing.timeout),
+      wait_timer_(executor),
       retry_timer_(executor),
       retry_delay_(kFirstRetry),
       keepalive_timer_(executor),
-      keepalive_(keepalive) {}
+      keepalive_(timing.keepalive) {}
 
 void FanoutTracker::start() {
     schedule_keepalive();
@@ -41,30 +46,118 @@ void FanoutTracker::stop() {
     stopped_ = true;
     retry_timer_.cancel();
     keepalive_timer_.cancel();
+    wait_timer_.cancel();
     repairs_.clear();
     retries_.clear();
+    for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+        release_waiters(partition, false);
+    }
 }
 
-void FanoutTracker::watch_all() {
-    for (std::size_t partition = 0; partition < kPartitions; ++partition) {
-        watch(partition);
+void FanoutTracker::follow(const std::string& name, bool following) {
+    const std::size_t partition = partition_of(name);
+    if (following) {
+        if (++followers_[name] == 1 && ++followed_[partition] == 1) watch(partition);
+        return;
     }
+    auto it = followers_.find(name);
+    if (it == followers_.end()) return;  // unbalanced: nothing to undo
+    if (--it->second != 0) return;
+    followers_.erase(it);
+    if (--followed_[partition] == 0) idle_since_[partition] = std::chrono::steady_clock::now();
+}
+
+void FanoutTracker::when_in_place(const std::string& name, std::function<void(bool)> done) {
+    const std::size_t partition = partition_of(name);
+    if (stopped_) return done(false);
+    if (!watched_[partition] || generation_[partition] != 0) return done(true);
+    waiters_[partition].push_back(
+            Waiter{std::chrono::steady_clock::now() + timeout_, std::move(done)});
+    ++waiting_;
+    arm_wait_timer();
+}
+
+void FanoutTracker::release_waiters(std::size_t partition, bool in_place) {
+    auto waiters = std::exchange(waiters_[partition], {});
+    waiting_ -= waiters.size();
+    for (Waiter& waiter : waiters) {
+        waiter.done(in_place);
+    }
+}
+
+void FanoutTracker::arm_wait_timer() {
+    if (wait_armed_ || waiting_ == 0 || stopped_) return;
+    wait_armed_ = true;
+    // Deadlines grow in the order waiters come: each partition's first is its nearest.
+    auto nearest = std::chrono::steady_clock::time_point::max();
+    for (const auto& waiters : waiters_) {
+        if (!waiters.empty()) nearest = std::min(nearest, waiters.front().deadline);
+    }
+    wait_timer_.expires_at(nearest);
+    wait_timer_.async_wait([this](boost::system::error_code ec) {
+        wait_armed_ = false;
+        if (ec || stopped_) return;
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& waiters : waiters_) {
+            // In deadline order: the expired ones are a prefix.
+            auto live = std::find_if(waiters.begin(), waiters.end(),
+                                     [now](const Waiter& waiter) { return waiter.deadline > now; });
+            std::vector<Waiter> expired(std::make_move_iterator(waiters.begin()),
+                                        std::make_move_iterator(live));
+            waiters.erase(waiters.begin(), live);
+            waiting_ -= expired.size();
+            for (Waiter& waiter : expired) {
+                waiter.done(false);
+            }
+        }
+        arm_wait_timer();
+    });
+}
+
+void FanoutTracker::forget_all() {
+    if (!forget_listener_) return;
+    std::vector<std::string> names;
+    for (const Channels& channels : channels_) {
+        for (const auto& [name, channel] : channels) {
+            names.push_back(name);
+        }
+    }
+    if (!names.empty()) forget_listener_(std::move(names));
 }
 
 void FanoutTracker::watch(std::size_t partition) {
     if (watched_[partition]) return;
     watched_.set(partition);
+    watched_count_.store(watched_.count(), std::memory_order_relaxed);
     if (subscriber_.up()) subscribe(partition);
 }
 
 void FanoutTracker::unwatch(std::size_t partition) {
     if (!watched_[partition]) return;
     watched_.reset(partition);
+    watched_count_.store(watched_.count(), std::memory_order_relaxed);
     generation_[partition] = 0;
+    std::vector<std::string> names;
+    names.reserve(channels_[partition].size());
+    for (const auto& [name, channel] : channels_[partition]) {
+        names.push_back(name);
+    }
     channels_[partition].clear();
+    if (forget_listener_ && !names.empty()) forget_listener_(std::move(names));
+    release_waiters(partition, true);  // not watched: read at once
     if (auto connection = subscriber_.connection()) {
         connection->sunsubscribe({keys_.fanout(partition)},
                                  [](boost::system::error_code, const RedisReply&) {});
+    }
+}
+
+void FanoutTracker::unwatch_idle() {
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t partition = 0; partition < kPartitions; ++partition) {
+        if (watched_[partition] && followed_[partition] == 0 &&
+            now - idle_since_[partition] >= linger_) {
+            unwatch(partition);
+        }
     }
 }
 
@@ -82,6 +175,7 @@ void FanoutTracker::on_state(bool up) {
             tracked += channels.size();
         }
         generation_.fill(0);
+        forget_all();
         spdlog::warn(
                 "redis: fan-out connection lost; {} channel(s) will be caught up from their "
                 "streams once it is back",
@@ -94,6 +188,7 @@ void FanoutTracker::on_state(bool up) {
     for (std::size_t partition = 0; partition < kPartitions; ++partition) {
         if (watched_[partition]) subscribe(partition);
     }
+    if (watched_.none() && subscribed_handler_) subscribed_handler_();
 }
 
 void FanoutTracker::subscribe(std::size_t partition) {
@@ -122,6 +217,7 @@ void FanoutTracker::on_subscribed(std::size_t partition) {
         queue_repair(partition, name, channel);
         ++channels_to_catch_up_;
     }
+    release_waiters(partition, true);
     if (subscribed_handler_ && subscribed()) subscribed_handler_();
     if (confirmations_due_ == 0 || --confirmations_due_ != 0) return;
     if (subscriber_reconnects_ > 0) {
@@ -130,7 +226,7 @@ void FanoutTracker::on_subscribed(std::size_t partition) {
                 "streams",
                 channels_to_catch_up_);
     } else {
-        spdlog::info("redis: fan-out subscribed to {} partition(s)", watched_.count());
+        spdlog::debug("redis: fan-out subscribed to {} partition(s)", watched_.count());
     }
 }
 
@@ -212,6 +308,7 @@ void FanoutTracker::schedule_keepalive() {
     keepalive_timer_.expires_after(keepalive_);
     keepalive_timer_.async_wait([this](boost::system::error_code ec) {
         if (ec || stopped_) return;
+        unwatch_idle();
         // Nothing else would notice a silent partition on an idle subscriber: a PING without
         // an answer within the timeout closes the connection, and the client reconnects.
         if (auto connection = subscriber_.connection()) {
@@ -222,8 +319,12 @@ void FanoutTracker::schedule_keepalive() {
 }
 
 RedisLogStats FanoutTracker::stats() const {
-    return RedisLogStats{subscriber_reconnects_.load(), catch_up_reads_.load(),
-                         caught_up_messages_.load(), resets_.load()};
+    return RedisLogStats{watched_count_.load(std::memory_order_relaxed),
+                         fanout_messages_.load(),
+                         subscriber_reconnects_.load(),
+                         catch_up_reads_.load(),
+                         caught_up_messages_.load(),
+                         resets_.load()};
 }
 
 }  // namespace herald::storage::redis

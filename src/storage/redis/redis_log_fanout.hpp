@@ -25,6 +25,8 @@ namespace herald::storage::redis {
 
 /// How often the fan-out had to be repaired; a snapshot, for tests and (later) metrics.
 struct RedisLogStats {
+    std::uint64_t partitions_subscribed = 0;  // of the fan-out, now
+    std::uint64_t fanout_messages = 0;        // pub/sub messages received (one per batch)
     std::uint64_t subscriber_reconnects = 0;  // the fan-out connection came back after a loss
     std::uint64_t catch_up_reads = 0;         // reads of a stream for what pub/sub did not bring
     std::uint64_t caught_up_messages = 0;     // messages those reads delivered
@@ -45,9 +47,12 @@ struct RedisLogStats {
 /// back from the stream. A channel whose epoch changes (Redis lost it; it restarted at seq 1)
 /// is tracked again from seq 1 of the new epoch; stragglers of the old epoch are dropped.
 ///
-/// Partitions: every one is watched for now (`watch_all`). The seam for subscribing only to
-/// the partitions with local subscribers is `watch`/`unwatch`: a per-channel watch would count
-/// channels per partition and call these at 0 <-> 1.
+/// Partitions: a node subscribes only to the partitions of channels its local subscribers
+/// follow (`follow`), and keeps one subscribed for `linger` after its last follower left, so
+/// a long poll or a reconnecting client finds it in place. A read or position of a followed
+/// channel waits for its partition's subscription (`when_in_place`): a subscriber that follows,
+/// then reads, hears every seq past what it read. When this node stops hearing a partition
+/// (unwatched, or a connection lost) the forget listener drops what was kept of its channels.
 /// Thread: the redis thread only (`stats` from any).
 class FanoutTracker {
 public:
@@ -57,10 +62,19 @@ public:
         bool counted = false;          // the channel waits for this append to know where to start
     };
 
+    struct Timing {
+        std::chrono::milliseconds keepalive;  // PING an idle subscriber connection this often
+        std::chrono::milliseconds timeout;    // a read waits this long for its partition
+        std::chrono::milliseconds linger;  // a partition stays subscribed after its last follower
+    };
+
     FanoutTracker(const Executor& executor, RedisClient& subscriber, RedisReader& reader,
-                  const LogKeys& keys, std::chrono::milliseconds keepalive);
+                  const LogKeys& keys, Timing timing);
 
     void set_listener(MessageLog::CommitListener listener) { listener_ = std::move(listener); }
+    void set_forget_listener(MessageLog::ForgetListener listener) {
+        forget_listener_ = std::move(listener);
+    }
     /// Called whenever the last watched partition's subscription is confirmed.
     void set_subscribed_handler(std::function<void()> handler) {
         subscribed_handler_ = std::move(handler);
@@ -68,11 +82,15 @@ public:
     void start();
     void stop();
 
-    void watch_all();
-    /// Subscribes to the partition's fan-out (now if connected, else on connecting).
-    void watch(std::size_t partition);
-    /// Unsubscribes and forgets the partition's channels.
-    void unwatch(std::size_t partition);
+    /// One more (or one fewer) local follower of `name`: its partition is watched from the
+    /// first, and unwatched `linger` after the last.
+    void follow(const std::string& name, bool following);
+    /// Runs `done(true)` once `name`'s partition, if watched, is subscribed (at once when it
+    /// is), or `done(false)` when it is not within the timeout (Redis unreachable).
+    void when_in_place(const std::string& name, std::function<void(bool)> done);
+    /// Tells the forget listener of every tracked channel: a connection to Redis was lost, so
+    /// what this node heard may no longer be the newest. Tracking goes on (catch-up reads).
+    void forget_all();
 
     /// Every watched partition's subscription is in place: commits reach the listener.
     bool subscribed() const;
@@ -107,7 +125,19 @@ private:
     using Channels = std::unordered_map<std::string, Channel>;
     using Counter = std::atomic<std::uint64_t>;
 
+    struct Waiter {
+        std::chrono::steady_clock::time_point deadline;
+        std::function<void(bool)> done;
+    };
+
     // redis_log_fanout.cpp: subscriptions, keepalive, catch-up reads.
+    /// Subscribes to the partition's fan-out (now if connected, else on connecting).
+    void watch(std::size_t partition);
+    /// Unsubscribes and forgets the partition's channels.
+    void unwatch(std::size_t partition);
+    void unwatch_idle();
+    void release_waiters(std::size_t partition, bool in_place);
+    void arm_wait_timer();
     void subscribe(std::size_t partition);
     void on_subscribed(std::size_t partition);
     void queue_repair(std::size_t partition, const std::string& name, Channel& channel);
@@ -134,9 +164,22 @@ private:
     RedisReader& reader_;
     const LogKeys& keys_;
     MessageLog::CommitListener listener_;
+    MessageLog::ForgetListener forget_listener_;
     std::function<void()> subscribed_handler_;
     std::vector<Channels> channels_;  // by partition
     std::bitset<kPartitions> watched_;
+    std::atomic<std::size_t> watched_count_{0};  // watched_.count(), for `stats`
+    // Followers: per channel, and per partition (channels followed in it).
+    std::unordered_map<std::string, std::size_t> followers_;
+    std::array<std::size_t, kPartitions> followed_{};
+    std::array<std::chrono::steady_clock::time_point, kPartitions> idle_since_{};
+    std::chrono::milliseconds linger_;
+    // Reads and positions waiting for their partition's subscription, per partition.
+    std::vector<std::vector<Waiter>> waiters_;
+    std::size_t waiting_ = 0;
+    std::chrono::milliseconds timeout_;
+    boost::asio::steady_timer wait_timer_;
+    bool wait_armed_ = false;
     // Per partition: a number for its current subscription, 0 while not subscribed.
     std::array<std::uint64_t, kPartitions> generation_{};
     std::uint64_t last_generation_ = 0;
@@ -156,6 +199,7 @@ private:
     boost::asio::steady_timer keepalive_timer_;
     std::chrono::milliseconds keepalive_;
 
+    Counter fanout_messages_{0};
     Counter subscriber_reconnects_{0};
     Counter catch_up_reads_{0};
     Counter caught_up_messages_{0};

@@ -36,6 +36,7 @@ void FanoutTracker::on_push(PushKind kind, const std::string& name, const std::s
         if (watched_[*partition]) subscribe(*partition);
         return;
     }
+    ++fanout_messages_;
     auto batch = decode_fanout(payload);
     if (!batch || partition_of(batch->channel) != *partition) {
         // Whatever it held is read from the stream when the next push shows the hole.

@@ -6,24 +6,11 @@ namespace herald::transport {
 namespace {
 
 void sample(std::string& out, const char* name, std::string_view labels, long long value) {
-    out += name;
-    out += labels;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
+    add_sample(out, name, labels, value);
 }
 
-/// The HELP and TYPE lines of a family.
 void describe(std::string& out, const char* name, const char* type, const char* help) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
+    describe_metric(out, name, type, help);
 }
 
 void add(std::string& out, const char* name, const char* type, const char* help,
@@ -109,7 +96,8 @@ void render_refusals(std::string& out, const core::ShardMetrics& m) {
 }  // namespace
 
 std::string render_metrics(const core::ShardMetrics& m,
-                           const std::vector<core::WebhookStats>& webhooks) {
+                           const std::vector<core::WebhookStats>& webhooks,
+                           const MetricsSource* storage) {
     std::string out;
     out += "# HELP herald_connections Open connections by transport.\n";
     out += "# TYPE herald_connections gauge\n";
@@ -162,6 +150,7 @@ std::string render_metrics(const core::ShardMetrics& m,
     out += "# TYPE herald_publish_latency_seconds histogram\n";
     out += m.publish_latency.render("herald_publish_latency_seconds");
     render_webhooks(out, webhooks);
+    if (storage != nullptr) storage->render_metrics(out);
     return out;
 }
 

@@ -21,6 +21,7 @@
 #include "transport/http/routes.hpp"
 #include "transport/stream/stream_settings.hpp"
 #include "transport/websocket/ws_settings.hpp"
+#include "util/metrics.hpp"
 
 namespace herald::transport {
 
@@ -40,6 +41,8 @@ struct HttpContext {
     core::WebhookAdmin* webhooks = nullptr;
     /// The nodes serving (GET /v1/cluster); none: 404.
     core::ClusterDirectory* cluster = nullptr;
+    /// The storage backend's own metrics in /metrics (Redis's); none: only the shards'.
+    const MetricsSource* storage_metrics = nullptr;
     // Counts shared by every shard. Connections and waiters hold slots pointing into them until
     // they end, which may be after the HttpServer is gone: the context outlives them all.
     /// Open connections per client address, for limits.max_connections_per_ip.

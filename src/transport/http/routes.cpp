@@ -37,7 +37,8 @@ void metrics(RouteCall& call, ExchangePtr exchange) {
             text_response(http::status::ok,
                           render_metrics(*call.context.metrics.total(),
                                          webhooks != nullptr ? webhooks->stats()
-                                                             : std::vector<core::WebhookStats>{}),
+                                                             : std::vector<core::WebhookStats>{},
+                                         call.context.storage_metrics),
                           "text/plain; version=0.0.4"));
 }
 

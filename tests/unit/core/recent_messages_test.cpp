@@ -69,6 +69,23 @@ TEST(RecentMessages, ANonContiguousSeqStartsTheWindowAgain) {
     EXPECT_FALSE(recent.read("c", 3, 100, kNow));
 }
 
+// A cluster node that stops hearing a channel drops its window: reads go to storage until the
+// feed comes back, and the window starts again from the next message it hears.
+TEST(RecentMessages, AForgottenChannelIsAnsweredByStorage) {
+    RecentMessages recent({});
+    recent.add(run("c", 1, 5));
+    recent.add(run("d", 1, 2));
+    const std::size_t both = recent.total_bytes();
+    recent.forget("c");
+    EXPECT_FALSE(recent.read("c", 3, 100, kNow));
+    EXPECT_EQ(seqs(recent.read("d", 0, 100, kNow)), (std::vector<Seq>{1, 2})) << "others stay";
+    EXPECT_LT(recent.total_bytes(), both);
+    recent.forget("never");  // nothing to drop
+    recent.add(run("c", 9, 10));
+    EXPECT_EQ(seqs(recent.read("c", 8, 100, kNow)), (std::vector<Seq>{9, 10}));
+    EXPECT_FALSE(recent.read("c", 5, 100, kNow)) << "6..8 were never heard: storage answers";
+}
+
 TEST(RecentMessages, BoundedByBytesPerChannelAndInAll) {
     const std::string big(10'000, 'x');
     RecentMessages recent({.bytes_per_channel = 50'000, .total_bytes = 100'000});

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -125,6 +126,7 @@ protected:
     }
     void reopen() {
         log_.reset();
+        followed_.clear();
         open();
     }
 
@@ -132,6 +134,7 @@ protected:
         std::promise<AppendResult> done;
         auto result = done.get_future();
         const std::string channel = r.channel;
+        follow(channel);
         log_->append(std::move(r), [&done](const AppendResult& stored) { done.set_value(stored); });
         AppendResult stored = result.get();
         if (stored.status == AppendStatus::stored) {
@@ -140,6 +143,12 @@ protected:
             newest = std::max(newest, stored.seq);
         }
         return stored;
+    }
+    /// A subscriber here, once per channel: a log shared by nodes (Redis) feeds the listener
+    /// only the channels followed; the others feed it everything.
+    void follow(const std::string& channel) {
+        std::lock_guard lock(committed_mutex_);
+        if (followed_.insert(channel).second) log_->follow(channel, true);
     }
     Seq append_data(const std::string& channel, const std::string& data) {
         AppendResult result = append(request(channel, data));
@@ -197,7 +206,8 @@ protected:
     std::condition_variable committed_changed_;
     std::vector<StoredMessage> committed_;
     std::map<std::string, Seq> appended_;  // channel -> newest seq `append` stored
-    std::vector<std::thread> helpers_;     // off_log_thread's, joined before the log closes
+    std::set<std::string> followed_;
+    std::vector<std::thread> helpers_;  // off_log_thread's, joined before the log closes
 };
 
 TEST_P(MessageLogTest, SeqStartsAtOneAndGrowsByOnePerChannel) {
@@ -419,6 +429,7 @@ TEST_P(MessageLogTest, ListenerAndCompletionMayCallBackIntoTheLog) {
         });
     });
     std::promise<AppendResult> nested;
+    follow("re");
     log_->append(request("re", "1"), [&](const AppendResult&) {
         off_log_thread([&] {
             EXPECT_EQ(state("re").last_seq, 1u);
@@ -436,6 +447,7 @@ TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
     std::vector<std::thread> threads;
     std::mutex mutex;
     std::vector<Seq> seqs;
+    follow("busy");
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
             std::vector<std::future<AppendResult>> pending;
@@ -457,9 +469,11 @@ TEST_P(MessageLogTest, ConcurrentAppendersGetDistinctContiguousSeqs) {
         thread.join();
     std::sort(seqs.begin(), seqs.end());
     EXPECT_EQ(seqs, range(1, kThreads * kEach));
-    // The listener of the last batch runs just after its completions: give it a moment.
-    for (int i = 0; i < 200 && committed().size() < static_cast<std::size_t>(kThreads * kEach); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    {
+        // committed() waits for the listener to hear up to here.
+        std::lock_guard lock(committed_mutex_);
+        appended_["busy"] = kThreads * kEach;
+    }
     auto messages = committed();
     ASSERT_EQ(messages.size(), static_cast<std::size_t>(kThreads * kEach));
     for (std::size_t i = 0; i < messages.size(); ++i)

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,11 +114,13 @@ std::vector<Seq> range(Seq from, Seq to) {
 /// One Herald node: a RedisLog, and what its commit listener heard, per channel.
 class Node {
 public:
-    explicit Node(std::uint16_t port, std::chrono::milliseconds timeout = 2000ms) {
+    explicit Node(std::uint16_t port, std::chrono::milliseconds timeout = 2000ms,
+                  std::chrono::milliseconds linger = 30s) {
         RedisLogOptions options;
         options.url =
                 parse_redis_url(std::string("redis://127.0.0.1:").append(std::to_string(port)));
         options.timeout = timeout;
+        options.follow_linger = linger;
         log_ = std::make_unique<RedisLog>(options);
         log_->set_commit_listener([this](std::vector<StoredMessage>&& batch) {
             std::lock_guard lock(mutex_);
@@ -126,10 +129,26 @@ public:
             }
             changed_.notify_all();
         });
+        log_->set_forget_listener([this](std::vector<std::string>&& channels) {
+            std::lock_guard lock(mutex_);
+            for (auto& channel : channels) {
+                forgotten_.insert(std::move(channel));
+            }
+        });
     }
 
     RedisLog& log() { return *log_; }
     RedisLogStats stats() const { return log_->stats(); }
+    /// A local subscriber to each channel, as a hub would say: the listener hears them.
+    void follow(const std::vector<std::string>& channels, bool following = true) {
+        for (const auto& channel : channels) {
+            log_->follow(channel, following);
+        }
+    }
+    bool forgot(const std::string& channel) {
+        std::lock_guard lock(mutex_);
+        return forgotten_.contains(channel);
+    }
 
     /// What the listener heard of `channel` once it heard `count` messages of it (or kLimit
     /// passed: the caller's assertions then say what is missing).
@@ -147,6 +166,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::map<std::string, std::vector<StoredMessage>> heard_;
+    std::set<std::string> forgotten_;
     std::unique_ptr<RedisLog> log_;  // last: closed before what its listener fills
 };
 
@@ -194,15 +214,22 @@ private:
 class RedisLogTest : public RedisTest {
 protected:
     std::uint16_t port() const { return server_.port(); }
+    /// The nodes subscribed to a partition's fan-out.
+    std::int64_t shard_subscribers(RedisConnection& admin, const std::string& fanout) {
+        const RedisReply reply = call(admin, {"PUBSUB", "SHARDNUMSUB", fanout});
+        return reply.elements().size() == 2 ? reply.elements()[1].integer() : -1;
+    }
 
     test::RedisServer server_;
 };
 
 TEST_F(RedisLogTest, TwoNodesShareEachChannelsOrderAndBothHearEverything) {
+    const std::vector<std::string> channels = {"room:1", "room:2", "room:3"};
     Node a(port());
     Node b(port());
+    a.follow(channels);
+    b.follow(channels);
     ASSERT_TRUE(eventually([&] { return ready(a.log()) && ready(b.log()); }));
-    const std::vector<std::string> channels = {"room:1", "room:2", "room:3"};
     // Both nodes publish at once, several batches in flight each, on the same channels.
     std::map<std::pair<std::string, Seq>, std::string> stored;
     std::mutex mutex;
@@ -269,6 +296,8 @@ TEST_F(RedisLogTest, TwoNodesShareEachChannelsOrderAndBothHearEverything) {
 TEST_F(RedisLogTest, APublishIdIsRecognisedOnEveryNode) {
     Node a(port());
     Node b(port());
+    a.follow({"orders"});
+    b.follow({"orders"});
     ASSERT_TRUE(eventually([&] { return ready(a.log()) && ready(b.log()); }));
     const AppendResult first = append_one(a.log(), request("orders", "1", "order-17"));
     ASSERT_EQ(first.status, AppendStatus::stored);
@@ -289,10 +318,84 @@ TEST_F(RedisLogTest, APublishIdIsRecognisedOnEveryNode) {
     }
 }
 
+// Two channel names whose partitions differ.
+std::pair<std::string, std::string> apart(const std::string& stem) {
+    const std::string first = stem + ":0";
+    for (int i = 1;; ++i) {
+        std::string other = stem + ":" + std::to_string(i);
+        if (partition_of(other) != partition_of(first)) return {first, other};
+    }
+}
+
+TEST_F(RedisLogTest, ANodeSubscribesOnlyToThePartitionsItFollows) {
+    const auto [mine, other] = apart("follow");
+    const LogKeys keys("herald");
+    Node a(port());
+    Node b(port());
+    a.follow({mine});
+    ASSERT_TRUE(eventually([&] { return ready(a.log()) && ready(b.log()); }));
+    auto admin = open(server_);
+    EXPECT_EQ(shard_subscribers(*admin, keys.fanout(partition_of(mine))), 1) << "a, not b";
+    EXPECT_EQ(shard_subscribers(*admin, keys.fanout(partition_of(other))), 0);
+    EXPECT_EQ(a.stats().partitions_subscribed, 1u);
+    EXPECT_EQ(b.stats().partitions_subscribed, 0u);
+
+    // b publishes to both; the one a follows comes last, as the marker that the other passed.
+    ASSERT_EQ(append_one(b.log(), request(other, "1")).status, AppendStatus::stored);
+    ASSERT_EQ(append_one(b.log(), request(mine, "1")).status, AppendStatus::stored);
+    EXPECT_EQ(seqs_of(a.heard(mine, 1)), range(1, 1));
+    EXPECT_EQ(a.heard_count(other), 0u);
+    EXPECT_EQ(b.heard_count(mine), 0u) << "b follows nothing";
+}
+
+// The partition stays subscribed for the linger after its last follower left, then goes, and
+// what the node kept of its channels is forgotten: it no longer hears them.
+TEST_F(RedisLogTest, AFollowedPartitionIsLeftAfterItsLastFollower) {
+    const LogKeys keys("herald");
+    Node a(port(), 400ms, 0ms);
+    a.follow({"leave", "leave"});  // two subscribers
+    ASSERT_TRUE(eventually([&] { return ready(a.log()); }));
+    ASSERT_EQ(append_one(a.log(), request("leave", "1")).seq, 1u);
+    ASSERT_EQ(a.heard("leave", 1).size(), 1u);
+    auto admin = open(server_);
+    const std::string fanout = keys.fanout(partition_of("leave"));
+    a.follow({"leave"}, false);
+    // One follower is left: a marker published now is still heard.
+    ASSERT_EQ(append_one(a.log(), request("leave", "2")).seq, 2u);
+    ASSERT_EQ(a.heard("leave", 2).size(), 2u);
+    EXPECT_EQ(shard_subscribers(*admin, fanout), 1);
+    EXPECT_FALSE(a.forgot("leave"));
+
+    a.follow({"leave"}, false);
+    ASSERT_TRUE(eventually([&] { return shard_subscribers(*admin, fanout) == 0; }));
+    EXPECT_EQ(a.stats().partitions_subscribed, 0u);
+    EXPECT_TRUE(a.forgot("leave"));
+}
+
+// Redis refuses the subscription (here by ACL): a read of the followed channel cannot know that
+// nothing is missed after it, and fails within the timeout rather than answer.
+TEST_F(RedisLogTest, AReadWaitsForItsPartitionsSubscriptionAndFailsWithoutIt) {
+    Node a(port(), 300ms);
+    ASSERT_TRUE(eventually([&] { return ready(a.log()); }));
+    ASSERT_EQ(append_one(a.log(), request("acl", "1")).seq, 1u);
+    EXPECT_EQ(seqs_of(read(a.log(), "acl", 0).messages), range(1, 1)) << "not followed: at once";
+    auto admin = open(server_);
+    ASSERT_EQ(call(*admin, {"ACL", "SETUSER", "default", "resetchannels"}),
+              RedisReply::make_status("OK"));
+    a.follow({"acl"});
+    const ReadResult refused = read(a.log(), "acl", 0);
+    EXPECT_TRUE(refused.failed);
+    EXPECT_FALSE(refused.gap);
+    EXPECT_FALSE(wait_for<std::optional<ChannelState>>(
+            [&](auto done) { a.log().channel("acl", done); }, ChannelState{}));
+    EXPECT_FALSE(ready(a.log()));
+}
+
 // A commit whose SPUBLISH never reached this node (written here straight into Redis, as a node
 // whose publish was lost would leave it): the next push shows the hole, which is read back.
 TEST_F(RedisLogTest, AHoleInPubSubIsReadFromTheStream) {
     Node a(port());
+    a.follow({"hole"});
     ASSERT_TRUE(eventually([&] { return ready(a.log()); }));
     ASSERT_EQ(append_one(a.log(), request("hole", "1")).seq, 1u);
     ASSERT_EQ(a.heard("hole", 1).size(), 1u);
@@ -317,12 +420,14 @@ TEST_F(RedisLogTest, AHoleInPubSubIsReadFromTheStream) {
 }
 
 TEST_F(RedisLogTest, ASubscriberKilledMidBurstLosesNothing) {
+    const std::vector<std::string> channels = {"burst:1", "burst:2", "burst:3"};
     Node a(port());
     Node b(port());
+    a.follow(channels);
+    b.follow(channels);
     // Both subscribed before the first message: a channel's messages from before a node
     // subscribed are not its business (FanoutTracker).
     ASSERT_TRUE(eventually([&] { return ready(a.log()) && ready(b.log()); }));
-    const std::vector<std::string> channels = {"burst:1", "burst:2", "burst:3"};
     Burst burst(b, channels);
     ASSERT_GE(a.heard("burst:1", 50).size(), 50u);  // mid-burst
     ASSERT_GE(b.heard("burst:1", 50).size(), 50u);
@@ -362,6 +467,8 @@ TEST_F(RedisLogTest, ASubscriberKilledMidBurstLosesNothing) {
 TEST_F(RedisLogTest, WhatWasPublishedWhileSubscribersWereAwayIsCaughtUp) {
     Node a(port());
     Node b(port());
+    a.follow({"quiet"});
+    b.follow({"quiet", "fresh"});
     ASSERT_TRUE(eventually([&] { return ready(a.log()) && ready(b.log()); }));
     ASSERT_EQ(append_one(b.log(), request("quiet", "1")).seq, 1u);
     ASSERT_EQ(a.heard("quiet", 1).size(), 1u);
@@ -460,6 +567,7 @@ TEST_F(RedisLogTest, AHungRedisFailsAppendsWithinTheTimeout) {
 
 TEST_F(RedisLogTest, ARestartedRedisResetsItsChannels) {
     Node a(port(), 500ms);
+    a.follow({"reset"});
     for (int i = 1; i <= 3; ++i) {
         ASSERT_EQ(append_one(a.log(), request("reset", std::to_string(i))).seq, Seq(i));
     }
