@@ -72,6 +72,22 @@ async function longPollRotating(bases, channel, last, { after = 0, timeoutMs = 3
     return out;
 }
 
+/// Starts a Redis and `nodes` Herald nodes on it before a suite's tests, and stops them (and
+/// closes the clients the tests pushed) after: {redis, cluster, clients}, filled by `before`.
+function useCluster({ nodes }) {
+    const fixture = { redis: undefined, cluster: undefined, clients: [] };
+    before(async () => {
+        fixture.redis = await startRedis();
+        fixture.cluster = await startCluster({ nodes, redis: fixture.redis });
+    });
+    after(async () => {
+        closeAll(fixture.clients);
+        await fixture.cluster?.stop();
+        await fixture.redis?.destroy();
+    });
+    return fixture;
+}
+
 describe('three nodes on one Redis, behind nginx', () => {
     let redis;
     let cluster;
@@ -250,25 +266,14 @@ describe('three nodes on one Redis, behind nginx', () => {
 });
 
 describe('a node dies mid-stream', () => {
-    let redis;
-    let cluster;
-    const clients = [];
-    before(async () => {
-        redis = await startRedis();
-        cluster = await startCluster({ nodes: 3, redis });
-    });
-    after(async () => {
-        closeAll(clients);
-        await cluster?.stop();
-        await redis?.destroy();
-    });
+    const fx = useCluster({ nodes: 3 });
 
     test('its SSE client resumes on another node with Last-Event-ID: nothing lost, nothing twice', { timeout: 60000 }, async (t) => {
         const channel = 'cluster:failover';
-        const [a, b] = cluster.urls;
-        const victim = cluster.nodes[2];
+        const [a, b] = fx.cluster.urls;
+        const victim = fx.cluster.nodes[2];
         const first = await SseClient.open(victim.url, `/v1/channels/${channel}/events?after=0`);
-        clients.push(first);
+        fx.clients.push(first);
         assert.equal(first.status, 200, first.raw);
 
         // Two publishers, on the nodes that live, go on until told to stop (at most 5000 messages).
@@ -295,7 +300,7 @@ describe('a node dies mid-stream', () => {
             second = await SseClient.open(a, `/v1/channels/${channel}/events`, {
                 headers: { 'Last-Event-ID': String(lastSeen) },
             });
-            clients.push(second);
+            fx.clients.push(second);
             assert.equal(second.status, 200, second.raw);
             // Publishing went on during the kill and goes on a while after the resume.
             const resumedAt = acked.length;
@@ -309,7 +314,7 @@ describe('a node dies mid-stream', () => {
         assert.deepEqual([...acked].sort((x, y) => x - y), range(1, last), 'every publish got its own seq');
         await until(() => second.lastId === last || second.count > last, 20000,
                     `the resumed client to reach seq ${last}`).catch((error) => {
-            throw new Error(`${error.message}: at ${second.lastId}\n${cluster.logs()}`);
+            throw new Error(`${error.message}: at ${second.lastId}\n${fx.cluster.logs()}`);
         });
         assert.equal(second.orderError, undefined, 'SSE ids grow by one on node-1');
         assert.equal(second.events.filter((e) => e.event === 'gap').length, 0, 'no gap on resume');
@@ -320,31 +325,20 @@ describe('a node dies mid-stream', () => {
 });
 
 describe('Redis pub/sub loses messages', () => {
-    let redis;
-    let cluster;
-    const clients = [];
-    before(async () => {
-        redis = await startRedis();
-        cluster = await startCluster({ nodes: 2, redis });
-    });
-    after(async () => {
-        closeAll(clients);
-        await cluster?.stop();
-        await redis?.destroy();
-    });
+    const fx = useCluster({ nodes: 2 });
 
     /// A WebSocket and an SSE subscriber of `channel` (from seq 1) on every node.
     async function subscribeEverywhere(channel) {
         const subs = [];
-        for (const node of cluster.nodes) {
+        for (const node of fx.cluster.nodes) {
             const ws = await connectWs(node.url);
-            clients.push(ws);
+            fx.clients.push(ws);
             const reply = await ws.request({ type: 'subscribe', channel, after: 0 });
             assert.equal(reply.type, 'subscribed', JSON.stringify(reply));
             subs.push({ name: `WebSocket on ${node.id}`, seqs: () => ws.seqs(channel),
                         gaps: () => ws.frames.filter((f) => f.type === 'gap') });
             const sse = await SseClient.open(node.url, `/v1/channels/${channel}/events?after=0`);
-            clients.push(sse);
+            fx.clients.push(sse);
             assert.equal(sse.status, 200, sse.raw);
             subs.push({ name: `SSE on ${node.id}`, seqs: () => sse.seqs, gaps: () => sse.events.filter((e) => e.event === 'gap'),
                         ended: () => sse.ended });
@@ -355,14 +349,14 @@ describe('Redis pub/sub loses messages', () => {
     /// Publishes a marker (seq total + 1) and waits for it everywhere: seqs come in order, so a
     /// duplicate of an earlier one would be there by then. Then checks seqs 1..total + 1, once each.
     async function expectAll(subs, total, channel) {
-        const marker = await publish(cluster.urls[0], channel, { data: 'marker' });
+        const marker = await publish(fx.cluster.urls[0], channel, { data: 'marker' });
         assert.equal(marker.status, 201, marker.text);
         assert.equal(marker.json.seq, total + 1, marker.text);
         total += 1;
         await until(() => subs.every((s) => s.seqs().includes(total)), 20000, `every subscriber to get the marker, seq ${total}`)
             .catch((error) => {
                 const counts = subs.map((s) => `${s.name}: ${s.seqs().length}, last ${s.seqs().at(-1)}`).join('; ');
-                throw new Error(`${error.message} (${counts})\n${cluster.logs()}`);
+                throw new Error(`${error.message} (${counts})\n${fx.cluster.logs()}`);
             });
         for (const s of subs) {
             assert.deepEqual(s.seqs(), range(1, total), s.name);
@@ -375,7 +369,7 @@ describe('Redis pub/sub loses messages', () => {
         const channel = 'cluster:pubsub-kill';
         const total = 600;
         const subs = await subscribeEverywhere(channel);
-        const [a, b] = cluster.urls;
+        const [a, b] = fx.cluster.urls;
         let published = 0;
         const publisher = async (base) => {
             while (published < total) {
@@ -389,7 +383,7 @@ describe('Redis pub/sub loses messages', () => {
         const killer = (async () => {
             for (const at of [150, 300, 450]) {
                 await until(() => published >= at, 30000, `${at} publishes`);
-                kills.push({ at: published, killed: Number(await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub')) });
+                kills.push({ at: published, killed: Number(await fx.redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub')) });
             }
         })();
         await Promise.all([publisher(a), publisher(b), killer]);
@@ -403,17 +397,17 @@ describe('Redis pub/sub loses messages', () => {
     test('a fan-out notice that never arrives (a script that left out its SPUBLISH): the next one brings the missing seq from the log', { timeout: 30000 }, async () => {
         const channel = 'cluster:pubsub-lost';
         const subs = await subscribeEverywhere(channel);
-        const [a, b] = cluster.urls;
+        const [a, b] = fx.cluster.urls;
         for (let i = 1; i <= 5; ++i) assert.equal((await publish(i % 2 ? a : b, channel, { data: i })).status, 201);
         await expectAll(subs, 5, channel);  // 1..5 and the marker, 6
         // Seq 7 is stored as the append script stores it (docs/CLUSTER.md, Keys), but nobody is told.
-        const metaKeys = (await redis.cli('--scan', '--pattern', `herald:*:c:${channel}:meta`)).split('\n').filter(Boolean);
+        const metaKeys = (await fx.redis.cli('--scan', '--pattern', `herald:*:c:${channel}:meta`)).split('\n').filter(Boolean);
         assert.equal(metaKeys.length, 1, `the channel's meta key: ${metaKeys}`);
         const base = metaKeys[0].slice(0, -':meta'.length);
         const script = "local seq = redis.call('HINCRBY', KEYS[1], 'last_seq', 1) " +
             "redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'id', ARGV[1], 'event', 'message', 'data', ARGV[2], 'time', ARGV[3]) " +
             'return seq';
-        const stored = await redis.cli('EVAL', script, 2, `${base}:meta`, `${base}:log`, 'lost-7', '{"lost":7}', Date.now());
+        const stored = await fx.redis.cli('EVAL', script, 2, `${base}:meta`, `${base}:log`, 'lost-7', '{"lost":7}', Date.now());
         assert.equal(stored, '7');
         // Nothing arrives for it until the next fan-out notice, of seq 8.
         const eighth = await publish(b, channel, { data: 8 });
@@ -577,22 +571,11 @@ describe('Redis restarted with its append-only file', () => {
 });
 
 describe('Redis restarted without persistence', () => {
-    let redis;
-    let cluster;
-    const clients = [];
-    before(async () => {
-        redis = await startRedis({ appendonly: false });
-        cluster = await startCluster({ nodes: 2, redis });
-    });
-    after(async () => {
-        closeAll(clients);
-        await cluster?.stop();
-        await redis?.destroy();
-    });
+    const fx = useCluster({ nodes: 2 });
 
     test('a cursor beyond the new last_seq gets the reset gap, on WebSocket and in a poll, on every node', { timeout: 60000 }, async () => {
         const channel = 'cluster:reset';
-        const [a, b] = cluster.urls;
+        const [a, b] = fx.cluster.urls;
         for (let i = 1; i <= 10; ++i) {
             const res = await publish(i % 2 ? a : b, channel, { data: i });
             assert.equal(res.status, 201, res.text);
@@ -606,16 +589,16 @@ describe('Redis restarted without persistence', () => {
             assert.deepEqual(read.json.messages.map((m) => m.seq), [9, 10], base);
         }
 
-        await redis.kill();
-        await redis.restart();  // empty: no AOF, no snapshot
+        await fx.redis.kill();
+        await fx.redis.restart();  // empty: no AOF, no snapshot
         for (const base of [a, b]) {
             await until(async () => (await get(base, '/readyz')).status === 200, 15000, `/readyz 200 on ${base}`)
-                .catch((error) => { throw new Error(`${error.message}\n${cluster.logs()}`); });
+                .catch((error) => { throw new Error(`${error.message}\n${fx.cluster.logs()}`); });
         }
         for (let i = 1; i <= 3; ++i) {
             const res = await publish(i % 2 ? b : a, channel, { data: `new ${i}` });
             assert.equal(res.status, 201, res.text);
-            assert.equal(res.json.seq, i, `the channel starts again at seq 1: ${res.text}\n${cluster.logs()}`);
+            assert.equal(res.json.seq, i, `the channel starts again at seq 1: ${res.text}\n${fx.cluster.logs()}`);
         }
         const gap = { type: 'gap', channel, after: 10, first_seq: 1, reset: true };
         for (const base of [a, b]) {
@@ -630,7 +613,7 @@ describe('Redis restarted without persistence', () => {
             assert.equal(read.json.last_seq, 3, read.text);
 
             const ws = await connectWs(base);
-            clients.push(ws);
+            fx.clients.push(ws);
             const reply = await ws.request({ type: 'subscribe', channel, after: 10 });
             assert.equal(reply.type, 'subscribed', JSON.stringify(reply));
             assert.equal(reply.last_seq, 3, JSON.stringify(reply));
@@ -644,27 +627,27 @@ describe('Redis restarted without persistence', () => {
     });
     test('a subscriber connected across the reset gets the reset gap, then the channel from seq 1', { timeout: 60000 }, async () => {
         const channel = 'cluster:reset-live';
-        const [a, b] = cluster.urls;
+        const [a, b] = fx.cluster.urls;
         // On each node: a WebSocket, an SSE response and an NDJSON stream, from seq 1.
         const subs = [];
-        for (const node of cluster.nodes) {
+        for (const node of fx.cluster.nodes) {
             const ws = await connectWs(node.url);
-            clients.push(ws);
+            fx.clients.push(ws);
             assert.equal((await ws.request({ type: 'subscribe', channel, after: 0 })).type, 'subscribed');
             subs.push({ name: `WebSocket on ${node.id}`,
                         items: () => ws.frames.filter((f) => f.type === 'message' || f.type === 'gap').map(({ type, ...rest }) => (type === 'gap' ? { type, ...rest } : rest)) });
             const sse = await SseClient.open(node.url, `/v1/channels/${channel}/events?after=0`);
-            clients.push(sse);
+            fx.clients.push(sse);
             subs.push({ name: `SSE on ${node.id}`, items: () => sse.events.map((e) => JSON.parse(e.data)), ended: () => sse.ended });
             const ndjson = await StreamClient.open(node.url, `/v1/channels/${channel}/stream?after=0`);
-            clients.push(ndjson);
+            fx.clients.push(ndjson);
             subs.push({ name: `NDJSON on ${node.id}`, items: () => ndjson.lines, ended: () => ndjson.ended });
         }
         for (let i = 1; i <= 10; ++i) assert.equal((await publish(i % 2 ? a : b, channel, { data: i })).status, 201);
         await until(() => subs.every((s) => s.items().length >= 10), 10000, 'every subscriber to get seqs 1..10');
 
-        await redis.kill();
-        await redis.restart();  // empty: no AOF, no snapshot
+        await fx.redis.kill();
+        await fx.redis.restart();  // empty: no AOF, no snapshot
         for (const base of [a, b]) {
             await until(async () => (await get(base, '/readyz')).status === 200, 15000, `/readyz 200 on ${base}`);
         }
@@ -676,7 +659,7 @@ describe('Redis restarted without persistence', () => {
         const summary = () => subs.map((s) => `${s.name}: ${JSON.stringify(s.items().slice(10).map((x) => x.type ?? x.seq))}`).join('; ');
         await until(() => subs.every((s) => s.items().length >= 14), 5000,
                     'the reset gap and seqs 1..3 on every subscriber that stayed connected').catch((error) => {
-            throw new Error(`${error.message}: after seq 10 they got ${summary()}\n${cluster.logs()}`);
+            throw new Error(`${error.message}: after seq 10 they got ${summary()}\n${fx.cluster.logs()}`);
         });
         const gap = { type: 'gap', channel, after: 10, first_seq: 1, reset: true };
         for (const s of subs) {
@@ -698,28 +681,17 @@ async function metric(base, name) {
 }
 
 describe('a node subscribes to the fan-out only for what its subscribers follow', () => {
-    let redis;
-    let cluster;
-    const clients = [];
-    before(async () => {
-        redis = await startRedis();
-        cluster = await startCluster({ nodes: 2, redis });
-    });
-    after(async () => {
-        closeAll(clients);
-        await cluster?.stop();
-        await redis?.destroy();
-    });
+    const fx = useCluster({ nodes: 2 });
 
     test('a partition is subscribed on the node with a subscriber, not on the other; /metrics shows the Redis side', async () => {
-        const [a, b] = cluster.urls;
+        const [a, b] = fx.cluster.urls;
         for (const base of [a, b]) {
             await until(async () => (await get(base, '/readyz')).status === 200, 10000, `/readyz 200 on ${base}`);
             assert.equal(await metric(base, 'herald_redis_partitions_subscribed'), 0, `${base}: nothing followed yet`);
         }
         const channel = 'follow:only';
         const sse = await SseClient.open(a, `/v1/channels/${channel}/events`);
-        clients.push(sse);
+        fx.clients.push(sse);
         assert.equal(sse.status, 200, sse.raw);
         await until(async () => (await metric(a, 'herald_redis_partitions_subscribed')) === 1, 5000,
                     'node a to subscribe to the partition of its subscriber\'s channel');
@@ -741,6 +713,6 @@ describe('a node subscribes to the fan-out only for what its subscribers follow'
         assert.ok(await metric(b, 'herald_redis_command_latency_seconds_count') >= 2, 'and timed them');
         assert.equal(await metric(b, 'herald_redis_reconnects_total'), 0);
         assert.equal(await metric(a, 'herald_redis_catch_up_reads_total'), 0, 'nothing to catch up');
-        closeAll(clients);
+        closeAll(fx.clients);
     });
 });
