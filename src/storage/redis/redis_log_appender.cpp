@@ -18,9 +18,8 @@ struct RedisAppender::Batch {
     std::size_t calls = 0;  // not answered yet
 };
 
-/// One script call: some messages of one partition, by index into the batch.
+/// One script call: some messages of the batch, by index into it.
 struct RedisAppender::Call {
-    std::size_t partition = 0;
     std::vector<std::size_t> indices;
     std::map<std::string, FanoutTracker::Ticket> tickets;  // per channel of the call
 };
@@ -33,21 +32,15 @@ void RedisAppender::append(std::vector<AppendRequest> requests, BatchCompletion 
         batch->results.push_back(AppendResult{AppendStatus::failed, 0, request.id, request.time});
     }
     batch->requests = std::move(requests);
-    // By partition; within one, in request order, which is each channel's order.
-    std::map<std::size_t, std::vector<std::size_t>> groups;
-    for (std::size_t i = 0; i < batch->requests.size(); ++i) {
-        groups[partition_of(batch->requests[i].channel)].push_back(i);
-    }
+    // In request order, which is each channel's order; split so no call holds Redis for long.
     std::vector<std::shared_ptr<Call>> calls;
-    for (auto& [partition, indices] : groups) {
-        for (std::size_t from = 0; from < indices.size(); from += kMessagesPerScript) {
-            auto call = std::make_shared<Call>();
-            call->partition = partition;
-            const std::size_t to = std::min(indices.size(), from + kMessagesPerScript);
-            call->indices.assign(indices.begin() + static_cast<std::ptrdiff_t>(from),
-                                 indices.begin() + static_cast<std::ptrdiff_t>(to));
-            calls.push_back(std::move(call));
+    for (std::size_t from = 0; from < batch->requests.size(); from += kMessagesPerScript) {
+        auto call = std::make_shared<Call>();
+        const std::size_t to = std::min(batch->requests.size(), from + kMessagesPerScript);
+        for (std::size_t i = from; i < to; ++i) {
+            call->indices.push_back(i);
         }
+        calls.push_back(std::move(call));
     }
     ++in_flight_;
     batch->calls = calls.size();
@@ -66,16 +59,17 @@ void RedisAppender::send(const std::shared_ptr<Batch>& batch, const std::shared_
     }
     // Copied from the requests, which stay for a retry after NOSCRIPT.
     auto args = [this, batch, call, now = unix_millis()](std::vector<std::string>& command) {
-        command.reserve(command.size() + 7 + 6 * call->indices.size());
-        command.push_back(keys_.index(call->partition));
-        command.push_back(keys_.channel_base(call->partition));
-        command.push_back(keys_.fanout(call->partition));
+        command.reserve(command.size() + 6 + 7 * call->indices.size());
+        command.push_back(
+                keys_.index(partition_of(batch->requests[call->indices.front()].channel)));
+        command.push_back(keys_.prefix());
         command.push_back(std::to_string(now));
         command.push_back(std::to_string(retention_.max_messages));
         command.push_back(std::to_string(retention_.max_age.count()));
         command.push_back(std::to_string(retention_.dedupe_window.count()));
         for (std::size_t index : call->indices) {
             const AppendRequest& request = batch->requests[index];
+            command.push_back(std::to_string(partition_of(request.channel)));
             command.push_back(request.channel);
             command.push_back(request.id);
             command.push_back(request.client_id ? "1" : "0");

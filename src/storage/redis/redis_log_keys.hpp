@@ -41,6 +41,7 @@ class LogKeys {
 public:
     explicit LogKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
+    const std::string& prefix() const { return prefix_; }
     std::string index(std::size_t partition) const;
     std::string fanout(std::size_t partition) const;
     /// `<prefix>:{pN}:c:`: a channel's keys are this, its name, and a suffix (the scripts add

@@ -63,6 +63,7 @@ void RedisReader::read(const std::string& channel, std::optional<Seq> after, std
                 command.push_back(after_arg);
                 command.push_back(std::to_string(limit));
                 command.push_back(std::to_string(cutoff));
+                command.push_back(std::to_string(retention_.max_messages));
             },
             [this, channel, done = std::move(done)](boost::system::error_code ec,
                                                     RedisReply reply) {
@@ -104,15 +105,18 @@ void RedisReader::list(const std::string& prefix, MessageLog::ListCompletion don
     listing->done = std::move(done);
     const auto [min, max] = lex_range(prefix);
     const std::string cutoff = std::to_string(unix_millis() - retention_.max_age.count());
+    const std::string max_messages = std::to_string(retention_.max_messages);
     for (std::size_t partition = 0; partition < kPartitions; ++partition) {
         scripts_.run(
                 LogScript::list, 1,
-                [this, partition, min = min, max = max, cutoff](std::vector<std::string>& command) {
+                [this, partition, min = min, max = max, cutoff,
+                 max_messages](std::vector<std::string>& command) {
                     command.push_back(keys_.index(partition));
                     command.push_back(keys_.channel_base(partition));
                     command.push_back(min);
                     command.push_back(max);
                     command.push_back(cutoff);
+                    command.push_back(max_messages);
                 },
                 [listing](boost::system::error_code ec, RedisReply reply) {
                     auto& parts = reply.elements();
