@@ -404,10 +404,14 @@ describe('Redis pub/sub loses messages', () => {
         const metaKeys = (await fx.redis.cli('--scan', '--pattern', `herald:*:c:${channel}:meta`)).split('\n').filter(Boolean);
         assert.equal(metaKeys.length, 1, `the channel's meta key: ${metaKeys}`);
         const base = metaKeys[0].slice(0, -':meta'.length);
+        // An entry holds `time` and `m`, the message's fields as netstrings (id, event, data, time).
+        const netstring = (text) => `${Buffer.byteLength(text)}:${text}`;
+        const time = String(Date.now());
+        const fields = [netstring('lost-7'), netstring('message'), netstring('{"lost":7}'), netstring(time)].join('');
         const script = "local seq = redis.call('HINCRBY', KEYS[1], 'last_seq', 1) " +
-            "redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'id', ARGV[1], 'event', 'message', 'data', ARGV[2], 'time', ARGV[3]) " +
+            "redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'time', ARGV[1], 'm', ARGV[2]) " +
             'return seq';
-        const stored = await fx.redis.cli('EVAL', script, 2, `${base}:meta`, `${base}:log`, 'lost-7', '{"lost":7}', Date.now());
+        const stored = await fx.redis.cli('EVAL', script, 2, `${base}:meta`, `${base}:log`, time, fields);
         assert.equal(stored, '7');
         // Nothing arrives for it until the next fan-out notice, of seq 8.
         const eighth = await publish(b, channel, { data: 8 });

@@ -38,12 +38,12 @@ class RedisAppender;
 /// The cluster log: many Herald nodes share one Redis (7.0 or later), which decides every
 /// channel's order. Key layout: redis_log_keys.hpp; scripts: redis_log_lua.cpp.
 ///
-/// The commit listener hears the channels followed on this node (FanoutTracker), whichever
-/// node published them. An append is one Lua script per batch and partition (dedupe, seq, stream,
-/// retention, index, SPUBLISH), all of a batch in one write. Reads are one script each. The commit
-/// listener hears every committed message of every node, this one's included, from the
-/// partitions' sharded pub/sub, made lossless and ordered by FanoutTracker, so the listener
-/// may hear of a message before or after its append completes, as it comes.
+/// An append is one Lua script per batch (dedupe, seq, stream, retention, index, SPUBLISH),
+/// all of a batch in one write. Reads are one script each. The commit listener hears every
+/// committed message of the channels this node follows (`follow`), whichever node published
+/// it, this one included, from the partitions' sharded pub/sub, made lossless and ordered by
+/// FanoutTracker, so the listener may hear of a message before or after its append completes,
+/// as it comes.
 ///
 /// Thread: the log owns one thread ("redis") running its io_context, where its two Redis
 /// connections live: commands (appends, reads, catch-up reads) and the fan-out subscriber.

@@ -59,7 +59,7 @@ void RedisAppender::send(const std::shared_ptr<Batch>& batch, const std::shared_
     }
     // Copied from the requests, which stay for a retry after NOSCRIPT.
     auto args = [this, batch, call, now = unix_millis()](std::vector<std::string>& command) {
-        command.reserve(command.size() + 6 + 7 * call->indices.size());
+        command.reserve(command.size() + 6 + 6 * call->indices.size());
         command.push_back(
                 keys_.index(partition_of(batch->requests[call->indices.front()].channel)));
         command.push_back(keys_.prefix());
@@ -73,9 +73,9 @@ void RedisAppender::send(const std::shared_ptr<Batch>& batch, const std::shared_
             command.push_back(request.channel);
             command.push_back(request.id);
             command.push_back(request.client_id ? "1" : "0");
-            command.push_back(request.event);
-            command.push_back(request.data);
             command.push_back(std::to_string(request.time));
+            command.push_back(
+                    encode_message_fields(request.id, request.event, request.data, request.time));
         }
     };
     scripts_.run(LogScript::append, 1, std::move(args),

@@ -43,6 +43,24 @@ private:
     std::string_view rest_;
 };
 
+/// Reads a message's fields (encode_message_fields) into `message`; false when they are not.
+bool read_message_fields(Netstrings& fields, StoredMessage& message) {
+    const auto id = fields.next();
+    const auto event = fields.next();
+    const auto data = fields.next();
+    const auto time = fields.next_number<std::int64_t>();
+    if (!id || !event || !data || !time) return false;
+    message.id = std::string(*id);
+    message.event = std::string(*event);
+    message.data = std::string(*data);
+    message.time = *time;
+    return true;
+}
+
+void append_netstring(std::string& out, std::string_view bytes) {
+    out.append(std::to_string(bytes.size())).append(":").append(bytes);
+}
+
 /// The seq of a stream entry id, `<seq>-0`.
 std::optional<Seq> seq_of_entry(std::string_view id) {
     const auto dash = id.find('-');
@@ -100,6 +118,18 @@ std::optional<std::size_t> LogKeys::partition_of_fanout(std::string_view name) c
     return partition;
 }
 
+std::string encode_message_fields(std::string_view id, std::string_view event,
+                                  std::string_view data, std::int64_t time) {
+    const std::string time_text = std::to_string(time);
+    std::string out;
+    out.reserve(id.size() + event.size() + data.size() + time_text.size() + 32);
+    append_netstring(out, id);
+    append_netstring(out, event);
+    append_netstring(out, data);
+    append_netstring(out, time_text);
+    return out;
+}
+
 std::optional<FanoutBatch> decode_fanout(std::string_view payload) {
     Netstrings fields(payload);
     FanoutBatch batch;
@@ -112,14 +142,11 @@ std::optional<FanoutBatch> decode_fanout(std::string_view payload) {
     batch.messages.reserve(std::min<std::size_t>(*count, 4096));
     for (std::size_t i = 0; i < *count; ++i) {
         const auto seq = fields.next_number<Seq>();
-        const auto id = fields.next();
-        const auto event = fields.next();
-        const auto data = fields.next();
-        const auto time = fields.next_number<std::int64_t>();
-        if (!seq || !id || !event || !data || !time) return std::nullopt;
+        if (!seq) return std::nullopt;
         if (!batch.messages.empty() && *seq <= batch.messages.back().seq) return std::nullopt;
-        batch.messages.push_back(StoredMessage{batch.channel, *seq, std::string(*id),
-                                               std::string(*event), std::string(*data), *time});
+        StoredMessage message{batch.channel, *seq, {}, {}, {}, 0};
+        if (!read_message_fields(fields, message)) return std::nullopt;
+        batch.messages.push_back(std::move(message));
     }
     if (!fields.done()) return std::nullopt;
     return batch;
@@ -139,18 +166,13 @@ std::optional<std::vector<StoredMessage>> parse_entries(const std::string& chann
         if (!seq) return std::nullopt;
         StoredMessage message{channel, *seq, {}, {}, {}, 0};
         auto& fields = parts[1].elements();
+        bool read = false;
         for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-            const std::string& name = fields[i].text();
-            if (name == "id") {
-                message.id = fields[i + 1].take_text();
-            } else if (name == "event") {
-                message.event = fields[i + 1].take_text();
-            } else if (name == "data") {
-                message.data = fields[i + 1].take_text();
-            } else if (name == "time") {
-                message.time = number<std::int64_t>(fields[i + 1].text()).value_or(0);
-            }
+            if (fields[i].text() != "m") continue;
+            Netstrings packed(fields[i + 1].text());
+            read = read_message_fields(packed, message) && packed.done();
         }
+        if (!read) return std::nullopt;
         messages.push_back(std::move(message));
     }
     return messages;

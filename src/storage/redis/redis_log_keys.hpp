@@ -31,7 +31,8 @@ std::size_t partition_of(std::string_view channel);
 ///   <prefix>:{pN}:channels          sorted set, score 0: the partition's channel names (index)
 ///   <prefix>:{pN}:fanout            sharded pub/sub channel: what the partition's scripts commit
 ///   <prefix>:{pN}:c:<channel>:meta  hash: last_seq, epoch
-///   <prefix>:{pN}:c:<channel>:log   stream: entry id `<seq>-0`, fields id, event, data, time
+///   <prefix>:{pN}:c:<channel>:log   stream: entry id `<seq>-0`, fields `time` (for retention by
+///                                   age) and `m`: the message's fields (encode_message_fields)
 ///   <prefix>:{pN}:c:<channel>:ids   hash: client id -> "<seq>:<time>" (deduplication)
 ///   <prefix>:{pN}:c:<channel>:idt   sorted set: client id by time, to expire `ids`
 ///
@@ -58,9 +59,16 @@ private:
     std::string prefix_;
 };
 
+/// A message's id, event, data and time as netstrings (`<length>:<bytes>`): what a stream entry
+/// keeps in its field `m` and a fan-out message carries after each seq. Made once, by the node
+/// that publishes, so that the append script only joins it to the seq it takes.
+std::string encode_message_fields(std::string_view id, std::string_view event,
+                                  std::string_view data, std::int64_t time);
+
 /// What one fan-out message carries: messages the append script just stored in one channel,
 /// seq ascending. Its payload is netstrings (`<length>:<bytes>`): channel, epoch, count, then
-/// per message seq, id, event, data, time. `data` is the publisher's JSON text, as it was.
+/// per message seq and its fields (encode_message_fields). `data` is the publisher's JSON text, as
+/// it was.
 struct FanoutBatch {
     std::string channel;
     std::string epoch;

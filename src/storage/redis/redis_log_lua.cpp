@@ -55,8 +55,9 @@ end
 )lua";
 
 // KEYS[1]: the first message's partition index. ARGV: key prefix, now (ms), max_messages,
-// max_age (ms), dedupe window (ms), then seven per message: partition, channel, id, '1' for a
-// client id (deduplicated) or '0', event, data, time. Answers per message, in order,
+// max_age (ms), dedupe window (ms), then six per message: partition, channel, id, '1' for a
+// client id (deduplicated) or '0', time, and the message's fields as netstrings
+// (encode_message_fields: id, event, data, time). Answers per message, in order,
 // {status (1 stored, 2 duplicate), seq, time, epoch}, and SPUBLISHes one payload per channel
 // with what it stored (netstrings, decode_fanout).
 //
@@ -118,9 +119,9 @@ local function open(partition, name)
   return channel
 end
 
-for i = 6, #ARGV, 7 do
+for i = 6, #ARGV, 6 do
   local partition, name, id, client = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local event, data, time = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local time, fields = ARGV[i + 4], ARGV[i + 5]
   local channel = open(partition, name)
   local known = client == '1' and (channel.keyed or channel.new_keys) and
                 redis.call('HGET', channel.ids, id)
@@ -131,16 +132,15 @@ for i = 6, #ARGV, 7 do
   else
     channel.last = channel.last + 1
     seq = string.format('%d', channel.last)
-    redis.call('XADD', channel.log, 'MAXLEN', '~', max_messages, seq .. '-0', 'id', id,
-               'event', event, 'data', data, 'time', time)
+    redis.call('XADD', channel.log, 'MAXLEN', '~', max_messages, seq .. '-0', 'time', time,
+               'm', fields)
     if client == '1' then
       redis.call('HSET', channel.ids, id, seq .. ':' .. time)
       redis.call('ZADD', channel.idt, time, id)
       channel.new_keys = true
     end
     local parts = channel.parts
-    parts[#parts + 1] = netstring(seq) .. netstring(id) .. netstring(event) ..
-                        netstring(data) .. netstring(time)
+    parts[#parts + 1] = netstring(seq) .. fields
     channel.count = channel.count + 1
     results[#results + 1] = {1, channel.last, tonumber(time), channel.epoch}
   end

@@ -97,17 +97,25 @@ TEST(RedisLogKeys, RejectsMalformedPayloads) {
 
 TEST(RedisLogKeys, ParsesStreamEntries) {
     auto field = [](const char* text) { return RedisReply::make_string(text); };
+    const std::string fields = encode_message_fields("m1", "message", "[1, 2]", 1700000000000);
+    EXPECT_EQ(fields, "2:m17:message6:[1, 2]13:1700000000000");
     RedisReply reply = RedisReply::make_array({RedisReply::make_array(
-            {field("12-0"),
-             RedisReply::make_array({field("id"), field("m1"), field("event"), field("message"),
-                                     field("data"), field("[1, 2]"), field("time"),
-                                     field("1700000000000")})})});
+            {field("12-0"), RedisReply::make_array({field("time"), field("1700000000000"),
+                                                    field("m"), field(fields.c_str())})})});
     const auto messages = parse_entries("c", reply);
     ASSERT_TRUE(messages);
     ASSERT_EQ(messages->size(), 1u);
     EXPECT_EQ((*messages)[0].seq, 12u);
+    EXPECT_EQ((*messages)[0].id, "m1");
+    EXPECT_EQ((*messages)[0].event, "message");
     EXPECT_EQ((*messages)[0].data, "[1, 2]");
     EXPECT_EQ((*messages)[0].time, 1700000000000);
+    RedisReply cut = RedisReply::make_array({RedisReply::make_array(
+            {field("13-0"), RedisReply::make_array({field("m"), field("2:m17:messa")})})});
+    EXPECT_FALSE(parse_entries("c", cut)) << "fields cut short are not a message";
+    RedisReply no_fields = RedisReply::make_array({RedisReply::make_array(
+            {field("14-0"), RedisReply::make_array({field("time"), field("1")})})});
+    EXPECT_FALSE(parse_entries("c", no_fields));
     RedisReply bad_id = RedisReply::make_array(
             {RedisReply::make_array({field("12-1"), RedisReply::make_array({})})});
     EXPECT_FALSE(parse_entries("c", bad_id)) << "only <seq>-0 ids are ours";

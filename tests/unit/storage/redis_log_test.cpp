@@ -404,8 +404,9 @@ TEST_F(RedisLogTest, AHoleInPubSubIsReadFromTheStream) {
     auto admin = open(server_);
     EXPECT_EQ(call(*admin, {"HINCRBY", keys.channel_key("hole", "meta"), "last_seq", "1"}),
               RedisReply::make_integer(2));
-    call(*admin, {"XADD", keys.channel_key("hole", "log"), "2-0", "id", "lost", "event", "message",
-                  "data", "\"lost\"", "time", std::to_string(unix_millis())});
+    const std::int64_t lost_time = unix_millis();
+    call(*admin, {"XADD", keys.channel_key("hole", "log"), "2-0", "time", std::to_string(lost_time),
+                  "m", encode_message_fields("lost", "message", "\"lost\"", lost_time)});
     ASSERT_EQ(append_one(a.log(), request("hole", "3")).seq, 3u);
 
     const auto heard = a.heard("hole", 3);
