@@ -26,10 +26,11 @@
 //            [--after 10] [--drain 60] -- redis-server ARGS...
 // Prints one JSON object on stdout; progress on stderr. Everything on 127.0.0.1.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+
+import { redisLine } from '../tests/support/cluster.mjs';
 
 const { values: flags, positionals: redisCommand } = parseArgs({
     allowPositionals: true,
@@ -214,27 +215,6 @@ async function publishAll(start, count) {
 
 // --- Redis ------------------------------------------------------------------------------------
 
-/// The first reply line of one inline command to Redis, or undefined within `ms`.
-function redisLine(command, ms = 500) {
-    return new Promise((resolve) => {
-        const socket = net.connect(redisPort, '127.0.0.1');
-        let data = '';
-        const done = (value) => {
-            clearTimeout(timer);
-            socket.destroy();
-            resolve(value);
-        };
-        const timer = setTimeout(() => done(undefined), ms);
-        socket.on('error', () => done(undefined));
-        socket.on('connect', () => socket.write(`${command}\r\n`));
-        socket.on('data', (d) => {
-            data += d;
-            const end = data.indexOf('\r\n');
-            if (end >= 0) done(data.slice(0, end));
-        });
-        socket.on('close', () => done(undefined));
-    });
-}
 
 let stopped = false;  // SIGSTOP sent and no SIGCONT yet
 function resumeRedis() {
@@ -263,7 +243,7 @@ async function outage() {
     child.unref();
     redisPid = child.pid;
     for (let i = 0; i < 1000; i += 1) {  // 10 s at most
-        if (await redisLine('PING', 100) === '+PONG') return { down, back: now() };
+        if (await redisLine(redisPort, 'PING', 100) === '+PONG') return { down, back: now() };
         await delay(10);
     }
     throw new Error('redis-server did not answer PING within 10 s of its restart');

@@ -15,7 +15,7 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /// Sends one inline command to the Redis on `port` and resolves with its first reply line
 /// ('+PONG', '-LOADING ...'), or undefined when nothing answers within `timeoutMs`.
-function redisLine(port, command, timeoutMs = 500) {
+export function redisLine(port, command, timeoutMs = 500) {
     return new Promise((resolve) => {
         const socket = net.connect(port, '127.0.0.1');
         let data = '';
