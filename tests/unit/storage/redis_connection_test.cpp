@@ -136,7 +136,7 @@ TEST_F(RedisConnectionTest, SelectsTheDatabaseAsked) {
 
 class RedisAuthTest : public RedisTest {
 protected:
-    RedisServer server_{{.password = "s3cret"}};
+    RedisServer server_{{.password = "s3cret", .extra_args = {}}};
 };
 
 TEST_F(RedisAuthTest, PasswordIsSentAndAWrongOneFails) {

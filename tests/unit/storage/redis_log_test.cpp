@@ -550,6 +550,49 @@ TEST_F(RedisLogTest, RedisGoneFailsEverythingAtOnce) {
             [&](auto done) { a.log().channels("", done); }, std::vector<ChannelState>{}));
 }
 
+// A Redis that restarts loads its dataset first, answering every command with LOADING
+// meanwhile: the node is not ready until it has loaded.
+class RedisLogLoadingTest : public RedisTest {
+protected:
+    // 1 ms per key loaded, answering clients between keys: 2,000 keys of 1 KB keep a
+    // restarted server loading, and answering LOADING, for 2 s.
+    test::RedisServer server_{{.password = {},
+                               .extra_args = {"--key-load-delay", "1000",
+                                              "--loading-process-events-interval-bytes", "1024"}}};
+};
+
+TEST_F(RedisLogLoadingTest, NotReadyWhileRedisLoadsItsDataset) {
+    {
+        auto admin = open(server_);
+        call(*admin, {"EVAL",
+                      "for i = 1, 2000 do redis.call('SET', 'filler:' .. i, "
+                      "string.rep('x', 1000)) end",
+                      "0"});
+        ASSERT_EQ(call(*admin, {"SAVE"}), RedisReply::make_status("OK"));
+        admin->close();
+    }
+    Node a(server_.port(), 500ms);
+    ASSERT_TRUE(eventually([&] { return ready(a.log()); }));
+    server_.kill();
+    server_.start();  // loads dump.rdb, slowly
+    auto admin = open(server_);
+    auto loading = [&] {
+        return call(*admin, {"INFO", "persistence"}).text().find("loading:1") != std::string::npos;
+    };
+    ASSERT_TRUE(loading());
+    // The node reconnects (50 ms after the loss) well within the load.
+    ASSERT_TRUE(eventually([&] { return a.stats().subscriber_reconnects == 1; }));
+    bool checked = false;
+    while (loading()) {
+        const bool is_ready = ready(a.log());
+        if (!loading()) break;  // done meanwhile: the answer may be either
+        EXPECT_FALSE(is_ready) << "ready while Redis loads";
+        checked = true;
+    }
+    EXPECT_TRUE(checked) << "the load ended before the node was asked";
+    EXPECT_TRUE(eventually([&] { return ready(a.log()); }));
+}
+
 TEST_F(RedisLogTest, AHungRedisFailsAppendsWithinTheTimeout) {
     Node a(port(), 300ms);
     ASSERT_TRUE(eventually([&] { return ready(a.log()); }));

@@ -23,7 +23,8 @@
 namespace herald::test {
 
 struct RedisServerOptions {
-    std::string password;  // not empty: --requirepass
+    std::string password;                 // not empty: --requirepass
+    std::vector<std::string> extra_args;  // more of redis-server's flags, on every start
 };
 
 /// A redis-server child process on 127.0.0.1 and a free port: no persistence, its own temporary
@@ -100,6 +101,7 @@ private:
         if (!options_.password.empty()) {
             args.insert(args.end(), {"--requirepass", options_.password});
         }
+        args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
         std::vector<char*> argv;
         for (auto& arg : args)
             argv.push_back(arg.data());
