@@ -17,6 +17,7 @@
 
 #include "auth/access.hpp"
 #include "cluster/node_registry.hpp"
+#include "cluster/redis_presence.hpp"
 #include "core/channel_service.hpp"
 #include "core/hub.hpp"
 #include "core/presence.hpp"
@@ -51,6 +52,7 @@ struct Storage {
     storage::Outbox* outbox = nullptr;
     std::unique_ptr<storage::MemoryLog> node_outbox;  // cluster mode only
     const MetricsSource* metrics = nullptr;           // the backend's own, if it keeps any
+    storage::redis::RedisLog* redis = nullptr;        // cluster mode only
 };
 
 Storage open_storage(const config::Options& options) {
@@ -73,8 +75,9 @@ Storage open_storage(const config::Options& options) {
         redis.timeout = options.redis_timeout;
         auto log = std::make_unique<storage::redis::RedisLog>(std::move(redis));
         const MetricsSource* metrics = log.get();
+        storage::redis::RedisLog* redis_log = log.get();
         Storage storage{std::move(log), nullptr, std::make_unique<storage::MemoryLog>(retention),
-                        metrics};
+                        metrics, redis_log};
         storage.outbox = storage.node_outbox.get();
         return storage;
     }
@@ -284,6 +287,7 @@ int serve(const config::Options& options) {
                                         : options.node_id;
     auto connections_now = [&metrics] { return metrics.connections(); };
     std::unique_ptr<cluster::NodeRegistry> registry;
+    std::unique_ptr<cluster::RedisPresence> shared_presence;
     std::unique_ptr<core::SingleNodeDirectory> alone;
     if (options.backend == "redis") {
         registry = std::make_unique<cluster::NodeRegistry>(
@@ -293,6 +297,26 @@ int serve(const config::Options& options) {
                         .node_id = node_id, .address = address, .heartbeat = options.heartbeat},
                 connections_now);
         http_context.cluster = registry.get();
+        // Presence for the whole cluster: shared through Redis; other nodes' joins and leaves
+        // arrive on the fan-out of the channels this node follows.
+        shared_presence = std::make_unique<cluster::RedisPresence>(
+                *shards, runtime::ShardId(0), presence,
+                storage::redis::parse_redis_url(options.redis),
+                storage::redis::RedisClientOptions{.timeout = options.redis_timeout},
+                cluster::RedisPresenceOptions{.node_id = node_id});
+        shared_presence->set_swept_listener(
+                [service = webhooks.get()](const core::PresenceChange& change) {
+                    service->on_presence(change);
+                });
+        presence.set_shared(shared_presence.get());
+        storage.redis->set_notice_listener(
+                [shared = shared_presence.get()](std::string_view notice) {
+                    shared->on_notice(notice);
+                });
+        registry->set_gone_listener(
+                [shared = shared_presence.get()](std::vector<std::string> nodes) {
+                    shared->sweep(std::move(nodes));
+                });
     } else {
         alone = std::make_unique<core::SingleNodeDirectory>(
                 core::NodeInfo{.node = node_id, .address = address}, connections_now);
@@ -301,6 +325,7 @@ int serve(const config::Options& options) {
     shards->start();
     http->start();
     if (registry) registry->start();
+    if (shared_presence) shared_presence->start();
     spdlog::info(
             "herald: listening on {}://{}:{} ({} shards, storage {}{}, history {} "
             "messages / {})",
@@ -325,6 +350,11 @@ int serve(const config::Options& options) {
     // acceptors die before the io_contexts they were made on; the shards' remaining handlers
     // (sessions, waiters) die with their io_context, before the hub they point into.
     http->stop();
+    if (shared_presence) {
+        std::promise<void> swept;
+        shared_presence->stop([&swept] { swept.set_value(); });
+        swept.get_future().wait();
+    }
     if (registry) {
         std::promise<void> left;
         registry->stop([&left] { left.set_value(); });

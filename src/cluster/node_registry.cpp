@@ -101,13 +101,16 @@ void NodeRegistry::beat() {
                 if (ec || !reply.is_array() || reply.elements().empty()) return;
                 std::vector<std::string> hdel{"HDEL", nodes_key_};
                 std::vector<std::string> zrem{"ZREM", beats_key_};
+                std::vector<std::string> gone;
                 for (const auto& id : reply.elements()) {
                     spdlog::info("cluster: node {} missed 3 heartbeats; removed", id.text());
                     hdel.push_back(id.text());
                     zrem.push_back(id.text());
+                    gone.push_back(id.text());
                 }
                 redis_->command(std::move(hdel), [](auto, auto) {});
                 redis_->command(std::move(zrem), [](auto, auto) {});
+                if (gone_listener_) gone_listener_(std::move(gone));
             });
 }
 

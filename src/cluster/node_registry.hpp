@@ -40,6 +40,11 @@ public:
                  std::function<std::int64_t()> connections);
     ~NodeRegistry() override;
 
+    /// Hears the ids of nodes this node removed for missing 3 heartbeats (several nodes may
+    /// hear the same one), on the shard. Set before `start`.
+    void set_gone_listener(std::function<void(std::vector<std::string>)> listener) {
+        gone_listener_ = std::move(listener);
+    }
     /// Connects and beats; from the main thread before the shards run, or on the shard.
     void start();
     /// Removes this node's entry (best effort, bounded by the Redis timeout), then disconnects;
@@ -61,6 +66,7 @@ private:
     std::string nodes_key_;
     std::string beats_key_;
     std::shared_ptr<storage::redis::RedisClient> redis_;
+    std::function<void(std::vector<std::string>)> gone_listener_;
     boost::asio::steady_timer timer_;
     bool stopped_ = false;
 };

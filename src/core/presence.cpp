@@ -6,9 +6,20 @@
 
 #include <fmt/format.h>
 
+#include "core/shared_presence.hpp"
 #include "util/clock.hpp"
 
 namespace herald::core {
+
+namespace {
+
+void sort_by_join(std::vector<PresenceEntry>& entries) {
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.since, a.client) < std::tie(b.since, b.client);
+    });
+}
+
+}  // namespace
 
 PresenceMembership::PresenceMembership(PresenceMembership&& other) noexcept
     : presence_(std::exchange(other.presence_, nullptr)),
@@ -73,8 +84,9 @@ PresenceMembership Presence::join(runtime::ShardId shard, std::string channel,
                                   const ClientIdentity& client) {
     HERALD_ASSERT_ON_SHARD(shards_, shard);
     ChannelPresence& entry = locals_[shard.value]->channels[channel];
-    entry.members.push_back(Member{&client, unix_millis()});
-    announce(PresenceChange::Kind::join, channel, client);
+    const std::int64_t since = unix_millis();
+    entry.members.push_back(Member{&client, since});
+    announce(PresenceChange::Kind::join, channel, client, since);
     return PresenceMembership(*this, shard, std::move(channel), client);
 }
 
@@ -88,9 +100,10 @@ void Presence::leave(runtime::ShardId shard, const std::string& channel,
     auto found = std::find_if(members.begin(), members.end(),
                               [client](const Member& member) { return member.client == client; });
     if (found == members.end()) return;
+    const std::int64_t since = found->since;
     *found = members.back();  // the order of members is their join time, kept in `since`
     members.pop_back();
-    announce(PresenceChange::Kind::leave, channel, *client);
+    announce(PresenceChange::Kind::leave, channel, *client, since);
     erase_if_empty(local, channel);
 }
 
@@ -125,11 +138,27 @@ void Presence::erase_if_empty(ShardPresence& local, const std::string& channel) 
 }
 
 void Presence::announce(PresenceChange::Kind kind, const std::string& channel,
-                        const ClientIdentity& client) {
+                        const ClientIdentity& client, std::int64_t since) {
     if (stopped_) return;
     auto change = std::make_shared<const PresenceChange>(
             PresenceChange{kind, channel, client.id, client.user});
     if (change_listener_) change_listener_(*change);
+    if (shared_ != nullptr) {
+        const PresenceEntry entry{client.id, client.user, std::string(client.transport), since};
+        if (kind == PresenceChange::Kind::join) {
+            shared_->joined(channel, entry);
+        } else {
+            shared_->left(channel, entry);
+        }
+    }
+    notify_everywhere(change);
+}
+
+void Presence::on_remote(PresenceChangePtr change) {
+    if (!stopped_) notify_everywhere(change);
+}
+
+void Presence::notify_everywhere(const PresenceChangePtr& change) {
     // Posted even to this shard: a watcher hears of a join after the call that made it, never
     // inside it. FIFO posting keeps one client's join before its leave on every shard.
     for (std::size_t i = 0; i < shards_.size(); ++i) {
@@ -155,32 +184,60 @@ void Presence::notify(runtime::ShardId shard, const PresenceChangePtr& change) {
 }
 
 void Presence::members(std::string channel, runtime::ShardId from,
-                       std::function<void(std::vector<PresenceEntry>)> done) {
-    collect_on(runtime::ShardId(0), std::move(channel), from,
-               std::make_shared<std::vector<PresenceEntry>>(), std::move(done));
+                       std::function<void(std::optional<std::vector<PresenceEntry>>)> done) {
+    if (shared_ != nullptr) {
+        return shared_->members(
+                channel, [this, from, done = std::move(done)](
+                                 std::optional<std::vector<PresenceEntry>> entries) mutable {
+                    if (entries) sort_by_join(*entries);
+                    shards_[from].post(
+                            [entries = std::move(entries), done = std::move(done)]() mutable {
+                                done(std::move(entries));
+                            });
+                });
+    }
+    collect_on(runtime::ShardId(0), std::move(channel), from, std::make_shared<LocalMembers>(),
+               [done = std::move(done)](LocalMembers found) {
+                   std::vector<PresenceEntry> entries;
+                   entries.reserve(found.size());
+                   for (auto& [channel, entry] : found) {
+                       entries.push_back(std::move(entry));
+                   }
+                   sort_by_join(entries);
+                   done(std::move(entries));
+               });
 }
 
-void Presence::collect_on(runtime::ShardId shard, std::string channel, runtime::ShardId from,
-                          std::shared_ptr<std::vector<PresenceEntry>> entries,
-                          std::function<void(std::vector<PresenceEntry>)> done) {
+void Presence::local_members(runtime::ShardId from, std::function<void(LocalMembers)> done) {
+    collect_on(runtime::ShardId(0), std::nullopt, from, std::make_shared<LocalMembers>(),
+               std::move(done));
+}
+
+void Presence::collect_on(runtime::ShardId shard, std::optional<std::string> channel,
+                          runtime::ShardId from, std::shared_ptr<LocalMembers> found,
+                          std::function<void(LocalMembers)> done) {
     if (shard.value == shards_.size()) {
-        std::sort(entries->begin(), entries->end(), [](const auto& a, const auto& b) {
-            return std::tie(a.since, a.client) < std::tie(b.since, b.client);
-        });
-        shards_[from].post([entries, done = std::move(done)] { done(std::move(*entries)); });
+        shards_[from].post([found, done = std::move(done)] { done(std::move(*found)); });
         return;
     }
-    shards_[shard].post([this, shard, channel = std::move(channel), from, entries,
+    shards_[shard].post([this, shard, channel = std::move(channel), from, found,
                          done = std::move(done)]() mutable {
         const ShardPresence& local = *locals_[shard.value];
-        if (auto it = local.channels.find(channel); it != local.channels.end()) {
-            for (const Member& member : it->second.members) {
-                entries->push_back(PresenceEntry{member.client->id, member.client->user,
-                                                 std::string(member.client->transport),
-                                                 member.since});
+        auto add = [&found](const std::string& name, const ChannelPresence& entry) {
+            for (const Member& member : entry.members) {
+                found->emplace_back(
+                        name, PresenceEntry{member.client->id, member.client->user,
+                                            std::string(member.client->transport), member.since});
             }
+        };
+        if (!channel) {
+            for (const auto& [name, entry] : local.channels) {
+                add(name, entry);
+            }
+        } else if (auto it = local.channels.find(*channel); it != local.channels.end()) {
+            add(it->first, it->second);
         }
-        collect_on(runtime::ShardId(shard.value + 1), std::move(channel), from, std::move(entries),
+        collect_on(runtime::ShardId(shard.value + 1), std::move(channel), from, std::move(found),
                    std::move(done));
     });
 }

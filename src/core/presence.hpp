@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "runtime/shard_group.hpp"
@@ -50,6 +51,7 @@ public:
 };
 
 class Presence;
+class SharedPresence;
 
 /// A client's presence in one channel, from construction to destruction (RAII, like
 /// Subscription): a closed connection cannot stay listed.
@@ -100,7 +102,9 @@ private:
 /// Who is connected to each channel (API.md Presence). Each shard keeps the members and
 /// watchers of its own connections, touched by its thread only; a join or leave is posted to
 /// every shard, where that shard's watchers of the channel hear it; a query visits the shards
-/// in turn, as subscriber counts do. No lock anywhere.
+/// in turn, as subscriber counts do. No lock anywhere. In cluster mode (`set_shared`) joins and
+/// leaves also go to the shared presence, which answers queries for every node, and the other
+/// nodes' joins and leaves come in through `on_remote`.
 /// Thread: `join`, `watch`, `make_identity` on shard `shard` only; `members` from any shard;
 /// `stop` on the main thread once the shards' threads are joined.
 class Presence {
@@ -115,9 +119,20 @@ public:
                                           const ClientIdentity& client);
     [[nodiscard]] PresenceWatch watch(runtime::ShardId shard, std::string channel,
                                       PresenceWatcher* watcher);
-    /// Everyone present in `channel`, by join time then client; `done` runs on shard `from`.
+    /// Everyone present in `channel`, by join time then client; none when the shared presence
+    /// could not tell. `done` runs on shard `from`.
     void members(std::string channel, runtime::ShardId from,
-                 std::function<void(std::vector<PresenceEntry>)> done);
+                 std::function<void(std::optional<std::vector<PresenceEntry>>)> done);
+    /// Every member of this node's connections, in every channel, as (channel, entry); `done`
+    /// runs on shard `from`. What the shared presence writes again after losing Redis.
+    using LocalMembers = std::vector<std::pair<std::string, PresenceEntry>>;
+    void local_members(runtime::ShardId from, std::function<void(LocalMembers)> done);
+    /// Cluster mode: where this node's joins and leaves are shared and queries answered. Set
+    /// before the shards start; it outlives them.
+    void set_shared(SharedPresence* shared) { shared_ = shared; }
+    /// Another node's client joined or left: this node's watchers of the channel hear it. Any
+    /// thread.
+    void on_remote(PresenceChangePtr change);
     /// Told of every join and leave, on the shard where it happened (webhooks). Set before the
     /// shards start.
     void set_change_listener(std::function<void(const PresenceChange&)> listener) {
@@ -147,17 +162,21 @@ private:
     void leave(runtime::ShardId shard, const std::string& channel, const ClientIdentity* client);
     void unwatch(runtime::ShardId shard, const std::string& channel, PresenceWatcher* watcher);
     void announce(PresenceChange::Kind kind, const std::string& channel,
-                  const ClientIdentity& client);
+                  const ClientIdentity& client, std::int64_t since);
+    void notify_everywhere(const PresenceChangePtr& change);
     void notify(runtime::ShardId shard, const PresenceChangePtr& change);
     void erase_if_empty(ShardPresence& local, const std::string& channel);
-    void collect_on(runtime::ShardId shard, std::string channel, runtime::ShardId from,
-                    std::shared_ptr<std::vector<PresenceEntry>> entries,
-                    std::function<void(std::vector<PresenceEntry>)> done);
+    /// Visits the shards in turn from `shard`, collecting the members of `channel` (of every
+    /// channel when none), then runs `done` on shard `from`.
+    void collect_on(runtime::ShardId shard, std::optional<std::string> channel,
+                    runtime::ShardId from, std::shared_ptr<LocalMembers> found,
+                    std::function<void(LocalMembers)> done);
 
     runtime::ShardGroup& shards_;
     std::vector<std::unique_ptr<ShardPresence>> locals_;
     std::string process_tag_;  // random per process: ids differ across restarts
     std::function<void(const PresenceChange&)> change_listener_;
+    SharedPresence* shared_ = nullptr;
     bool stopped_ = false;
 };
 

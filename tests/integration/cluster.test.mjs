@@ -7,25 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { startCluster, startNginx, startRedis } from '../support/cluster.mjs';
+import { closeAll, startCluster, startNginx, startRedis, useCluster } from '../support/cluster.mjs';
 import { get, publish } from '../support/herald.mjs';
 import { SseClient, StreamClient, publishMany, until } from '../support/streams.mjs';
 import { connectWs } from '../support/ws.mjs';
 
 const range = (from, to) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/// Closes whatever clients were opened (WebSocket, SSE, NDJSON), ignoring those already gone.
-function closeAll(clients) {
-    for (const client of clients.splice(0)) {
-        try {
-            if (typeof client.terminate === 'function') client.terminate();
-            else client.close?.();
-        } catch {
-            // already closed
-        }
-    }
-}
 
 /// Node ids listed by GET /v1/cluster on `base`, sorted; undefined when it does not answer 200.
 async function listedNodes(base) {
@@ -70,22 +58,6 @@ async function longPollRotating(bases, channel, last, { after = 0, timeoutMs = 3
         if (res.json.messages.length) cursor = res.json.messages.at(-1).seq;
     }
     return out;
-}
-
-/// Starts a Redis and `nodes` Herald nodes on it before a suite's tests, and stops them (and
-/// closes the clients the tests pushed) after: {redis, cluster, clients}, filled by `before`.
-function useCluster({ nodes }) {
-    const fixture = { redis: undefined, cluster: undefined, clients: [] };
-    before(async () => {
-        fixture.redis = await startRedis();
-        fixture.cluster = await startCluster({ nodes, redis: fixture.redis });
-    });
-    after(async () => {
-        closeAll(fixture.clients);
-        await fixture.cluster?.stop();
-        await fixture.redis?.destroy();
-    });
-    return fixture;
 }
 
 describe('three nodes on one Redis, behind nginx', () => {

@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { freePort, startHerald, tempDir } from './herald.mjs';
@@ -249,4 +250,32 @@ export async function startCluster({ nodes = 3, redis, args = [] }) {
             if (failed) throw failed.reason;
         },
     };
+}
+
+/// Closes whatever clients were opened (WebSocket, SSE, NDJSON), ignoring those already gone.
+export function closeAll(clients) {
+    for (const client of clients.splice(0)) {
+        try {
+            if (typeof client.terminate === 'function') client.terminate();
+            else client.close?.();
+        } catch {
+            // already closed
+        }
+    }
+}
+
+/// Starts a Redis and `nodes` Herald nodes on it before a suite's tests, and stops them (and
+/// closes the clients the tests pushed) after: {redis, cluster, clients}, filled by `before`.
+export function useCluster({ nodes, args = [] }) {
+    const fixture = { redis: undefined, cluster: undefined, clients: [] };
+    before(async () => {
+        fixture.redis = await startRedis();
+        fixture.cluster = await startCluster({ nodes, redis: fixture.redis, args });
+    });
+    after(async () => {
+        closeAll(fixture.clients);
+        await fixture.cluster?.stop();
+        await fixture.redis?.destroy();
+    });
+    return fixture;
 }

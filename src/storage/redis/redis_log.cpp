@@ -94,6 +94,13 @@ void RedisLog::set_forget_listener(ForgetListener listener) {
     });
 }
 
+void RedisLog::set_notice_listener(std::function<void(std::string_view)> listener) {
+    if (closed()) return;
+    net::post(context_, [this, listener = std::move(listener)]() mutable {
+        tracker_->set_notice_listener(std::move(listener));
+    });
+}
+
 void RedisLog::follow(std::string_view channel, bool following) {
     if (closed()) return;
     // Posted before the read a subscriber asks next, from the same thread: in place first.

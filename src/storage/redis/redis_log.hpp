@@ -63,6 +63,9 @@ public:
     void set_commit_listener(CommitListener listener) override;
     void set_forget_listener(ForgetListener listener) override;
     void follow(std::string_view channel, bool following) override;
+    /// Hears what else the followed partitions' fan-out carries (is_fanout_notice: other nodes'
+    /// presence changes), on the log's thread: it must only hand them on. Set before `follow`.
+    void set_notice_listener(std::function<void(std::string_view)> listener);
     /// Other nodes' commits arrive by pub/sub, after their publishers got their answer.
     bool announces_before_completion() const override { return false; }
     void append_batch(std::vector<AppendRequest> requests, BatchCompletion done) override;

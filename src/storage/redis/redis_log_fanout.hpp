@@ -75,6 +75,10 @@ public:
     void set_forget_listener(MessageLog::ForgetListener listener) {
         forget_listener_ = std::move(listener);
     }
+    /// Hears the fan-out's notices (is_fanout_notice), as they come, on the redis thread.
+    void set_notice_listener(std::function<void(std::string_view)> listener) {
+        notice_listener_ = std::move(listener);
+    }
     /// Called whenever the last watched partition's subscription is confirmed.
     void set_subscribed_handler(std::function<void()> handler) {
         subscribed_handler_ = std::move(handler);
@@ -165,6 +169,7 @@ private:
     const LogKeys& keys_;
     MessageLog::CommitListener listener_;
     MessageLog::ForgetListener forget_listener_;
+    std::function<void(std::string_view)> notice_listener_;
     std::function<void()> subscribed_handler_;
     std::vector<Channels> channels_;  // by partition
     std::bitset<kPartitions> watched_;

@@ -57,10 +57,6 @@ bool read_message_fields(Netstrings& fields, StoredMessage& message) {
     return true;
 }
 
-void append_netstring(std::string& out, std::string_view bytes) {
-    out.append(std::to_string(bytes.size())).append(":").append(bytes);
-}
-
 /// The seq of a stream entry id, `<seq>-0`.
 std::optional<Seq> seq_of_entry(std::string_view id) {
     const auto dash = id.find('-');
@@ -116,6 +112,21 @@ std::optional<std::size_t> LogKeys::partition_of_fanout(std::string_view name) c
     const auto partition = number<std::size_t>(name);
     if (!partition || *partition >= kPartitions) return std::nullopt;
     return partition;
+}
+
+void append_netstring(std::string& out, std::string_view bytes) {
+    out.append(std::to_string(bytes.size())).append(":").append(bytes);
+}
+
+std::optional<std::vector<std::string_view>> split_netstrings(std::string_view payload) {
+    Netstrings fields(payload);
+    std::vector<std::string_view> parts;
+    while (!fields.done()) {
+        const auto part = fields.next();
+        if (!part) return std::nullopt;
+        parts.push_back(*part);
+    }
+    return parts;
 }
 
 std::string encode_message_fields(std::string_view id, std::string_view event,

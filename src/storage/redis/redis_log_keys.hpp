@@ -59,6 +59,11 @@ private:
     std::string prefix_;
 };
 
+/// Appends `bytes` to `out` as a netstring: `<length>:<bytes>`.
+void append_netstring(std::string& out, std::string_view bytes);
+/// The netstrings `payload` is made of, all of it; none when it is not that. Views into it.
+std::optional<std::vector<std::string_view>> split_netstrings(std::string_view payload);
+
 /// A message's id, event, data and time as netstrings (`<length>:<bytes>`): what a stream entry
 /// keeps in its field `m` and a fan-out message carries after each seq. Made once, by the node
 /// that publishes, so that the append script only joins it to the seq it takes.
@@ -74,6 +79,13 @@ struct FanoutBatch {
     std::string epoch;
     std::vector<StoredMessage> messages;
 };
+
+/// What else a partition's fan-out carries besides commit batches (which begin with a digit,
+/// their first netstring's length): a notice, whose first byte says what it is. `p`: a presence
+/// change (cluster/redis_presence.hpp).
+inline bool is_fanout_notice(std::string_view payload) {
+    return !payload.empty() && (payload.front() < '0' || payload.front() > '9');
+}
 
 /// The batch of a fan-out payload; none when it is not one (a bug, or another writer).
 std::optional<FanoutBatch> decode_fanout(std::string_view payload);

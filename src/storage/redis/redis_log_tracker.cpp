@@ -37,6 +37,10 @@ void FanoutTracker::on_push(PushKind kind, const std::string& name, const std::s
         return;
     }
     ++fanout_messages_;
+    if (is_fanout_notice(payload)) {
+        if (notice_listener_ && watched_[*partition]) notice_listener_(payload);
+        return;
+    }
     auto batch = decode_fanout(payload);
     if (!batch || partition_of(batch->channel) != *partition) {
         // Whatever it held is read from the stream when the next push shows the hole.

@@ -61,9 +61,11 @@ void handle_presence(HttpContext& context, runtime::ShardId shard, const std::st
                      ExchangePtr exchange) {
     context.presence.members(
             channel, shard,
-            [channel, exchange = std::move(exchange)](std::vector<core::PresenceEntry> clients) {
+            [channel, exchange = std::move(exchange)](
+                    std::optional<std::vector<core::PresenceEntry>> clients) {
+                if (!clients) return exchange->respond(storage_unavailable());
                 exchange->respond(
-                        json_response(http::status::ok, wire::presence_reply(channel, clients)));
+                        json_response(http::status::ok, wire::presence_reply(channel, *clients)));
             });
 }
 

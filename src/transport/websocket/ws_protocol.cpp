@@ -105,11 +105,17 @@ void WsSession::publish(wire::WsClientFrame frame) {
 
 void WsSession::query_presence(const wire::WsClientFrame& frame) {
     if (!allowed(grant_->may_subscribe(frame.channel), frame, "read")) return;
-    services().presence.members(frame.channel, shard_,
-                                [self = self(), channel = frame.channel,
-                                 ref = frame.ref](std::vector<core::PresenceEntry> clients) {
-                                    self->send_text(wire::ws_presence(channel, clients, ref));
-                                });
+    services().presence.members(
+            frame.channel, shard_,
+            [self = self(), channel = frame.channel,
+             ref = frame.ref](std::optional<std::vector<core::PresenceEntry>> clients) {
+                if (!clients) {
+                    return self->send_text(wire::ws_error(wire::WsFrameError{
+                            wire::ApiError::unavailable,
+                            "the presence of " + channel + " could not be read; ask again", ref}));
+                }
+                self->send_text(wire::ws_presence(channel, *clients, ref));
+            });
 }
 
 void WsSession::subscription_failed(const std::string& channel) {
