@@ -17,6 +17,7 @@
 
 #include "auth/access.hpp"
 #include "cluster/node_registry.hpp"
+#include "cluster/redis_counts.hpp"
 #include "cluster/redis_presence.hpp"
 #include "core/channel_service.hpp"
 #include "core/hub.hpp"
@@ -248,11 +249,13 @@ int serve(const config::Options& options) {
     }
     // A channel followed on this node is one with a subscriber here: the log (Redis) feeds
     // the hub those, and reads of them wait until that feed is in place.
+    // In cluster mode the cluster decides occupancy (RedisCounts, below), not each node.
+    const bool cluster_mode = options.backend == "redis";
     hub.set_occupancy_listener(
-            [service = webhooks.get(), log = log.get()](runtime::ShardId shard,
-                                                        const std::string& channel, bool occupied) {
+            [service = webhooks.get(), log = log.get(), cluster_mode](
+                    runtime::ShardId shard, const std::string& channel, bool occupied) {
                 log->follow(channel, occupied);
-                service->on_local_occupancy(shard, channel, occupied);
+                if (!cluster_mode) service->on_local_occupancy(shard, channel, occupied);
             });
     presence.set_change_listener([service = webhooks.get()](const core::PresenceChange& change) {
         service->on_presence(change);
@@ -288,6 +291,7 @@ int serve(const config::Options& options) {
     auto connections_now = [&metrics] { return metrics.connections(); };
     std::unique_ptr<cluster::NodeRegistry> registry;
     std::unique_ptr<cluster::RedisPresence> shared_presence;
+    std::unique_ptr<cluster::RedisCounts> shared_counts;
     std::unique_ptr<core::SingleNodeDirectory> alone;
     if (options.backend == "redis") {
         registry = std::make_unique<cluster::NodeRegistry>(
@@ -313,10 +317,26 @@ int serve(const config::Options& options) {
                 [shared = shared_presence.get()](std::string_view notice) {
                     shared->on_notice(notice);
                 });
-        registry->set_gone_listener(
-                [shared = shared_presence.get()](std::vector<std::string> nodes) {
-                    shared->sweep(std::move(nodes));
+        // Subscriber counts and occupancy for the whole cluster.
+        shared_counts = std::make_unique<cluster::RedisCounts>(
+                *shards, runtime::ShardId(0), storage::redis::parse_redis_url(options.redis),
+                storage::redis::RedisClientOptions{.timeout = options.redis_timeout},
+                cluster::RedisCountsOptions{.node_id = node_id,
+                                            .vacated_delay = options.vacated_delay});
+        shared_counts->set_occupancy_listener(
+                [service = webhooks.get()](const std::string& channel, bool occupied) {
+                    service->on_cluster_occupancy(channel, occupied);
                 });
+        channels.set_shared_counts(shared_counts.get());
+        hub.set_count_listener(
+                [counts = shared_counts.get()](const std::string& channel, int delta) {
+                    counts->changed(channel, delta);
+                });
+        registry->set_gone_listener([presence = shared_presence.get(),
+                                     counts = shared_counts.get()](std::vector<std::string> nodes) {
+            presence->sweep(nodes);
+            counts->sweep(std::move(nodes));
+        });
     } else {
         alone = std::make_unique<core::SingleNodeDirectory>(
                 core::NodeInfo{.node = node_id, .address = address}, connections_now);
@@ -326,6 +346,7 @@ int serve(const config::Options& options) {
     http->start();
     if (registry) registry->start();
     if (shared_presence) shared_presence->start();
+    if (shared_counts) shared_counts->start();
     spdlog::info(
             "herald: listening on {}://{}:{} ({} shards, storage {}{}, history {} "
             "messages / {})",
@@ -355,6 +376,11 @@ int serve(const config::Options& options) {
         shared_presence->stop([&swept] { swept.set_value(); });
         swept.get_future().wait();
     }
+    if (shared_counts) {
+        std::promise<void> swept;
+        shared_counts->stop([&swept] { swept.set_value(); });
+        swept.get_future().wait();
+    }
     if (registry) {
         std::promise<void> left;
         registry->stop([&left] { left.set_value(); });
@@ -367,6 +393,7 @@ int serve(const config::Options& options) {
     shards->join();
     presence.stop();  // connections torn down below leave without telling the dead shards
     hub.set_occupancy_listener(nullptr);
+    hub.set_count_listener(nullptr);
     webhooks.reset();  // its timer and sockets belong to shard 0's io_context: die first
     http.reset();
     shards.reset();

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/node_sweep.hpp"
+
 namespace herald::cluster {
 
 using storage::redis::append_netstring;
@@ -13,12 +15,6 @@ using storage::redis::RedisReply;
 using storage::redis::split_netstrings;
 
 namespace {
-
-// Claims a gone node's channel set: the first sweeper gets it, the others an empty one.
-constexpr const char* kClaim =
-        "local channels = redis.call('SMEMBERS', KEYS[1]) "
-        "redis.call('DEL', KEYS[1]) "
-        "return channels";
 
 // Makes node ARGV[1]'s members of one channel (KEYS[1], its presence hash) exactly those
 // given as client, entry pairs after it (none: the node has no member left there). Answers
@@ -235,22 +231,13 @@ void RedisPresence::sweep(std::vector<std::string> nodes) {
 }
 
 void RedisPresence::sweep_node(const std::string& node, std::function<void()> done) {
-    redis_->command({"EVAL", kClaim, "1", node_channels_key(node)},
-                    [this, node, done = std::move(done)](boost::system::error_code ec,
-                                                         const RedisReply& reply) mutable {
-                        if (ec || !reply.is_array() || reply.elements().empty()) return done();
-                        spdlog::info("presence: sweeping the members of node {} from {} channel(s)",
-                                     node, reply.elements().size());
-                        // `done` once every channel answered.
-                        auto remaining = std::make_shared<std::size_t>(reply.elements().size());
-                        auto each = std::make_shared<std::function<void()>>(
-                                [remaining, done = std::move(done)] {
-                                    if (--*remaining == 0) done();
-                                });
-                        for (const RedisReply& channel : reply.elements()) {
-                            reconcile(node, channel.text(), {}, true, each);
-                        }
-                    });
+    sweep_node_set(
+            *redis_, node_channels_key(node),
+            [this, node](const std::string& channel, std::function<void()> next) {
+                reconcile(node, channel, {}, true,
+                          std::make_shared<std::function<void()>>(std::move(next)));
+            },
+            std::move(done));
 }
 
 void RedisPresence::reconcile(const std::string& node, const std::string& channel,

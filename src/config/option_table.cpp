@@ -292,6 +292,10 @@ std::vector<OptionSpec> make_table() {
             duration("cluster.heartbeat",
                      "How often a node refreshes its entry; it leaves after 3 missed",
                      &Options::heartbeat, milliseconds(100), hours(1)),
+            duration("cluster.vacated_delay",
+                     "How long a channel must have no subscriber on any node before "
+                     "channel.vacated is sent",
+                     &Options::vacated_delay, milliseconds(0), hours(1)),
             optional_text("storage.fail_reads",
                           "Fault injection, only for tests: history reads of the channels whose "
                           "name starts with this prefix fail as a disk error would",

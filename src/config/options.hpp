@@ -48,6 +48,7 @@ struct Options {
     // [cluster]
     std::string node_id;  // empty: host name and port
     milliseconds heartbeat{2'000};
+    milliseconds vacated_delay{3'000};
     // [history]
     std::size_t history_max_messages = 1000;
     milliseconds history_max_age{24 * 3'600'000};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "core/shared_counts.hpp"
 #include "util/clock.hpp"
 
 namespace herald::core {
@@ -163,17 +164,18 @@ void ChannelService::info(runtime::ShardId shard, std::string channel,
              [this, shard, channel,
               done = std::move(done)](std::optional<storage::ChannelState> state) mutable {
                  if (!state) return done(std::nullopt);
-                 hub_.count_subscribers(
-                         channel, shard,
-                         [state = std::move(*state),
-                          done = std::move(done)](SubscriberCounts counts) {
-                             auto it = counts.find(state.channel);
-                             const bool empty = !state.has_history();
-                             // An empty channel reads as all zeros; a trimmed one keeps its
-                             // last_seq.
-                             done(ChannelInfo{state.channel, empty ? 0 : state.first_seq,
-                                              state.last_seq, it == counts.end() ? 0 : it->second});
-                         });
+                 count(shard, channel, std::vector<std::string>{channel},
+                       [state = std::move(*state),
+                        done = std::move(done)](std::optional<SubscriberCounts> counted) {
+                           if (!counted) return done(std::nullopt);
+                           const SubscriberCounts& counts = *counted;
+                           auto it = counts.find(state.channel);
+                           const bool empty = !state.has_history();
+                           // An empty channel reads as all zeros; a trimmed one keeps its
+                           // last_seq.
+                           done(ChannelInfo{state.channel, empty ? 0 : state.first_seq,
+                                            state.last_seq, it == counts.end() ? 0 : it->second});
+                       });
              });
 }
 
@@ -185,13 +187,35 @@ void ChannelService::list(runtime::ShardId shard, std::string prefix,
                 shards_[shard].post([this, shard, prefix = std::move(prefix),
                                      states = std::move(states), done = std::move(done)]() mutable {
                     if (!states) return done(std::nullopt);
-                    hub_.count_subscribers(prefix, shard,
-                                           [states = std::move(*states),
-                                            done = std::move(done)](SubscriberCounts counts) {
-                                               done(merge_listing(states, counts));
-                                           });
+                    std::vector<std::string> names;
+                    names.reserve(states->size());
+                    for (const storage::ChannelState& state : *states) {
+                        names.push_back(state.channel);
+                    }
+                    count(shard, std::move(prefix), std::move(names),
+                          [states = std::move(*states),
+                           done = std::move(done)](std::optional<SubscriberCounts> counts) {
+                              if (!counts) return done(std::nullopt);
+                              done(merge_listing(states, *counts));
+                          });
                 });
             });
+}
+
+void ChannelService::count(runtime::ShardId shard, std::string prefix,
+                           std::optional<std::vector<std::string>> channels,
+                           std::function<void(std::optional<SubscriberCounts>)> done) {
+    if (shared_counts_ == nullptr || !channels) {
+        return hub_.count_subscribers(
+                std::move(prefix), shard,
+                [done = std::move(done)](SubscriberCounts counts) { done(std::move(counts)); });
+    }
+    shared_counts_->counts(std::move(*channels), [this, shard, done = std::move(done)](
+                                                         std::optional<SubscriberCounts> counts) {
+        shards_[shard].post([done = std::move(done), counts = std::move(counts)]() mutable {
+            done(std::move(counts));
+        });
+    });
 }
 
 }  // namespace herald::core

@@ -18,6 +18,8 @@ namespace herald::core {
 
 using Gap = storage::Gap;
 
+class SharedCounts;
+
 struct PublishRequest {
     std::string channel;
     std::string data;  // JSON text
@@ -83,9 +85,16 @@ public:
     /// Whether storage answers (/readyz); `done` runs on `shard`.
     void check_ready(runtime::ShardId shard, std::function<void(bool)> done);
     Hub& hub() { return hub_; }
+    /// Cluster mode: subscriber counts from every node. Set before the shards start.
+    void set_shared_counts(SharedCounts* shared) { shared_counts_ = shared; }
     ServerMetrics& metrics() { return metrics_; }
 
 private:
+    /// Subscribers of `channels` (those starting with `prefix` when absent) on this node, or on
+    /// every node in cluster mode; none when that could not be read. `done` runs on `shard`.
+    void count(runtime::ShardId shard, std::string prefix,
+               std::optional<std::vector<std::string>> channels,
+               std::function<void(std::optional<SubscriberCounts>)> done);
     struct WaitingPublish {
         std::string channel;
         std::chrono::steady_clock::time_point started;
@@ -104,6 +113,7 @@ private:
 
     storage::MessageLog& log_;
     Hub& hub_;
+    SharedCounts* shared_counts_ = nullptr;
     runtime::ShardGroup& shards_;
     ServerMetrics& metrics_;
     std::vector<MessageIdGenerator> ids_;  // one per shard, touched by its shard only

@@ -10,6 +10,7 @@ bool ChannelSubscribers::add(const std::string& channel, Subscriber* subscriber)
     if (std::find(list.begin(), list.end(), subscriber) != list.end()) return false;
     list.push_back(subscriber);
     ++total_;
+    if (counted_) counted_(channel, 1);
     if (++entry.live == 1 && occupancy_) occupancy_(channel, true);
     return true;
 }
@@ -22,6 +23,7 @@ void ChannelSubscribers::remove(const std::string& channel, Subscriber* subscrib
     if (found == entry.subscribers.end()) return;
     --entry.live;
     --total_;
+    if (counted_) counted_(channel, -1);
     if (entry.live == 0 && occupancy_) occupancy_(channel, false);
     if (delivering_ == &entry) {
         *found = nullptr;  // deliver() is walking this list: it compacts when done

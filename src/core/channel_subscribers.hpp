@@ -21,6 +21,9 @@ public:
     /// (false): what channel.occupied and channel.vacated webhooks are made of.
     using OccupancyListener = std::function<void(const std::string& channel, bool occupied)>;
     void set_occupancy_listener(OccupancyListener listener) { occupancy_ = std::move(listener); }
+    /// Told of every subscriber added (+1) or removed (-1): cluster-wide counts.
+    using CountListener = std::function<void(const std::string& channel, int delta)>;
+    void set_count_listener(CountListener listener) { counted_ = std::move(listener); }
 
     /// False if `subscriber` was already there: a repeated subscribe is a no-op.
     bool add(const std::string& channel, Subscriber* subscriber);
@@ -44,6 +47,7 @@ private:
     const Entry* delivering_ = nullptr;
     std::size_t total_ = 0;
     OccupancyListener occupancy_;
+    CountListener counted_;
 };
 
 /// Unsubscribes on destruction, so a closed connection cannot leak a subscriber.

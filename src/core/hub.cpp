@@ -31,6 +31,11 @@ void Hub::set_occupancy_listener(
     }
 }
 
+void Hub::set_count_listener(std::function<void(const std::string&, int)> listener) {
+    for (auto& local : locals_)
+        local->set_count_listener(listener);
+}
+
 void Hub::on_forgotten(const std::vector<std::string>& channels) {
     for (const std::string& channel : channels)
         recent_.forget(channel);

@@ -41,6 +41,10 @@ public:
             std::function<void(runtime::ShardId shard, const std::string& channel, bool occupied)>
                     listener);
 
+    /// Tells `listener` of every subscriber added (+1) or removed (-1), on its shard. Set
+    /// before the shards start; an empty one removes it.
+    void set_count_listener(std::function<void(const std::string& channel, int delta)> listener);
+
     /// The log's commit listener: adds the batch to the recent messages, then posts it.
     void on_committed(std::vector<storage::StoredMessage>&& batch);
 

@@ -102,6 +102,11 @@ void Service::on_local_occupancy(runtime::ShardId, const std::string& channel, b
     });
 }
 
+void Service::on_cluster_occupancy(const std::string& channel, bool occupied) {
+    emit(occupied ? EventType::channel_occupied : EventType::channel_vacated, channel,
+         channel_event_data(channel));
+}
+
 void Service::on_presence(const core::PresenceChange& change) {
     const EventType type = change.kind == core::PresenceChange::Kind::join
                                    ? EventType::presence_joined

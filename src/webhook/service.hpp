@@ -43,6 +43,9 @@ public:
 
     /// Hub occupancy listener: a channel's first subscriber on `shard` arrived, or its last left.
     void on_local_occupancy(runtime::ShardId shard, const std::string& channel, bool occupied);
+    /// Cluster mode: the cluster decided the channel's occupancy (cluster::RedisCounts), once for
+    /// all nodes; this node sends the event. Any shard.
+    void on_cluster_occupancy(const std::string& channel, bool occupied);
     /// Presence change listener.
     void on_presence(const core::PresenceChange& change);
 

@@ -4,14 +4,10 @@
 // -9 leaves no ghosts: within 3 heartbeats its members are gone from every list and each
 // watcher hears a leave for each.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { closeAll, startCluster, startRedis, useCluster } from '../support/cluster.mjs';
-import { get, tempDir } from '../support/herald.mjs';
-import { startWebhookReceiver } from '../support/webhook_receiver.mjs';
+import { useCluster } from '../support/cluster.mjs';
+import { get } from '../support/herald.mjs';
 import { SseClient, StreamClient, until } from '../support/streams.mjs';
 import { connectWs } from '../support/ws.mjs';
 
@@ -113,22 +109,9 @@ function newcomer(list, known) {
 }
 
 describe('a node killed with -9, with webhooks', () => {
-    const fx = { clients: [] };
-    before(async () => {
-        fx.secret = `whsec_${crypto.randomBytes(32).toString('base64')}`;
-        fx.receiver = await startWebhookReceiver({ secret: fx.secret });
-        fx.dir = tempDir();
-        const config = path.join(fx.dir, 'herald.toml');
-        fs.writeFileSync(config, `[[webhooks]]\nurl = "${fx.receiver.url}"\nevents = ["presence.left"]\nchannels = ["cp:*"]\nsecret = "${fx.secret}"\n`);
-        fx.redis = await startRedis();
-        fx.cluster = await startCluster({ nodes: 3, redis: fx.redis, args: ['--cluster-heartbeat', '200ms', '--config', config] });
-    });
-    after(async () => {
-        closeAll(fx.clients);
-        await fx.cluster?.stop();
-        await fx.redis?.destroy();
-        await fx.receiver?.close();
-        fs.rmSync(fx.dir, { recursive: true, force: true });
+    const fx = useCluster({
+        nodes: 3, args: ['--cluster-heartbeat', '200ms'],
+        webhooks: { events: ['presence.left'], channels: ['cp:*'] },
     });
 
     test('a node killed with -9 leaves no ghosts: its members go from every list and watchers hear each leave', async () => {

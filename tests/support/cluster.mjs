@@ -2,6 +2,7 @@
 // Herald nodes sharing it, and nginx round-robin in front of them from deploy/nginx.conf.template.
 // Everything is stopped by PID, and every wait is bounded.
 import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { freePort, startHerald, tempDir } from './herald.mjs';
+import { startWebhookReceiver } from './webhook_receiver.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -265,17 +267,33 @@ export function closeAll(clients) {
 }
 
 /// Starts a Redis and `nodes` Herald nodes on it before a suite's tests, and stops them (and
-/// closes the clients the tests pushed) after: {redis, cluster, clients}, filled by `before`.
-export function useCluster({ nodes, args = [] }) {
-    const fixture = { redis: undefined, cluster: undefined, clients: [] };
+/// closes the clients the tests pushed) after: {redis, cluster, clients, receiver}, filled by
+/// `before`. With `webhooks` ({events, channels}), every node gets one endpoint for them in its
+/// config file, delivering to a receiver started first (`receiver`, checking signatures).
+export function useCluster({ nodes, args = [], webhooks }) {
+    const fixture = { redis: undefined, cluster: undefined, clients: [], receiver: undefined };
+    let dir;
     before(async () => {
+        const extra = [];
+        if (webhooks) {
+            const secret = `whsec_${crypto.randomBytes(32).toString('base64')}`;
+            fixture.receiver = await startWebhookReceiver({ secret });
+            dir = tempDir();
+            const config = path.join(dir, 'herald.toml');
+            const list = (items) => `[${items.map((x) => JSON.stringify(x)).join(', ')}]`;
+            fs.writeFileSync(config, `[[webhooks]]\nurl = "${fixture.receiver.url}"\nevents = ${list(webhooks.events)}\n` +
+                                     `channels = ${list(webhooks.channels)}\nsecret = "${secret}"\n`);
+            extra.push('--config', config);
+        }
         fixture.redis = await startRedis();
-        fixture.cluster = await startCluster({ nodes, redis: fixture.redis, args });
+        fixture.cluster = await startCluster({ nodes, redis: fixture.redis, args: [...args, ...extra] });
     });
     after(async () => {
         closeAll(fixture.clients);
         await fixture.cluster?.stop();
         await fixture.redis?.destroy();
+        await fixture.receiver?.close();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
     return fixture;
 }
