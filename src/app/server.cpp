@@ -207,6 +207,36 @@ std::unique_ptr<net::ssl::context> make_tls_context(const config::Options& optio
     }
 }
 
+/// A second SIGINT or SIGTERM while shutting down: exits now (async-signal-safe calls only).
+void exit_at_once(int) {
+    static const char kMessage[] = "herald: second signal, exiting at once\n";
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    std::_Exit(1);
+}
+
+/// Waits, while the shards run, until every connection asked to end has ended (its last chunk,
+/// close frame or answer sent), or `timeout`: what is left then is cut when the shards stop.
+void drain(const core::ServerMetrics& metrics, std::chrono::milliseconds timeout) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::int64_t open = metrics.connections();
+    if (open > 0) {
+        spdlog::info("herald: ending {} connection(s) gracefully (shutdown.timeout {})", open,
+                     format_duration(timeout));
+    }
+    // The main thread polls a sum of atomics: nothing here runs on, or waits for, a shard.
+    while (metrics.connections() > 0 && std::chrono::steady_clock::now() - started < timeout) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+    if (const std::int64_t left = metrics.connections(); left > 0) {
+        spdlog::warn("herald: {} connection(s) did not end within shutdown.timeout; cutting them",
+                     left);
+    } else if (open > 0) {
+        spdlog::info("herald: every connection ended in {} ms", took.count());
+    }
+}
+
 }  // namespace
 
 int serve(const config::Options& options) {
@@ -366,11 +396,17 @@ int serve(const config::Options& options) {
         spdlog::info("herald: signal {}, shutting down", signal);
     });
     main_context.run();
+    // From here a second signal exits at once, whatever is still draining.
+    signals.clear();
+    std::signal(SIGINT, exit_at_once);
+    std::signal(SIGTERM, exit_at_once);
 
     // Order matters: stop taking work, finish what was accepted, then stop the threads. The
     // acceptors die before the io_contexts they were made on; the shards' remaining handlers
     // (sessions, waiters) die with their io_context, before the hub they point into.
     http->stop();
+    drain(metrics, options.shutdown_timeout);
+    http->cut();
     if (shared_presence) {
         std::promise<void> swept;
         shared_presence->stop([&swept] { swept.set_value(); });

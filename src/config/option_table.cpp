@@ -292,6 +292,10 @@ std::vector<OptionSpec> make_table() {
             duration("cluster.heartbeat",
                      "How often a node refreshes its entry; it leaves after 3 missed",
                      &Options::heartbeat, milliseconds(100), hours(1)),
+            duration("shutdown.timeout",
+                     "How long a stopping server waits for its connections to end gracefully "
+                     "before it exits anyway",
+                     &Options::shutdown_timeout, milliseconds(0), hours(1)),
             duration("cluster.vacated_delay",
                      "How long a channel must have no subscriber on any node before "
                      "channel.vacated is sent",

@@ -49,6 +49,8 @@ struct Options {
     std::string node_id;  // empty: host name and port
     milliseconds heartbeat{2'000};
     milliseconds vacated_delay{3'000};
+    // [shutdown]
+    milliseconds shutdown_timeout{10'000};
     // [history]
     std::size_t history_max_messages = 1000;
     milliseconds history_max_age{24 * 3'600'000};

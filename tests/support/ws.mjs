@@ -154,10 +154,11 @@ export function upgradeRequest({ extensions, protocol, target = '/v1/ws' } = {})
 /// (the raw response head), headers (lower-case names), frames (every server frame parsed so far,
 /// in order), messages() (the text frames' JSON, inflated when rsv1 is set), send(bytes),
 /// sendJson(object), waitFrame(predicate, ms), closed (a Promise)}. With `pause` the caller
-/// controls reading through socket.pause()/resume().
-export function rawWs(port, { extensions, protocol, timeoutMs = 5000 } = {}) {
+/// controls reading through socket.pause()/resume(). With `allowHalfOpen` the socket does not
+/// end its side when the server ends its own: a peer that never lets go.
+export function rawWs(port, { extensions, protocol, timeoutMs = 5000, allowHalfOpen = false } = {}) {
     return new Promise((resolve, reject) => {
-        const socket = net.connect(port, '127.0.0.1');
+        const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen });
         const parser = new FrameParser();
         let head;
         let pending = Buffer.alloc(0);

@@ -33,6 +33,24 @@ KeepaliveTicker::Tick KeepaliveTicker::ticks(std::chrono::milliseconds duration)
     return static_cast<Tick>(std::max<std::int64_t>(1, count));
 }
 
+void KeepaliveTicker::stop() {
+    stopped_ = true;
+    // A copy: a client that ends at once leaves the list meanwhile. None is destroyed within
+    // this loop (their owners are their pending operations), so each pointer stays valid.
+    const std::vector<Client*> clients = clients_;
+    for (Client* client : clients) {
+        if (client->registered()) client->on_shutdown();
+    }
+}
+
+void KeepaliveTicker::forget() {
+    stopped_ = true;
+    timer_.cancel();
+    for (Client* client : clients_)
+        client->slot_ = Client::kUnregistered;
+    clients_.clear();
+}
+
 void KeepaliveTicker::start() {
     if (!stopped_) arm();
 }
@@ -43,7 +61,7 @@ void KeepaliveTicker::arm() {
 }
 
 void KeepaliveTicker::on_timer(boost::system::error_code ec) {
-    if (ec || stopped_) return;
+    if (ec) return;
     ++now_;
     for (std::size_t i = 0; i < clients_.size(); ++i)
         clients_[i]->on_tick(now_);

@@ -26,8 +26,10 @@ public:
         virtual ~Client() = default;
         /// Called once per tick while registered; may `remove` itself.
         virtual void on_tick(Tick now) = 0;
-        /// The server stops: end the connection.
+        /// The server stops: end the connection (gracefully: what was asked is answered).
         virtual void on_shutdown() = 0;
+        /// Registered with a ticker: while it is, the ticker is alive (stop unregisters all).
+        bool registered() const { return slot_ != kUnregistered; }
 
     private:
         friend class KeepaliveTicker;
@@ -37,6 +39,10 @@ public:
 
     KeepaliveTicker(boost::asio::io_context::executor_type executor,
                     std::chrono::milliseconds interval);
+    /// Forgets the clients left: they no longer point back here.
+    ~KeepaliveTicker() { forget(); }
+    KeepaliveTicker(const KeepaliveTicker&) = delete;
+    KeepaliveTicker& operator=(const KeepaliveTicker&) = delete;
 
     /// False once stopped: the caller should close.
     [[nodiscard]] bool add(Client& client);
@@ -48,16 +54,12 @@ public:
     Tick ticks(std::chrono::milliseconds duration) const;
 
     void start();
-    /// Stops ticking and tells every client to end (server shutdown), forgetting them all.
-    void stop() {
-        stopped_ = true;
-        timer_.cancel();
-        while (!clients_.empty()) {
-            Client& client = *clients_.back();
-            remove(client);
-            client.on_shutdown();
-        }
-    }
+    /// Server shutdown: tells every client to end, and takes no new one. It goes on ticking, so
+    /// that an ending connection's deadlines (websocket.close_timeout) still hold.
+    void stop();
+    /// The end of shutdown, once the connections had their time: stops ticking and forgets the
+    /// clients left, which end with their shard.
+    void forget();
 
 private:
     void arm();

@@ -1,5 +1,9 @@
 #include "transport/common/write_coalescer.hpp"
 
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
 namespace herald::transport {
 
 WriteCoalescer::WriteCoalescer(boost::asio::io_context::executor_type executor,
@@ -7,6 +11,10 @@ WriteCoalescer::WriteCoalescer(boost::asio::io_context::executor_type executor,
     : timer_(executor), window_(window) {}
 
 void WriteCoalescer::defer(std::shared_ptr<Client> client) {
+    if (stopped_) {
+        return boost::asio::post(timer_.get_executor(),
+                                 [client = std::move(client)] { client->flush_deferred(); });
+    }
     deferred_.push_back(std::move(client));
     if (std::exchange(armed_, true)) return;
     timer_.expires_after(window_);
@@ -14,7 +22,7 @@ void WriteCoalescer::defer(std::shared_ptr<Client> client) {
 }
 
 void WriteCoalescer::schedule(std::shared_ptr<Client> client, Clock::time_point last_write) {
-    if (Clock::now() - last_write < window_) return defer(std::move(client));
+    if (!stopped_ && Clock::now() - last_write < window_) return defer(std::move(client));
     boost::asio::post(timer_.get_executor(),
                       [client = std::move(client)] { client->flush_deferred(); });
 }
@@ -29,9 +37,12 @@ void WriteCoalescer::on_timer(boost::system::error_code ec) {
 }
 
 void WriteCoalescer::stop() {
+    stopped_ = true;
     timer_.cancel();
-    deferred_.clear();
-    running_.clear();
+    for (auto& client : std::exchange(deferred_, {})) {
+        boost::asio::post(timer_.get_executor(),
+                          [client = std::move(client)] { client->flush_deferred(); });
+    }
 }
 
 }  // namespace herald::transport

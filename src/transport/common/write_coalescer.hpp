@@ -39,7 +39,8 @@ public:
     /// everything one handler queues (a committed batch reaches every subscriber in one
     /// handler) leaves in one write.
     void schedule(std::shared_ptr<Client> client, Clock::time_point last_write);
-    /// Forgets deferred flushes without running them (shutdown).
+    /// Shutdown: runs the deferred flushes now, and from then on every flush after the loop
+    /// turn, so that the last chunks and close frames of ending connections leave.
     void stop();
 
 private:
@@ -50,6 +51,7 @@ private:
     std::vector<std::shared_ptr<Client>> deferred_;
     std::vector<std::shared_ptr<Client>> running_;
     bool armed_ = false;
+    bool stopped_ = false;
 };
 
 }  // namespace herald::transport

@@ -71,6 +71,7 @@ void HttpServer::start() {
 }
 
 void HttpServer::stop() {
+    context_.draining.store(true, std::memory_order_relaxed);
     std::vector<std::future<void>> stopped;
     for (std::size_t i = 0; i < listeners_.size(); ++i) {
         auto done = std::make_shared<std::promise<void>>();
@@ -78,13 +79,31 @@ void HttpServer::stop() {
         shards_[runtime::ShardId(i)].post(
                 [listener = listeners_[i].get(), services = services_[i].get(), done] {
                     listener->stop();
-                    // Streams end now, while their shard runs: none outlives its ticker.
+                    // Every connection starts to end now, while its shard runs (none outlives
+                    // its ticker): streams send their last chunk, WebSockets close with 1001,
+                    // long polls answer, idle HTTP connections close and busy ones after their
+                    // answer. The coalescer then sends what it held back, and every flush
+                    // after, at once.
                     services->ticker.stop();
                     services->coalescer.stop();
                     done->set_value();
                 });
     }
     for (auto& done : stopped)
+        done.wait();
+}
+
+void HttpServer::cut() {
+    std::vector<std::future<void>> forgotten;
+    for (std::size_t i = 0; i < services_.size(); ++i) {
+        auto done = std::make_shared<std::promise<void>>();
+        forgotten.push_back(done->get_future());
+        shards_[runtime::ShardId(i)].post([services = services_[i].get(), done] {
+            services->ticker.forget();
+            done->set_value();
+        });
+    }
+    for (auto& done : forgotten)
         done.wait();
 }
 
@@ -134,7 +153,8 @@ void HttpServer::start_connection(runtime::ShardId shard, runtime::Socket&& sock
 void HttpServer::start_session(runtime::ShardId shard, runtime::Socket&& socket,
                                CountedSlot address_slot, const boost::asio::ip::address& client) {
     std::make_shared<HttpSession>(std::move(socket), std::move(address_slot), client, shard,
-                                  router_, context_.limits, context_.metrics.shard(shard))
+                                  router_, context_.limits, context_.metrics.shard(shard),
+                                  services_[shard.value]->ticker)
             ->start();
 }
 

@@ -30,8 +30,13 @@ public:
     runtime::tcp::endpoint local_endpoint() const { return listeners_.front()->local_endpoint(); }
 
     void start();
-    /// Stops accepting and ends every stream; returns once each shard has done so.
+    /// Stops accepting, makes /readyz answer 503, and asks every connection to end gracefully;
+    /// returns once each shard has asked. The connections are gone when the metrics count none
+    /// (the caller waits for that, up to shutdown.timeout, while the shards run).
     void stop();
+    /// After `stop`, once the connections had their time (shutdown.timeout): the shards'
+    /// tickers forget the connections left, which end when their shard stops.
+    void cut();
 
 private:
     void accept(runtime::ShardId shard, runtime::Socket&& socket);

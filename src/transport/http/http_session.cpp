@@ -28,7 +28,8 @@ bool is_normal_http_end(beast::error_code ec) {
 
 HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot,
                          const net::ip::address& client, runtime::ShardId shard, Router& router,
-                         const HttpLimits& limits, core::ShardMetrics& metrics)
+                         const HttpLimits& limits, core::ShardMetrics& metrics,
+                         KeepaliveTicker& ticker)
     : stream_(std::move(socket)),
       address_slot_(std::move(address_slot)),
       // The parser takes a body piece by piece, so the buffer only has to hold a whole header
@@ -38,12 +39,27 @@ HttpSession::HttpSession(runtime::Socket&& socket, CountedSlot address_slot,
       router_(router),
       limits_(limits),
       metrics_(metrics),
+      ticker_(ticker),
       client_(limits, client) {
     metrics_.http_connections.inc();
 }
 
 HttpSession::~HttpSession() {
+    if (registered()) ticker_.remove(*this);
     metrics_.http_connections.dec();
+}
+
+void HttpSession::start() {
+    if (!ticker_.add(*this)) return close();  // the server is stopping
+    do_read_header();
+}
+
+void HttpSession::on_shutdown() {
+    draining_ = true;
+    keep_alive_ = false;
+    // Reading, or waiting for a request: nothing was asked that is not answered. Otherwise the
+    // answer leaves first (a publish being stored, a long poll about to answer 204).
+    if (!awaiting_response_ && !response_) close();
 }
 
 void HttpSession::do_read_header() {
@@ -188,7 +204,7 @@ void HttpSession::on_write(beast::error_code ec, bool keep_alive) {
         if (!is_normal_http_end(ec)) spdlog::debug("http: write failed: {}; closing", ec.message());
         return close();
     }
-    if (!keep_alive) {
+    if (!keep_alive || draining_) {
         beast::error_code ignored;
         stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
         return close();
@@ -209,6 +225,7 @@ std::optional<HandedOver> HttpSession::hand_over(Response& head) {
     if (closed_ || !awaiting_response_ || watching_) return std::nullopt;
     awaiting_response_ = false;
     closed_ = true;  // this session is done; the socket lives on in the caller
+    if (registered()) ticker_.remove(*this);
     on_abort_ = nullptr;
     head.version(version_);
     const auto unread = buffer_.data();
@@ -252,6 +269,7 @@ void HttpSession::on_watch(beast::error_code ec) {
 
 void HttpSession::close() {
     if (std::exchange(closed_, true)) return;
+    if (registered()) ticker_.remove(*this);  // registered: the ticker lives
     client_.presence.leave_all();
     if (auto on_abort = std::exchange(on_abort_, nullptr)) on_abort();
     beast::error_code ignored;

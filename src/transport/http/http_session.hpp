@@ -13,6 +13,7 @@
 #include "core/server_metrics.hpp"
 #include "runtime/listener.hpp"
 #include "runtime/shard_id.hpp"
+#include "transport/common/keepalive_ticker.hpp"
 #include "transport/http/http_client.hpp"
 #include "transport/http/http_types.hpp"
 
@@ -22,9 +23,12 @@ class Router;
 
 /// One HTTP/1.1 connection: reads a request, lets the router answer it (now, or later for a
 /// publish or a long poll), writes the answer, reads the next. Pipelined requests wait in the
-/// read buffer and are answered in order.
+/// read buffer and are answered in order. At shutdown (the shard's ticker stops) an idle
+/// connection closes at once and a busy one after its answer, sent with `Connection: close`.
 /// Thread: its shard's only. Owned by its pending operations and by handlers holding it.
-class HttpSession final : public Exchange, public std::enable_shared_from_this<HttpSession> {
+class HttpSession final : public Exchange,
+                          public KeepaliveTicker::Client,
+                          public std::enable_shared_from_this<HttpSession> {
 public:
     /// `address_slot`: the connection's place in limits.max_connections_per_ip, held until it
     /// ends here or in the session it is handed over to.
@@ -33,10 +37,14 @@ public:
     /// address).
     HttpSession(runtime::Socket&& socket, CountedSlot address_slot,
                 const boost::asio::ip::address& client, runtime::ShardId shard, Router& router,
-                const HttpLimits& limits, core::ShardMetrics& metrics);
+                const HttpLimits& limits, core::ShardMetrics& metrics, KeepaliveTicker& ticker);
     ~HttpSession() override;
 
-    void start() { do_read_header(); }
+    void start();
+
+    // KeepaliveTicker::Client: only for shutdown (request deadlines are the stream's own).
+    void on_tick(KeepaliveTicker::Tick) override {}
+    void on_shutdown() override;
 
     void respond(Response&& response) override;
     void on_disconnect(std::function<void()> on_abort) override;
@@ -67,6 +75,7 @@ private:
     Router& router_;
     const HttpLimits& limits_;
     core::ShardMetrics& metrics_;
+    KeepaliveTicker& ticker_;
 
     std::shared_ptr<Response> response_;  // alive while it is written
     std::function<void()> on_abort_;
@@ -78,6 +87,7 @@ private:
     bool watching_ = false;           // an async_wait for readability is pending
     bool read_after_watch_ = false;   // start reading once that wait is cancelled
     bool closed_ = false;
+    bool draining_ = false;  // the server stops: no request after the one being answered
 };
 
 }  // namespace herald::transport

@@ -49,6 +49,8 @@ struct HttpContext {
     ConnectionsPerAddress connections_per_address{};
     /// Long polls held now, for limits.max_long_poll_waiters.
     std::atomic<std::uint32_t> long_poll_waiters{0};
+    /// The server is shutting down: /readyz answers 503 (HttpServer::stop sets it).
+    std::atomic<bool> draining{false};
 
     ShardServices& services(runtime::ShardId shard) { return *shards[shard.value]; }
 };

@@ -23,6 +23,10 @@ void health(RouteCall&, ExchangePtr exchange) {
 }
 
 void readiness(RouteCall& call, ExchangePtr exchange) {
+    if (call.context.draining.load(std::memory_order_relaxed)) {
+        return exchange->respond(
+                error_response(wire::ApiError::unavailable, "the server is shutting down"));
+    }
     // Storage is asked off this thread; the answer comes back here.
     call.context.channels.check_ready(call.shard, [exchange](bool ready) {
         exchange->respond(

@@ -22,7 +22,9 @@ void LongPollWaiter::start(HttpContext& context, runtime::ShardId shard, const s
     waiter->exchange_->on_disconnect([weak = std::weak_ptr(waiter)] {
         if (auto self = weak.lock()) self->abort();
     });
-    waiter->arm(wait);
+    // Registered for shutdown; a server already stopping answers at once.
+    const bool serving = context.services(shard).ticker.add(*waiter);
+    waiter->arm(serving ? wait : std::chrono::milliseconds(0));
     // Subscribed first: a message committed while the read runs is delivered to the waiter.
     context.channels.read(shard, channel, cursor, limit,
                           [waiter](core::ReadResult read) { waiter->on_read(read); });
@@ -37,6 +39,7 @@ void LongPollWaiter::on_read(const core::ReadResult& read) {
 
 bool LongPollWaiter::end() {
     if (std::exchange(done_, true)) return false;
+    if (registered()) context_.services(shard_).ticker.remove(*this);
     held_ = CountedSlot();  // the client may poll again at once
     subscription_.reset();
     timer_.cancel();
@@ -47,6 +50,7 @@ LongPollWaiter::LongPollWaiter(HttpContext& context, runtime::ShardId shard, std
                                core::Seq after, std::size_t limit, CountedSlot held,
                                ExchangePtr exchange)
     : context_(context),
+      shard_(shard),
       metrics_(context.metrics.shard(shard)),
       channel_(std::move(channel)),
       after_(after),
@@ -58,6 +62,7 @@ LongPollWaiter::LongPollWaiter(HttpContext& context, runtime::ShardId shard, std
 }
 
 LongPollWaiter::~LongPollWaiter() {
+    if (registered()) context_.services(shard_).ticker.remove(*this);
     metrics_.long_poll_waits.dec();
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/channel_subscribers.hpp"
 #include "runtime/shard_id.hpp"
+#include "transport/common/keepalive_ticker.hpp"
 #include "transport/http/router.hpp"
 #include "util/counted_slot.hpp"
 
@@ -18,9 +19,11 @@ namespace herald::transport {
 /// A long-poll request: a one-shot subscriber with a deadline. It subscribes, then reads: what
 /// the read finds is the answer (200, or 503 when storage could not read); when it finds
 /// nothing, the request is held and answered 200 with the first batch of messages after its
-/// cursor, or 204 at the deadline. A client that disconnects frees it at once.
+/// cursor, or 204 at the deadline. A client that disconnects frees it at once. At shutdown
+/// (the shard's ticker stops) it answers at once, what it collected or 204.
 /// Thread: its shard's only. Owned by its timer handler and the batch flush it schedules.
 class LongPollWaiter final : public core::Subscriber,
+                             public KeepaliveTicker::Client,
                              public std::enable_shared_from_this<LongPollWaiter> {
 public:
     /// `held`: its place in limits.max_long_poll_waiters, given back when the waiter ends.
@@ -35,6 +38,10 @@ public:
 
     void deliver(const core::MessagePtr& message) override;
 
+    // KeepaliveTicker::Client: only for shutdown (its deadline is its own timer's).
+    void on_tick(KeepaliveTicker::Tick) override {}
+    void on_shutdown() override { finish(); }
+
 private:
     void arm(std::chrono::milliseconds wait);
     void on_read(const core::ReadResult& read);
@@ -45,6 +52,7 @@ private:
     void abort();
 
     HttpContext& context_;
+    runtime::ShardId shard_;
     core::ShardMetrics& metrics_;  // its shard's
     std::string channel_;
     core::Seq after_;

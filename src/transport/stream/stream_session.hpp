@@ -48,8 +48,9 @@ public:
     void on_read_failed() override { finish(Frame::own("")); }
     bool has_room(const core::Message* next) const override;
 
-    // KeepaliveTicker::Client: the server stops.
-    void on_shutdown() override { close(); }
+    // KeepaliveTicker::Client: the server stops. The response ends cleanly, what is queued and
+    // the last chunk sent: the client resumes from its last id elsewhere.
+    void on_shutdown() override { finish(Frame::own("")); }
 
 private:
     // StreamingConnection

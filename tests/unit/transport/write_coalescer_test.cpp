@@ -28,15 +28,22 @@ TEST(WriteCoalescer, FlushesEveryDeferredClientOnceWhenTheWindowEnds) {
     EXPECT_EQ(first.use_count(), 1) << "released after its flush";
 }
 
-TEST(WriteCoalescer, StopForgetsDeferredClients) {
+// Shutdown: what was held back leaves at once (the last chunks and close frames of ending
+// connections), and so does every flush after, without waiting for a window.
+TEST(WriteCoalescer, StopFlushesDeferredClientsAndDefersNoMore) {
     boost::asio::io_context context;
-    WriteCoalescer coalescer(context.get_executor(), std::chrono::milliseconds(1));
+    WriteCoalescer coalescer(context.get_executor(), std::chrono::hours(1));
     auto client = std::make_shared<CountingClient>();
     coalescer.defer(client);
     coalescer.stop();
+    context.run();  // the hour-long window is not waited for
+    EXPECT_EQ(client->flushes, 1);
+    coalescer.schedule(client, WriteCoalescer::Clock::now());  // busy: would be deferred
+    coalescer.defer(client);
+    context.restart();
     context.run();
-    EXPECT_EQ(client->flushes, 0);
-    EXPECT_EQ(client.use_count(), 1);
+    EXPECT_EQ(client->flushes, 3);
+    EXPECT_EQ(client.use_count(), 1) << "nothing holds it after its flushes";
 }
 
 }  // namespace
