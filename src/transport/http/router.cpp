@@ -49,7 +49,7 @@ bool is(const Request& request, http::verb verb) {
 
 }  // namespace
 
-std::optional<Response> Router::refuse_access(Access access, const auth::Grant& grant,
+std::optional<Response> Router::refuse_access(Access access, const auth::Grant* grant,
                                               const std::string& channel,
                                               const HttpClient& client) const {
     switch (access) {
@@ -57,10 +57,10 @@ std::optional<Response> Router::refuse_access(Access access, const auth::Grant& 
         case Access::token: return std::nullopt;
         // The subscribe globs cover reads, long polls, streams and presence (API.md Auth).
         case Access::subscribe:
-            if (grant.may_subscribe(channel)) return std::nullopt;
+            if (grant != nullptr && grant->may_subscribe(channel)) return std::nullopt;
             return forbidden("read", channel);
         case Access::publish:
-            if (grant.may_publish(channel)) return std::nullopt;
+            if (grant != nullptr && grant->may_publish(channel)) return std::nullopt;
             return forbidden("publish to", channel);
         case Access::admin:
             // The admin API needs `herald.admin` (API.md Auth). Open mode lets in clients on
@@ -70,7 +70,7 @@ std::optional<Response> Router::refuse_access(Access access, const auth::Grant& 
                                       "without an auth key the admin API answers clients on this "
                                       "host only (http.admin_remote)");
             }
-            if (!grant.is_admin()) {
+            if (grant == nullptr || !grant->is_admin()) {
                 return error_response(ApiError::forbidden, "the admin API needs an admin token");
             }
             return std::nullopt;
@@ -161,7 +161,7 @@ void Router::route(runtime::ShardId shard, Request&& request, ExchangePtr exchan
             allow += http::to_string(route.method);
             continue;
         }
-        if (auto refused = refuse_access(route.access, *grant, channel, client)) {
+        if (auto refused = refuse_access(route.access, grant.get(), channel, client)) {
             return exchange->respond(std::move(*refused));
         }
         RouteCall call{

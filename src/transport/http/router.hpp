@@ -71,7 +71,8 @@ private:
     /// origin, or under a DNS-rebinding name (API.md Auth); nothing when it may go on.
     std::optional<Response> refuse_browser_admin(const Request& request) const;
     /// The 403 when `grant` may not use a route of `access` (for `channel`), else nothing.
-    std::optional<Response> refuse_access(Access access, const auth::Grant& grant,
+    /// `grant` is null outside /v1, where every route is open to anyone.
+    std::optional<Response> refuse_access(Access access, const auth::Grant* grant,
                                           const std::string& channel,
                                           const HttpClient& client) const;
 
