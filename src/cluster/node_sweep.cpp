@@ -30,23 +30,41 @@ void claim_node_set(storage::redis::RedisClient& redis, std::string key,
                   });
 }
 
-void sweep_node_set(storage::redis::RedisClient& redis, std::string key,
-                    std::function<void(const std::string&, std::function<void()>)> each,
-                    std::function<void()> done) {
-    claim_node_set(redis, std::move(key),
-                   [each = std::move(each),
-                    done = std::move(done)](std::vector<std::string> members) mutable {
-                       if (members.empty()) return done();
-                       spdlog::info("cluster: sweeping {} entr{} of a gone node", members.size(),
-                                    members.size() == 1 ? "y" : "ies");
-                       auto remaining = std::make_shared<std::size_t>(members.size());
+void NodeSweeper::sweep(std::vector<std::string> nodes) {
+    shards_[shard_].post([this, nodes = std::move(nodes)] {
+        for (const std::string& node : nodes) {
+            if (node != self_) sweep_node(node, [] {});
+        }
+    });
+}
+
+void NodeSweeper::sweep_node(const std::string& node, std::function<void()> done) {
+    claim_node_set(redis_, set_key(node),
+                   [this, node, done = std::move(done)](std::vector<std::string> channels) mutable {
+                       if (channels.empty()) return done();
+                       spdlog::info("cluster: sweeping {} from {} channel(s) of node {}",
+                                    set_prefix_, channels.size(), node);
+                       auto remaining = std::make_shared<std::size_t>(channels.size());
                        auto next = [remaining, done = std::move(done)] {
                            if (--*remaining == 0) done();
                        };
-                       for (const std::string& member : members) {
-                           each(member, next);
+                       for (const std::string& channel : channels) {
+                           each_(node, channel, next);
                        }
                    });
+}
+
+void NodeSweeper::stop(std::function<void()> done) {
+    shards_[shard_].post([this, done = std::move(done)]() mutable {
+        if (!redis_.up()) {
+            redis_.stop();
+            return done();
+        }
+        sweep_node(self_, [this, done = std::move(done)] {
+            redis_.stop();
+            done();
+        });
+    });
 }
 
 }  // namespace herald::cluster

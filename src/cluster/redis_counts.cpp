@@ -80,6 +80,9 @@ RedisCounts::RedisCounts(runtime::ShardGroup& shards, runtime::ShardId shard,
       keys_(options_.key_prefix),
       redis_(std::make_shared<storage::redis::RedisClient>(shards[shard].executor(), std::move(url),
                                                            client)),
+      sweeper_(shards, shard, *redis_, options_.key_prefix + ":{cluster}:subs:", options_.node_id,
+               [this](const std::string& node, const std::string& channel,
+                      std::function<void()> next) { write(node, channel, 0, std::move(next)); }),
       flush_timer_(shards[shard].executor()),
       poll_timer_(shards[shard].executor()) {
     redis_->on_state([this](bool up) {
@@ -93,7 +96,7 @@ RedisCounts::RedisCounts(runtime::ShardGroup& shards, runtime::ShardId shard,
             schedule_flush();
         };
         if (std::exchange(connected_once_, true)) return rewrite();
-        sweep_node(options_.node_id, rewrite);
+        sweeper_.sweep_node(options_.node_id, rewrite);
     });
 }
 
@@ -102,10 +105,6 @@ RedisCounts::~RedisCounts() = default;
 void RedisCounts::start() {
     redis_->start();
     schedule_poll();
-}
-
-std::string RedisCounts::node_channels_key(const std::string& node) const {
-    return std::string(options_.key_prefix).append(":{cluster}:subs:").append(node);
 }
 
 void RedisCounts::changed(const std::string& channel, int delta) {
@@ -140,7 +139,7 @@ void RedisCounts::flush() {
 void RedisCounts::write(const std::string& node, const std::string& channel, std::int64_t count,
                         std::function<void()> done) {
     if (count > 0) {
-        redis_->command({"SADD", node_channels_key(node), channel},
+        redis_->command({"SADD", sweeper_.set_key(node), channel},
                         [](boost::system::error_code, const RedisReply&) {});
     }
     redis_->command({"EVAL", kSetCount, "1", keys_.channel_key(channel, "subs"), node,
@@ -241,37 +240,13 @@ void RedisCounts::counts(std::vector<std::string> channels,
     });
 }
 
-void RedisCounts::sweep(std::vector<std::string> nodes) {
-    shards_[shard_].post([this, nodes = std::move(nodes)] {
-        for (const std::string& node : nodes) {
-            if (node != options_.node_id) sweep_node(node, [] {});
-        }
-    });
-}
-
-void RedisCounts::sweep_node(const std::string& node, std::function<void()> done) {
-    sweep_node_set(
-            *redis_, node_channels_key(node),
-            [this, node](const std::string& channel, std::function<void()> next) {
-                write(node, channel, 0, std::move(next));
-            },
-            std::move(done));
-}
-
 void RedisCounts::stop(std::function<void()> done) {
-    shards_[shard_].post([this, done = std::move(done)]() mutable {
+    shards_[shard_].post([this] {
         stopped_ = true;
         flush_timer_.cancel();
         poll_timer_.cancel();
-        if (!redis_->up()) {
-            redis_->stop();
-            return done();
-        }
-        sweep_node(options_.node_id, [this, done = std::move(done)] {
-            redis_->stop();
-            done();
-        });
     });
+    sweeper_.stop(std::move(done));  // posted after: the timers are off first
 }
 
 }  // namespace herald::cluster

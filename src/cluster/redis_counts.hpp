@@ -12,6 +12,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "cluster/node_sweep.hpp"
 #include "core/shared_counts.hpp"
 #include "runtime/shard_group.hpp"
 #include "storage/redis/redis_client.hpp"
@@ -67,7 +68,7 @@ public:
     void changed(const std::string& channel, int delta) override;
     void counts(std::vector<std::string> channels,
                 std::function<void(std::optional<core::SubscriberCounts>)> done) override;
-    void sweep(std::vector<std::string> nodes);
+    void sweep(std::vector<std::string> nodes) { sweeper_.sweep(std::move(nodes)); }
 
 private:
     void schedule_flush();
@@ -81,14 +82,13 @@ private:
     void poll_vacating();
     void vacate(const std::string& channel);
     std::string vacating_key() const;
-    void sweep_node(const std::string& node, std::function<void()> done);
-    std::string node_channels_key(const std::string& node) const;
 
     runtime::ShardGroup& shards_;
     runtime::ShardId shard_;
     RedisCountsOptions options_;
     storage::redis::LogKeys keys_;
     std::shared_ptr<storage::redis::RedisClient> redis_;
+    NodeSweeper sweeper_;  // after redis_: it uses the connection
     std::function<void(const std::string&, bool)> occupancy_listener_;
     // On the shard: this node's count per channel, and those not yet written.
     std::unordered_map<std::string, std::int64_t> local_;

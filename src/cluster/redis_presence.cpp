@@ -91,7 +91,14 @@ RedisPresence::RedisPresence(runtime::ShardGroup& shards, runtime::ShardId shard
       options_(std::move(options)),
       keys_(options_.key_prefix),
       redis_(std::make_shared<storage::redis::RedisClient>(shards[shard].executor(), std::move(url),
-                                                           client)) {
+                                                           client)),
+      sweeper_(shards, shard, *redis_,
+               options_.key_prefix + ":{cluster}:presence:", options_.node_id,
+               [this](const std::string& node, const std::string& channel,
+                      std::function<void()> next) {
+                   reconcile(node, channel, {}, true,
+                             std::make_shared<std::function<void()>>(std::move(next)));
+               }) {
     redis_->on_state([this](bool up) {
         if (!up) return;
         // At the first connection, what an earlier process with this node id left behind goes
@@ -99,7 +106,7 @@ RedisPresence::RedisPresence(runtime::ShardGroup& shards, runtime::ShardId shard
         // every connection, this node's members are written again: joins and leaves made
         // while Redis was away were not.
         if (std::exchange(connected_once_, true)) return rewrite_members();
-        sweep_node(options_.node_id, [this] { rewrite_members(); });
+        sweeper_.sweep_node(options_.node_id, [this] { rewrite_members(); });
     });
 }
 
@@ -112,7 +119,7 @@ void RedisPresence::rewrite_members() {
             (*by_channel)[channel].push_back(std::move(entry));
         }
         // The channels where Redis may hold this node's members, and those where it has some.
-        redis_->command({"SMEMBERS", node_channels_key(options_.node_id)},
+        redis_->command({"SMEMBERS", sweeper_.set_key(options_.node_id)},
                         [this, by_channel](boost::system::error_code ec, const RedisReply& reply) {
                             if (ec || !reply.is_array()) return;
                             for (const RedisReply& channel : reply.elements()) {
@@ -132,10 +139,6 @@ void RedisPresence::start() {
     redis_->start();
 }
 
-std::string RedisPresence::node_channels_key(const std::string& node) const {
-    return std::string(options_.key_prefix).append(":{cluster}:presence:").append(node);
-}
-
 void RedisPresence::joined(const std::string& channel, const core::PresenceEntry& entry) {
     shards_[shard_].post([this, channel, entry] {
         // Failures are logged, not retried: the client's own node still lists it and tells its
@@ -149,7 +152,7 @@ void RedisPresence::joined(const std::string& channel, const core::PresenceEntry
         redis_->command({"HSET", keys_.channel_key(channel, "presence"), entry.client,
                          encode_entry(options_.node_id, entry)},
                         logged);
-        redis_->command({"SADD", node_channels_key(options_.node_id), channel}, logged);
+        redis_->command({"SADD", sweeper_.set_key(options_.node_id), channel}, logged);
         publish(core::PresenceChange::Kind::join, options_.node_id, channel, entry.client,
                 entry.user);
     });
@@ -222,24 +225,6 @@ void RedisPresence::members(
     });
 }
 
-void RedisPresence::sweep(std::vector<std::string> nodes) {
-    shards_[shard_].post([this, nodes = std::move(nodes)] {
-        for (const std::string& node : nodes) {
-            if (node != options_.node_id) sweep_node(node, [] {});
-        }
-    });
-}
-
-void RedisPresence::sweep_node(const std::string& node, std::function<void()> done) {
-    sweep_node_set(
-            *redis_, node_channels_key(node),
-            [this, node](const std::string& channel, std::function<void()> next) {
-                reconcile(node, channel, {}, true,
-                          std::make_shared<std::function<void()>>(std::move(next)));
-            },
-            std::move(done));
-}
-
 void RedisPresence::reconcile(const std::string& node, const std::string& channel,
                               const std::vector<core::PresenceEntry>& entries, bool announce_leaves,
                               std::shared_ptr<std::function<void()>> done) {
@@ -250,7 +235,7 @@ void RedisPresence::reconcile(const std::string& node, const std::string& channe
         command.push_back(encode_entry(node, entry));
     }
     if (!entries.empty()) {
-        redis_->command({"SADD", node_channels_key(node), channel},
+        redis_->command({"SADD", sweeper_.set_key(node), channel},
                         [](boost::system::error_code, const RedisReply&) {});
     }
     redis_->command(
@@ -275,19 +260,6 @@ void RedisPresence::reconcile(const std::string& node, const std::string& channe
                 }
                 if (done) (*done)();
             });
-}
-
-void RedisPresence::stop(std::function<void()> done) {
-    shards_[shard_].post([this, done = std::move(done)]() mutable {
-        if (!redis_->up()) {
-            redis_->stop();
-            return done();
-        }
-        sweep_node(options_.node_id, [this, done = std::move(done)] {
-            redis_->stop();
-            done();
-        });
-    });
 }
 
 }  // namespace herald::cluster

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/node_sweep.hpp"
 #include "core/presence.hpp"
 #include "core/shared_presence.hpp"
 #include "runtime/shard_group.hpp"
@@ -52,7 +53,7 @@ public:
     void start();
     /// Sweeps this node's members (those whose leave did not get through), then disconnects;
     /// `done` runs on the shard. Call before the shards stop.
-    void stop(std::function<void()> done);
+    void stop(std::function<void()> done) { sweeper_.stop(std::move(done)); }
 
     void joined(const std::string& channel, const core::PresenceEntry& entry) override;
     void left(const std::string& channel, const core::PresenceEntry& entry) override;
@@ -64,11 +65,10 @@ public:
     /// watchers. Ignores this node's own (its watchers heard them already) and other notices.
     void on_notice(std::string_view payload);
     /// Removes the members of nodes found gone, publishing a leave for each.
-    void sweep(std::vector<std::string> nodes);
+    void sweep(std::vector<std::string> nodes) { sweeper_.sweep(std::move(nodes)); }
 
 private:
     void rewrite_members();
-    void sweep_node(const std::string& node, std::function<void()> done);
     /// Makes `node`'s members of `channel` in Redis `entries`, publishing the leaves and joins
     /// that makes (and telling the swept listener of the leaves when `announce_leaves`); `done`
     /// (if any) then runs.
@@ -78,7 +78,6 @@ private:
     void publish(core::PresenceChange::Kind kind, const std::string& node,
                  const std::string& channel, const std::string& client,
                  const std::optional<std::string>& user);
-    std::string node_channels_key(const std::string& node) const;
 
     runtime::ShardGroup& shards_;
     runtime::ShardId shard_;
@@ -86,6 +85,7 @@ private:
     RedisPresenceOptions options_;
     storage::redis::LogKeys keys_;
     std::shared_ptr<storage::redis::RedisClient> redis_;
+    NodeSweeper sweeper_;  // after redis_: it uses the connection
     std::function<void(const core::PresenceChange&)> swept_listener_;
     bool connected_once_ = false;
 };
