@@ -30,6 +30,12 @@ void claim_node_set(storage::redis::RedisClient& redis, std::string key,
                   });
 }
 
+void NodeSweeper::note(const std::string& channel) {
+    if (!noted_.insert(channel).second) return;
+    redis_.command({"SADD", set_key(self_), channel},
+                   [](boost::system::error_code, const storage::redis::RedisReply&) {});
+}
+
 void NodeSweeper::sweep(std::vector<std::string> nodes) {
     shards_[shard_].post([this, nodes = std::move(nodes)] {
         for (const std::string& node : nodes) {
@@ -39,6 +45,7 @@ void NodeSweeper::sweep(std::vector<std::string> nodes) {
 }
 
 void NodeSweeper::sweep_node(const std::string& node, std::function<void()> done) {
+    if (node == self_) noted_.clear();  // the set goes
     claim_node_set(redis_, set_key(node),
                    [this, node, done = std::move(done)](std::vector<std::string> channels) mutable {
                        if (channels.empty()) return done();

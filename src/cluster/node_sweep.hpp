@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "runtime/shard_group.hpp"
@@ -39,6 +40,11 @@ public:
 
     /// The set of `node`'s channels.
     std::string set_key(const std::string& node) const { return set_prefix_ + node; }
+    /// This node has something in `channel` now: added to its set (SADD) once per connection
+    /// rather than at every join or count.
+    void note(const std::string& channel);
+    /// A new connection: Redis may have lost the set, so every channel is added again.
+    void renote() { noted_.clear(); }
     /// Sweeps each of `nodes` (found gone) but this one.
     void sweep(std::vector<std::string> nodes);
     /// On the shard: sweeps `node`, then runs `done` (at once when it has nothing).
@@ -54,6 +60,7 @@ private:
     std::string set_prefix_;
     std::string self_;
     Each each_;
+    std::unordered_set<std::string> noted_;  // in this node's set, as far as this connection knows
 };
 
 }  // namespace herald::cluster

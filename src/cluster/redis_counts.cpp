@@ -87,6 +87,7 @@ RedisCounts::RedisCounts(runtime::ShardGroup& shards, runtime::ShardId shard,
       poll_timer_(shards[shard].executor()) {
     redis_->on_state([this](bool up) {
         if (!up || stopped_) return;
+        sweeper_.renote();
         // Every count again after any connection: writes made while Redis was away failed.
         // Before that, at the first, what an earlier process of this node id left.
         auto rewrite = [this] {
@@ -138,10 +139,7 @@ void RedisCounts::flush() {
 
 void RedisCounts::write(const std::string& node, const std::string& channel, std::int64_t count,
                         std::function<void()> done) {
-    if (count > 0) {
-        redis_->command({"SADD", sweeper_.set_key(node), channel},
-                        [](boost::system::error_code, const RedisReply&) {});
-    }
+    if (count > 0) sweeper_.note(channel);  // only this node writes a positive count of its own
     redis_->command({"EVAL", kSetCount, "1", keys_.channel_key(channel, "subs"), node,
                      std::to_string(count)},
                     [this, channel, count, done = std::move(done)](boost::system::error_code ec,

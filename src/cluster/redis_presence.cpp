@@ -101,6 +101,7 @@ RedisPresence::RedisPresence(runtime::ShardGroup& shards, runtime::ShardId shard
                }) {
     redis_->on_state([this](bool up) {
         if (!up) return;
+        sweeper_.renote();
         // At the first connection, what an earlier process with this node id left behind goes
         // first (it died, or restarted within 3 heartbeats, so no one swept it). Then, after
         // every connection, this node's members are written again: joins and leaves made
@@ -152,7 +153,7 @@ void RedisPresence::joined(const std::string& channel, const core::PresenceEntry
         redis_->command({"HSET", keys_.channel_key(channel, "presence"), entry.client,
                          encode_entry(options_.node_id, entry)},
                         logged);
-        redis_->command({"SADD", sweeper_.set_key(options_.node_id), channel}, logged);
+        sweeper_.note(channel);
         publish(core::PresenceChange::Kind::join, options_.node_id, channel, entry.client,
                 entry.user);
     });
@@ -234,10 +235,7 @@ void RedisPresence::reconcile(const std::string& node, const std::string& channe
         command.push_back(entry.client);
         command.push_back(encode_entry(node, entry));
     }
-    if (!entries.empty()) {
-        redis_->command({"SADD", sweeper_.set_key(node), channel},
-                        [](boost::system::error_code, const RedisReply&) {});
-    }
+    if (!entries.empty()) sweeper_.note(channel);  // only this node writes its own entries
     redis_->command(
             std::move(command), [this, node, channel, done, announce_leaves](
                                         boost::system::error_code ec, const RedisReply& reply) {
