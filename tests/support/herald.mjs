@@ -47,11 +47,13 @@ export function runHerald(args, { env = {}, timeoutMs = 15000, input } = {}) {
 
 /// Starts `herald serve` and waits for its "listening on" line; `url` is https:// when the
 /// args give it --tls-cert and --tls-key. Returns {url, port, dataDir, proc, stderr(), stop(), kill()}.
-export async function startHerald({ args = [], env = {}, dataDir, listen = '127.0.0.1:0' } = {}) {
+export async function startHerald({ args = [], env = {}, dataDir, listen = '127.0.0.1:0', wrapper = [] } = {}) {
     const dir = dataDir ?? tempDir();
     const owned = dataDir === undefined;
     const fullArgs = ['serve', '--data', dir, ...(listen ? ['--listen', listen] : []), ...args];
-    const proc = spawn(heraldBin, fullArgs, { env: { ...process.env, ...env } });
+    // `wrapper`: a command that execs the server in its place (`prlimit --nofile=N`): same pid.
+    const [command, ...rest] = [...wrapper, heraldBin, ...fullArgs];
+    const proc = spawn(command, rest, { env: { ...process.env, ...env } });
     let log = '';
     const url = await new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
