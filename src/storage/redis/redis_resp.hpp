@@ -16,7 +16,8 @@ namespace herald::storage::redis {
 void append_command(std::string& out, std::string_view verb, std::span<const std::string> args);
 
 /// The RESP parser of one connection (hiredis's reader): bytes in as they arrive, whole replies
-/// out, however the replies were split over reads.
+/// out, however the replies were split over reads. An array declaring more than a million
+/// elements is an error, before anything is allocated for it.
 /// Thread: its owner's.
 class RespReader {
 public:
@@ -37,6 +38,7 @@ public:
 
 private:
     redisReader* reader_;
+    bool too_large_ = false;  // the error was an array over the bound
 };
 
 }  // namespace herald::storage::redis
