@@ -2,13 +2,14 @@
 #   make run    installs what is missing, builds the release binary, serves on :8080
 #   make test   the same setup, then unit, integration and browser tests
 #   make bench  benchmarks; figures go to docs/BENCHMARKS.md
+#   make fuzz   the libFuzzer targets, FUZZ_SECONDS each (docs/RELIABILITY.md)
 
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 HERALD := $(BUILD_DIR)/herald
 
 .PHONY: all bootstrap configure server build run test unit integration asan sanitized-units bench \
-	clean format
+	fuzz clean format
 
 all: build
 
@@ -46,6 +47,10 @@ asan:
 # The unit tests under ASan+UBSan, and the threaded ones under TSan (CI runs this too).
 sanitized-units: bootstrap
 	@scripts/sanitized-units
+
+# The libFuzzer targets, each for FUZZ_SECONDS (default 60): clang, ASan+UBSan (tests/fuzz).
+fuzz: bootstrap
+	@scripts/fuzz
 
 bench: server
 	@bench/run $(HERALD)
