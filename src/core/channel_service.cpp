@@ -203,15 +203,15 @@ void ChannelService::list(runtime::ShardId shard, std::string prefix,
 }
 
 void ChannelService::count(runtime::ShardId shard, std::string prefix,
-                           std::optional<std::vector<std::string>> channels,
+                           std::vector<std::string> channels,
                            std::function<void(std::optional<SubscriberCounts>)> done) {
-    if (shared_counts_ == nullptr || !channels) {
+    if (shared_counts_ == nullptr) {
         return hub_.count_subscribers(
                 std::move(prefix), shard,
                 [done = std::move(done)](SubscriberCounts counts) { done(std::move(counts)); });
     }
-    shared_counts_->counts(std::move(*channels), [this, shard, done = std::move(done)](
-                                                         std::optional<SubscriberCounts> counts) {
+    shared_counts_->counts(std::move(channels), [this, shard, done = std::move(done)](
+                                                        std::optional<SubscriberCounts> counts) {
         shards_[shard].post([done = std::move(done), counts = std::move(counts)]() mutable {
             done(std::move(counts));
         });

@@ -90,10 +90,10 @@ public:
     ServerMetrics& metrics() { return metrics_; }
 
 private:
-    /// Subscribers of `channels` (those starting with `prefix` when absent) on this node, or on
-    /// every node in cluster mode; none when that could not be read. `done` runs on `shard`.
-    void count(runtime::ShardId shard, std::string prefix,
-               std::optional<std::vector<std::string>> channels,
+    /// Subscribers of `channels`: on this node, the shards' counts of every channel starting
+    /// with `prefix`; in cluster mode, every node's counts of `channels`. None when that could
+    /// not be read. `done` runs on `shard`.
+    void count(runtime::ShardId shard, std::string prefix, std::vector<std::string> channels,
                std::function<void(std::optional<SubscriberCounts>)> done);
     struct WaitingPublish {
         std::string channel;
